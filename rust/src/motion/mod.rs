@@ -1,0 +1,1 @@
+//! Motion kernels: frame differencing, binary morphology, labelling, background models, shake.

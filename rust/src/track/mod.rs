@@ -1,0 +1,1 @@
+//! Multi-object tracking: Kalman filters, assignment, tracker.

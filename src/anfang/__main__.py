@@ -1,0 +1,3 @@
+from anfang.cli import console_main
+
+console_main()
