@@ -14,6 +14,11 @@ objects a few pixels wide whose boxes barely overlap).
   are kept, the rest is matched by minimum total distance (optimal assignment, in Rust);
   an identity switch is counted when an object is matched to a different hypothesis than
   the last one it was matched to. ``MOTA = 1 - (FN + FP + IDSW) / GT``.
+* :func:`hota` follows Luiten et al. (IJCV 2021): per localisation threshold alpha in
+  0.05, 0.10, ..., 0.95, ``HOTA_a = sqrt(DetA_a * AssA_a)``, averaged over alpha; the
+  per-frame matching maximises similarity weighted by a global identity-alignment score,
+  as the paper prescribes. Similarity is the IoU (``dist="iou"``) or
+  ``max(0, 1 - d / thresh)`` for centre distance ``d`` (``dist="center"``).
 * :func:`idf1` follows Ristani et al. (2016): the one-to-one matching between ground-truth
   and hypothesis *identities* that maximises the number of co-occurring valid frames
   (IDTP); ``IDF1 = 2 IDTP / (GT + HYP)``.
@@ -38,7 +43,7 @@ import numpy as np
 
 from anfang import _core
 
-__all__ = ["clear_mot", "idf1", "evaluate", "Scene", "make_scene", "SCENES", "run_tracker"]
+__all__ = ["clear_mot", "idf1", "hota", "similarity", "evaluate", "Scene", "make_scene", "SCENES", "run_tracker"]
 
 
 def _check(a: np.ndarray, name: str) -> np.ndarray:
@@ -177,10 +182,96 @@ def idf1(gt: np.ndarray, hyp: np.ndarray, *, dist: str = "iou", thresh: float = 
     }
 
 
-def evaluate(gt: np.ndarray, hyp: np.ndarray, *, dist: str = "iou", thresh: float = 0.5) -> dict:
-    """:func:`clear_mot` and :func:`idf1` merged into one dict."""
+def similarity(g: np.ndarray, h: np.ndarray, dist: str = "iou", thresh: float = 0.5) -> np.ndarray:
+    """(G, H) similarity in [0, 1] between xyxy boxes: IoU, or ``max(0, 1 - d / thresh)``
+    for the centre distance ``d`` (``dist="center"``)."""
+    if dist == "iou":
+        d = _pair_dist(g, h, "iou", 0.0)
+        return 1.0 - d
+    if dist == "center":
+        if not thresh > 0:
+            raise ValueError(f"thresh: expected > 0 for dist='center', got {thresh}")
+        cg = (g[:, :2] + g[:, 2:]) / 2
+        ch = (h[:, :2] + h[:, 2:]) / 2
+        d = np.sqrt(((cg[:, None, :] - ch[None, :, :]) ** 2).sum(-1))
+        return np.clip(1.0 - d / thresh, 0.0, None)
+    raise ValueError(f"dist: expected 'iou' or 'center', got {dist!r}")
+
+
+def hota(gt: np.ndarray, hyp: np.ndarray, *, dist: str = "iou", thresh: float = 5.0) -> dict:
+    """HOTA, DetA and AssA (averaged over alpha = 0.05 ... 0.95), plus the per-alpha arrays.
+
+    ``thresh`` is only used by ``dist="center"`` (distance at which similarity reaches 0).
+    """
+    gt = _check(gt, "gt")
+    hyp = _check(hyp, "hyp")
+    alphas = np.arange(0.05, 0.99, 0.05)
+    gids, ginv = np.unique(gt[:, 1].astype(np.int64), return_inverse=True)
+    hids, hinv = np.unique(hyp[:, 1].astype(np.int64), return_inverse=True)
+    ng, nh = len(gids), len(hids)
+    if len(gt) == 0 or len(hyp) == 0:
+        z = np.zeros(len(alphas))
+        return {"hota": 0.0, "deta": 0.0, "assa": 0.0, "alphas": alphas, "hota_alpha": z}
+    gf, hf = _by_frame(np.column_stack([gt, ginv])), _by_frame(np.column_stack([hyp, hinv]))
+    frames = sorted(set(gf) | set(hf))
+    sims = {}
+    # pass 1: global alignment score between identities
+    potential = np.zeros((ng, nh))
+    gcount = np.bincount(ginv.reshape(-1), minlength=ng).astype(np.float64)
+    hcount = np.bincount(hinv.reshape(-1), minlength=nh).astype(np.float64)
+    for f in frames:
+        if f not in gf or f not in hf:
+            continue
+        g, h = gf[f], hf[f]
+        sim = similarity(g[:, 2:6], h[:, 2:6], dist, thresh)
+        sims[f] = sim
+        denom = sim.sum(0)[None, :] + sim.sum(1)[:, None] - sim
+        siou = np.divide(sim, denom, out=np.zeros_like(sim), where=denom > 1e-12)
+        gi = g[:, 6].astype(np.int64)
+        hj = h[:, 6].astype(np.int64)
+        potential[np.ix_(gi, hj)] += siou
+    align = potential / (gcount[:, None] + hcount[None, :] - potential)
+    na = len(alphas)
+    tp = np.zeros(na)
+    matches = np.zeros((na, ng, nh))
+    for f, sim in sims.items():
+        g, h = gf[f], hf[f]
+        gi = g[:, 6].astype(np.int64)
+        hj = h[:, 6].astype(np.int64)
+        score = align[np.ix_(gi, hj)] * sim
+        cost = np.where(score > 0, -score, np.inf)
+        r, c = _core.linear_sum_assignment(np.ascontiguousarray(cost))
+        if len(r) == 0:
+            continue
+        ms = sim[r, c]
+        for a, alpha in enumerate(alphas):
+            ok = ms >= alpha - np.finfo(float).eps
+            tp[a] += ok.sum()
+            np.add.at(matches[a], (gi[r[ok]], hj[c[ok]]), 1.0)
+    fn = len(gt) - tp
+    fp = len(hyp) - tp
+    deta = tp / np.maximum(tp + fn + fp, 1)
+    assa = np.zeros(na)
+    for a in range(na):
+        m = matches[a]
+        if tp[a] == 0:
+            continue
+        ascore = m / np.maximum(gcount[:, None] + hcount[None, :] - m, 1)
+        assa[a] = (m * ascore).sum() / tp[a]
+    ha = np.sqrt(deta * assa)
+    return {"hota": float(ha.mean()), "deta": float(deta.mean()), "assa": float(assa.mean()),
+            "alphas": alphas, "hota_alpha": ha}
+
+
+def evaluate(gt: np.ndarray, hyp: np.ndarray, *, dist: str = "iou", thresh: float = 0.5,
+             with_hota: bool = False) -> dict:
+    """:func:`clear_mot` and :func:`idf1` (and optionally :func:`hota`, with the same
+    ``dist`` and ``thresh``) merged into one dict."""
     out = clear_mot(gt, hyp, dist=dist, thresh=thresh)
     out.update(idf1(gt, hyp, dist=dist, thresh=thresh))
+    if with_hota:
+        h = hota(gt, hyp, dist=dist, thresh=thresh)
+        out.update(hota=h["hota"], deta=h["deta"], assa=h["assa"])
     return out
 
 
