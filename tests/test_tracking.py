@@ -330,3 +330,70 @@ def test_short_dropout_keeps_ids(n, gap, start, which, vx, motion):
             assert (ref > 0).all()
         elif ref is not None:
             assert (full[keep] == ref[keep]).all()
+
+
+# ---- the compiled core validates on its own (no panic reaches Python) --------------------
+
+
+def test_core_rejects_bad_input_without_panicking():
+    from anfang import _core
+
+    tr = _core.Tracker()
+    with pytest.raises(ValueError, match=r"boxes: expected shape \(N, 4\)"):
+        tr.update(np.zeros((2, 3)))
+    with pytest.raises(ValueError, match="boxes: expected finite"):
+        tr.update(np.array([[0, 0, np.inf, 1.0]]))
+    with pytest.raises(ValueError, match="boxes: expected x1 >= x0"):
+        tr.update(np.array([[3, 0, 1, 1.0]]))
+    with pytest.raises(ValueError, match="scores: expected 1 values"):
+        tr.update(np.zeros((1, 4)), np.zeros(2))
+    with pytest.raises(ValueError, match="scores: expected values in"):
+        tr.update(np.zeros((1, 4)), np.array([np.nan]))
+    with pytest.raises(TypeError):
+        tr.update(np.zeros((1, 4), np.float32))
+    tr.update(np.zeros((0, 4)), None, 3.0)
+    with pytest.raises(ValueError, match="t: expected a timestamp >="):
+        tr.update(np.zeros((0, 4)), None, 2.0)
+    with pytest.raises(ValueError, match="t: expected finite"):
+        tr.update(np.zeros((0, 4)), None, float("inf"))
+    with pytest.raises(ValueError, match="min_hits"):
+        _core.Tracker(min_hits=-3)
+    with pytest.raises(ValueError, match="history_len"):
+        _core.Tracker(history_len=0)
+    with pytest.raises(ValueError, match="process_noise"):
+        _core.Tracker(process_noise=-1.0)
+    # a failed call leaves the tracker usable
+    assert tr.update(np.array([[0, 0, 2, 2.0]]), None, 3.5).shape == (1,)
+
+
+def test_history_is_bounded():
+    tr = Tracker(min_hits=1, history_len=5)
+    for k in range(12):
+        tr.update(np.array([sq(10 + k, 10)]), t=k * 0.1)
+    h = tr.history(1)
+    assert len(h) == 5
+    assert h["frame"].tolist() == [7, 8, 9, 10, 11]
+    np.testing.assert_allclose((h["x0"] + h["x1"]) / 2, [17, 18, 19, 20, 21])
+
+
+def test_trackers_in_threads_agree_with_sequential():
+    import threading
+
+    rng = np.random.default_rng(3)
+    frames = [np.hstack([p - 3, p + 3]) for p in
+              (rng.uniform(0, 500, (200, 2)) + np.arange(30)[:, None, None] * 2.0)]
+    frames = [f + rng.normal(0, 0.3, f.shape) for f in frames]
+
+    def run(out, i):
+        tr = Tracker(min_hits=1)
+        out[i] = [tr.update(f, t=k / 25).tolist() for k, f in enumerate(frames)]
+
+    seq = [None]
+    run(seq, 0)
+    par = [None] * 3
+    th = [threading.Thread(target=run, args=(par, i)) for i in range(3)]
+    for x in th:
+        x.start()
+    for x in th:
+        x.join()
+    assert all(p == seq[0] for p in par)
