@@ -417,3 +417,31 @@ def test_duplicated_frames_equal_content_alone(motion):
                 ids_dup = dup.update(b, s, t=(3 * k + j) / 30)
                 assert ids_dup.tolist() == ids_once.tolist()
         np.testing.assert_allclose(dup.tracks.velocities, once.tracks.velocities)
+
+
+def test_ca_predicts_falling_object_better_than_cv():
+    g = 900.0
+    errs = {}
+    for motion in ("cv", "ca"):
+        tr = Tracker(motion, min_hits=1)
+        e = []
+        for k in range(30):
+            t = k / 25
+            y = 10 + 0.5 * g * t * t
+            if k >= 10:
+                _, pb = tr.predict(t)
+                e.append(abs((pb[0, 1] + pb[0, 3]) / 2 - y))
+            tr.update(np.array([sq(100, y)]), t=t)
+        errs[motion] = np.mean(e)
+    # one-step prediction: the per-frame displacement grows by g*dt^2 = 1.44 px per frame;
+    # CV lags behind, CA follows
+    assert errs["ca"] < 0.5, errs
+    assert errs["cv"] > 3 * errs["ca"], errs
+
+
+def test_iou_route_admits_pairs_outside_the_mahalanobis_gate():
+    # 40-px boxes moving 8 px per frame with a tiny Mahalanobis gate: only IoU can match them
+    for min_iou, expect_tracked in ((0.3, True), (0.0, False)):
+        tr = Tracker(min_hits=1, gate=1e-6, min_iou=min_iou)
+        ids = [tr.update(np.array([[8.0 * k, 0, 8.0 * k + 40, 40]]), t=k / 25)[0] for k in range(10)]
+        assert (len(set(ids)) == 1) == expect_tracked, (min_iou, ids)
