@@ -445,3 +445,23 @@ def test_iou_route_admits_pairs_outside_the_mahalanobis_gate():
         tr = Tracker(min_hits=1, gate=1e-6, min_iou=min_iou)
         ids = [tr.update(np.array([[8.0 * k, 0, 8.0 * k + 40, 40]]), t=k / 25)[0] for k in range(10)]
         assert (len(set(ids)) == 1) == expect_tracked, (min_iou, ids)
+
+
+def test_stub_tracking_section_matches_compiled_module():
+    import ast
+    import pathlib
+
+    from anfang import _core
+
+    src = (pathlib.Path(tracking.__file__).parent / "_core.pyi").read_text()
+    section = src[src.index("# --- tracking ---"):]
+    tree = ast.parse(section)
+    names = {n.name for n in tree.body if isinstance(n, (ast.ClassDef, ast.FunctionDef))}
+    assert {"Tracker", "linear_sum_assignment"} <= names
+    for n in tree.body:
+        if isinstance(n, ast.ClassDef):
+            for m in n.body:
+                if isinstance(m, ast.FunctionDef) and not m.name.startswith("__"):
+                    assert hasattr(getattr(_core, n.name), m.name), m.name
+        elif isinstance(n, ast.FunctionDef):
+            assert callable(getattr(_core, n.name))
