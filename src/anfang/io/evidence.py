@@ -107,7 +107,7 @@ def draw_text(img: np.ndarray, text: str, x: int, y: int, color=CYAN, scale: int
 
 def annotate(frame: np.ndarray, event: Event) -> np.ndarray:
     """An RGB copy of ``frame`` with the event's box, trajectory and origin drawn on it."""
-    from skimage.draw import line, rectangle_perimeter
+    from skimage.draw import line
 
     img = np.asarray(frame)
     img = np.repeat(img[:, :, None], 3, axis=2) if img.ndim == 2 else img.copy()
@@ -120,10 +120,11 @@ def annotate(frame: np.ndarray, event: Event) -> np.ndarray:
         x0, y0, x1, y1 = event.bbox
         r0, c0 = int(np.floor(y0)), int(np.floor(x0))
         r1, c1 = int(np.ceil(y1)), int(np.ceil(x1))
-        for grow in (0, 1):
-            rr, cc = rectangle_perimeter((r0 - grow, c0 - grow), end=(r1 + grow, c1 + grow),
-                                         shape=None, clip=False)
-            _put(img, rr, cc, RED)
+        for g in (0, 1):  # two pixels wide, just outside the box
+            a, b, c, d = r0 - 1 - g, c0 - 1 - g, r1 + g, c1 + g
+            for (ra, ca), (rb, cb) in (((a, b), (a, d)), ((a, d), (c, d)), ((c, d), (c, b)), ((c, b), (a, b))):
+                rr, cc = line(ra, ca, rb, cb)
+                _put(img, rr, cc, RED)
     origin = event.get("origin")
     if isinstance(origin, dict):
         ox, oy = origin.get("x"), origin.get("y")

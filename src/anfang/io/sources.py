@@ -6,6 +6,8 @@
   ``http(s)://`` / ``rtmp://`` URL, decoded by PyAV (the ``video`` extra). Grey frames are the
   decoder's luma plane itself (no colour conversion); timestamps are the stream's
   presentation times (``frame.time``), so dropped or repeated frames keep their real times;
+  grey levels are full range 0-255 whatever the stream's range (a full-range stream's luma
+  plane is copied as is, a studio-range 16-235 one is expanded by FFmpeg's swscale);
 * a folder of images (``.png``, ``.jpg``, ``.bmp``, ``.tif``), read in sorted name order with
   :mod:`imageio` (installed with scikit-image), timestamps ``i / fps``;
 * a ``.npz`` clip with ``frames`` (T, H, W[, 3]) uint8 and ``t`` (T,) seconds (as written by
@@ -39,8 +41,8 @@ __all__ = ["FrameSource", "SourceError", "open_source", "IMAGE_EXTENSIONS", "VID
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
 VIDEO_EXTENSIONS = (".mp4", ".mkv", ".avi", ".mov", ".m4v", ".ts", ".webm", ".mpg", ".mpeg", ".h264")
 _URL_SCHEMES = ("rtsp://", "rtsps://", "rtmp://", "http://", "https://", "udp://", "tcp://")
-_LUMA_FORMATS = {"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p", "nv12",
-                 "nv21", "gray"}
+# full-range formats whose first plane already is the 0-255 grey image
+_LUMA_FORMATS = {"yuvj420p", "yuvj422p", "yuvj444p", "gray"}
 
 
 class SourceError(ValueError):
