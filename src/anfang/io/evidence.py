@@ -32,7 +32,7 @@ import os
 import re
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
 
@@ -69,7 +69,7 @@ def trajectory_points(traj: Any) -> np.ndarray:
     pts = []
     for row in traj or ():
         try:
-            if isinstance(row, dict):
+            if isinstance(row, Mapping):
                 pts.append((float(row["x"]), float(row["y"])))
             elif len(row) >= 2:
                 pts.append((float(row[-2]), float(row[-1])))
@@ -126,7 +126,7 @@ def annotate(frame: np.ndarray, event: Event) -> np.ndarray:
                 rr, cc = line(ra, ca, rb, cb)
                 _put(img, rr, cc, RED)
     origin = event.get("origin")
-    if isinstance(origin, dict):
+    if isinstance(origin, Mapping):
         ox, oy = origin.get("x"), origin.get("y")
         if ox is None and len(pts):
             ox, oy = pts[0]

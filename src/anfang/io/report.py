@@ -23,7 +23,7 @@ import json
 import math
 import os
 from collections import defaultdict
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 from anfang.events import Event
 from anfang.io.evidence import trajectory_points
@@ -130,10 +130,21 @@ def _rate_svg(rows: list[dict]) -> str:
     return "".join(parts)
 
 
-def _trajectory_svg(ev: Event, size: tuple[int, int] | None) -> str:
+def _png_size(uri: str | None) -> tuple[int, int] | None:
+    if not uri:
+        return None
+    head = base64.b64decode(uri.split(",", 1)[1][:44])
+    if head[:8] != b"\x89PNG\r\n\x1a\n":
+        return None
+    return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+
+
+def _trajectory_svg(ev: Event, size: tuple[int, int] | None, background: str | None = None) -> str:
     pts = trajectory_points(ev.get("trajectory"))
     if len(pts) == 0:
         return ""
+    if size is None:
+        size = _png_size(background)
     if size is None:
         x1 = max(float(pts[:, 0].max()), ev.bbox[2] if ev.bbox else 0) * 1.1 + 1
         y1 = max(float(pts[:, 1].max()), ev.bbox[3] if ev.bbox else 0) * 1.1 + 1
@@ -144,11 +155,13 @@ def _trajectory_svg(ev: Event, size: tuple[int, int] | None) -> str:
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w * scale:.0f}" height="{h * scale:.0f}" '
            f'viewBox="0 0 {w * scale:.1f} {h * scale:.1f}" class="traj">'
            f'<rect width="100%" height="100%" fill="#20242c"/>'
-           f'<polyline points="{poly}" fill="none" stroke="#ffd400" stroke-width="2"/>'
+           + (f'<image href="{background}" width="{w * scale:.1f}" height="{h * scale:.1f}" '
+              f'preserveAspectRatio="none" opacity="0.6"/>' if background else "")
+           + f'<polyline points="{poly}" fill="none" stroke="#ffd400" stroke-width="2"/>'
            f'<circle cx="{pts[0, 0] * scale:.1f}" cy="{pts[0, 1] * scale:.1f}" r="3" fill="#00dcff"/>'
            f'<circle cx="{pts[-1, 0] * scale:.1f}" cy="{pts[-1, 1] * scale:.1f}" r="3" fill="#ff2828"/>']
     origin = ev.get("origin")
-    if isinstance(origin, dict) and origin.get("floor") is not None:
+    if isinstance(origin, Mapping) and origin.get("floor") is not None:
         out.append(f'<text x="6" y="16" fill="#fff" font-size="12">origin floor '
                    f'{html.escape(str(origin["floor"]))}</text>')
     out.append("</svg>")
@@ -213,7 +226,7 @@ def render_report(rows: list, *, title: str = "anfang events", source: str = "",
                    '<div class="plots">')
         for r in falls:
             out.append(f'<div class="plot"><div>#{r.id} {esc(r.event.camera_id)} t={r.event.t_start:.2f}s</div>'
-                       f"{_trajectory_svg(r.event, frame_size)}</div>")
+                       f"{_trajectory_svg(r.event, frame_size, _data_uri(r.snapshot_path, base_dir))}</div>")
         out.append("</div></section>")
     out.append('<section id="events"><h2>Events</h2><table id="event-table"><tr><th>#</th><th>kind</th>'
                "<th>camera</th><th>t start (s)</th><th>t end (s)</th><th>frames</th><th>track</th>"
