@@ -21,8 +21,8 @@ Example
 >>> ev = Event("falling_object", 0.0, 1.0, 0, 25, bbox=(4, 4, 12, 12),
 ...            details={"trajectory": [[6, 2], [7, 8], [8, 20]], "origin": {"floor": 3, "x": 6, "y": 2}})
 >>> img = annotate(np.zeros((32, 32), np.uint8), ev)
->>> img.shape, bool(img[4, 8, 0] == 255)
-((32, 32, 3), True)
+>>> img.shape, img[3, 8].tolist()  # the red box ring just outside the bbox
+((32, 32, 3), [255, 40, 40])
 """
 
 from __future__ import annotations
