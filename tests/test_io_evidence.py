@@ -61,6 +61,27 @@ def test_recorder_late_event_writes_clip_immediately(tmp_path):
         assert rec.push(np.full((8, 8), i, np.uint8), i * 0.1, i) == []
     # event ended 1 s ago: its post window is already in the ring
     out = rec.add(Event("package_dropped", 1.5, 1.8, 15, 18, camera_id="a/b"), key=1)
-    assert set(out) == {"snapshot_path", "snapshot_sha256", "clip_path", "clip_sha256"}
-    assert rec.pending == 0
+    assert set(out) == {"snapshot_path", "snapshot_sha256"}
     assert "a_b_package_dropped" in out["snapshot_path"]
+    ((key, clip),) = rec.finish()  # encoded on the helper thread, collected here
+    assert key == 1 and set(clip) == {"clip_path", "clip_sha256"} and rec.pending == 0
+    from anfang.io.sources import open_source
+
+    ts = [x for _, x in open_source(clip["clip_path"])]
+    assert len(ts) == 8  # t = 1.3 .. 2.0 s (1.5 - pre 0.2 .. 1.8 + post 0.2) at 10 fps
+
+
+def test_recorder_foreground_mode_gives_the_same_clip(tmp_path):
+    def go(background, d):
+        rec = EvidenceRecorder(d, pre=0.3, post=0.3, background=background)
+        done = []
+        for i in range(40):
+            done += rec.push(np.full((8, 8), 3 * i, np.uint8), i * 0.1, i)
+            if i == 12:
+                rec.add(Event("rider", 1.0, 1.2, 10, 12), key=7)
+        done += rec.finish()
+        return done
+
+    (k1, a), = go(True, tmp_path / "a")
+    (k2, b), = go(False, tmp_path / "b")
+    assert k1 == k2 == 7 and a["clip_sha256"] == b["clip_sha256"]

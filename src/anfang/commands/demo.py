@@ -75,10 +75,19 @@ def make_scene(kind: str, seed: int, seconds: float):
 
 
 def _detector_kwargs(name: str, truth: dict) -> dict:
+    """Detector arguments the scene's truth can supply (a facade calibration for falls)."""
     if name == "falling" and isinstance(truth.get("calibration"), dict):
         try:
             from anfang.falling import Facade
-
+        except ImportError:
+            return {}
+        for how in ("from_truth", "from_synth"):
+            if hasattr(Facade, how):
+                try:
+                    return {"facade": getattr(Facade, how)(truth)}
+                except Exception:
+                    pass
+        try:
             return {"facade": Facade.from_dict(truth["calibration"])}
         except Exception:  # calibration schema not understood: run uncalibrated
             return {}
@@ -128,6 +137,8 @@ def _run(args) -> int:
                 events = run((frames, t), det, store=store, evidence_dir=evidence, camera_id=cam,
                              progress=True)
                 summary.append((name, len(events), f"{scene} scene ({gen}, {len(t)} frames)"))
+            except ImportError as exc:  # a piece the detector needs is not installed
+                summary.append((name, None, f"not available: {exc}"))
             except Exception as exc:  # report and carry on with the other detectors
                 failed = True
                 summary.append((name, None, f"FAILED: {type(exc).__name__}: {exc}"))

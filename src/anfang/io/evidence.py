@@ -181,6 +181,19 @@ class FrameRing:
         return len(self._buf)
 
 
+class _Done:
+    """An already-finished stand-in for a Future (clips written on the calling thread)."""
+
+    def __init__(self, value: dict) -> None:
+        self.value = value
+
+    def done(self) -> bool:
+        return True
+
+    def result(self) -> dict:
+        return self.value
+
+
 @dataclass
 class _Pending:
     key: Any
@@ -200,11 +213,15 @@ class EvidenceRecorder:
     Use: call :meth:`push` for every frame *before* handing it to the detector, :meth:`add`
     for every event (returns the snapshot evidence), and collect finished clips from the
     return values of :meth:`push` and :meth:`finish` (lists of ``(key, evidence)``, where
-    evidence is a dict of ``clip_path``/``clip_sha256``).
+    evidence is a dict of ``clip_path``/``clip_sha256``). With ``background=True`` (the
+    default) clips are encoded on one helper thread so the frame loop does not stall;
+    :meth:`finish` waits for them. Frames handed to :meth:`push` must not be modified
+    afterwards (the ring keeps references, not copies).
     """
 
     def __init__(self, out_dir: str | os.PathLike, pre: float = 3.0, post: float = 2.0,
-                 keep: float | None = None, max_bytes: int = 256 << 20, clips: bool = True) -> None:
+                 keep: float | None = None, max_bytes: int = 256 << 20, clips: bool = True,
+                 background: bool = True) -> None:
         if not (pre >= 0 and post >= 0):
             raise ValueError(f"pre, post: expected seconds >= 0, got {pre!r}, {post!r}")
         self.out_dir = os.fspath(out_dir)
@@ -214,18 +231,20 @@ class EvidenceRecorder:
         self._pending: list[_Pending] = []
         self._n = 0
         self._last_t: float | None = None
+        self.background = bool(background)
+        self._pool = None
+        self._writing: list = []  # (key, future) of clips being encoded
 
     def push(self, frame: np.ndarray, t: float, index: int) -> list[tuple[Any, dict]]:
         self.ring.push(frame, t, index)
         self._last_t = float(t)
-        done = []
         for p in list(self._pending):
             if t <= p.deadline:
                 p.frames.append((index, t, frame))
             else:
                 self._pending.remove(p)
-                done.append((p.key, self._write_clip(p)))
-        return done
+                self._submit(p)
+        return self._collect(wait=False)
 
     def add(self, event: Event, key: Any = None) -> dict:
         """Write the snapshot now and start collecting the clip; returns snapshot evidence."""
@@ -246,20 +265,46 @@ class EvidenceRecorder:
             p = _Pending(key, event, stem, event.t_end + self.post, list(pre))
             if self._last_t is not None and self._last_t >= p.deadline:
                 p.frames = self.ring.window(event.t_start - self.pre, p.deadline)
-                out.update(self._write_clip(p))
+                self._submit(p)
             else:
                 self._pending.append(p)
         return out
 
     def finish(self) -> list[tuple[Any, dict]]:
         """End of stream: write every clip still waiting for post-event frames."""
-        done = [(p.key, self._write_clip(p)) for p in self._pending]
+        for p in self._pending:
+            self._submit(p)
         self._pending.clear()
+        done = self._collect(wait=True)
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+        return done
+
+    def _submit(self, p: _Pending) -> None:
+        if not self.background:
+            self._writing.append((p.key, _Done(self._write_clip(p))))
+            return
+        if self._pool is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="anfang-clip")
+        self._writing.append((p.key, self._pool.submit(self._write_clip, p)))
+
+    def _collect(self, wait: bool) -> list[tuple[Any, dict]]:
+        done, keep = [], []
+        for key, fut in self._writing:
+            if wait or fut.done():
+                done.append((key, fut.result()))
+            else:
+                keep.append((key, fut))
+        self._writing = keep
         return done
 
     @property
     def pending(self) -> int:
-        return len(self._pending)
+        """Clips still collecting post-event frames or being encoded."""
+        return len(self._pending) + len(self._writing)
 
     def _write_clip(self, p: _Pending) -> dict:
         if not p.frames:
