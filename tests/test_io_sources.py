@@ -177,3 +177,23 @@ def test_jsonl_reader_reports_bad_lines(tmp_path):
     with pytest.raises(ValueError, match="line 3"):
         read_jsonl(p)
     assert json.loads(p.read_text().splitlines()[0])["kind"] == "rider"
+
+
+def test_interrupt_flushes_detector_and_evidence(tmp_path):
+    from anfang.io.sources import FrameSource
+
+    frames, t = make_clip(n=60, flashes=((10, 14), (30, 40)))
+
+    def gen():
+        for i in range(35):  # stopped in the middle of the second flash
+            yield frames[i], float(t[i])
+        raise KeyboardInterrupt
+
+    src = FrameSource("<live>", "url", "gray", 25.0, (64, 48), None, gen)
+    db = tmp_path / "e.sqlite"
+    with pytest.raises(KeyboardInterrupt):
+        run(src, FlashDetector(), store=db, evidence_dir=tmp_path / "ev", camera_id="live")
+    with EventStore(db) as st:
+        rows = st.rows()
+    assert [(r.event.frame_start, r.event.frame_end) for r in rows] == [(10, 14), (30, 34)]
+    assert all(r.clip_sha256 and os.path.exists(r.clip_path) for r in rows)

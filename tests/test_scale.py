@@ -81,3 +81,14 @@ def test_dask_local_cluster_gives_the_same_events(tmp_path, sources):
     assert by_client == proc
     with EventStore(db) as st:
         assert st.query() == sorted(want, key=lambda e: e.t_start)
+
+
+def test_registry_entries_turn_json_kwargs_into_constructor_kwargs(monkeypatch, sources):
+    import anfang.commands.detect as detect_mod
+    from anfang.commands.detect import DetectorEntry
+
+    entry = DetectorEntry("test_io_fake:FlashDetector", "fake", lambda p: None, lambda a: {},
+                          from_spec=lambda kw: {"floor": int(kw["floor_name"][1:])})
+    monkeypatch.setattr(detect_mod, "REGISTRY", {"fake": entry})
+    events = run_batch(sources[:1], {"name": "fake", "kwargs": {"floor_name": "F8"}}, engine="serial")
+    assert [e["origin"]["floor"] for e in events] == [8, 8]

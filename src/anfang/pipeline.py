@@ -85,6 +85,8 @@ def run(
     ------
     SourceError
         The source broke; all events before the damage are committed first.
+    KeyboardInterrupt
+        Re-raised after the same flush: stopping a live stream keeps its last events and clips.
     """
     from anfang.io.jsonl import JsonlWriter
     from anfang.store import EventStore
@@ -151,7 +153,9 @@ def run(
                         attach(recorder.push(frame, t, index))
                     commit(detector.update(frame, t))
                     bar.update(1)
-            except SourceError:
+            except (SourceError, KeyboardInterrupt):
+                # a broken source or a stop request (Ctrl-C, SIGTERM in the CLI) ends the
+                # stream: flush the detector and the evidence, then re-raise
                 commit(detector.finish())
                 if recorder is not None:
                     attach(recorder.finish())

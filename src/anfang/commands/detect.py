@@ -25,6 +25,8 @@ class DetectorEntry:
     help: str
     add_options: Callable[[argparse.ArgumentParser], None]
     kwargs_from_args: Callable[[argparse.Namespace], dict]
+    #: turns JSON-able kwargs (paths, numbers) into constructor kwargs, in the worker
+    from_spec: Callable[[dict], dict] = dict
 
 
 def _falling_opts(p: argparse.ArgumentParser) -> None:
@@ -33,11 +35,16 @@ def _falling_opts(p: argparse.ArgumentParser) -> None:
 
 
 def _falling_kwargs(a: argparse.Namespace) -> dict:
-    if not a.facade:
-        return {}
-    from anfang.falling import Facade
+    return {"facade": a.facade} if a.facade else {}
 
-    return {"facade": Facade.load(a.facade)}
+
+def _falling_from_spec(kw: dict) -> dict:
+    kw = dict(kw)
+    if isinstance(kw.get("facade"), str):  # a path: load the calibration
+        from anfang.falling import Facade
+
+        kw["facade"] = Facade.load(kw["facade"])
+    return kw
 
 
 def _lost_opts(p: argparse.ArgumentParser) -> None:
@@ -73,7 +80,8 @@ def _helmet_kwargs(a: argparse.Namespace) -> dict:
 #: name -> :class:`DetectorEntry`.
 REGISTRY: dict[str, DetectorEntry] = {
     "falling": DetectorEntry("anfang.falling:FallingObjectDetector",
-                             "objects falling from a building facade", _falling_opts, _falling_kwargs),
+                             "objects falling from a building facade", _falling_opts, _falling_kwargs,
+                             _falling_from_spec),
     "lost": DetectorEntry("anfang.lost:LostPackageDetector",
                           "packages left behind, picked up or removed", _lost_opts, _lost_kwargs),
     "helmet": DetectorEntry("anfang.helmet:HelmetDetector",
@@ -111,9 +119,17 @@ def load_class(name_or_path: str) -> type:
 
 
 def build_detector(name_or_path: str, kwargs: dict | None = None, camera_id: str = ""):
-    """Instantiate a detector: ``cls(camera_id=camera_id, **kwargs)``."""
+    """Instantiate a detector: ``cls(camera_id=camera_id, **kwargs)``.
+
+    For a registry name, ``kwargs`` may be plain JSON values (e.g. ``{"facade": "f.json"}``);
+    the entry's ``from_spec`` turns them into constructor arguments.
+    """
     cls = load_class(name_or_path)
-    return cls(camera_id=camera_id, **(kwargs or {}))
+    kw = dict(kwargs or {})
+    entry = REGISTRY.get(name_or_path)
+    if entry is not None:
+        kw = entry.from_spec(kw)
+    return cls(camera_id=camera_id, **kw)
 
 
 def available() -> dict[str, str | None]:
@@ -163,13 +179,22 @@ def _run(args: argparse.Namespace) -> int:
 
     from anfang.pipeline import run
 
+    import signal
+
     entry = REGISTRY[args.detector]
     try:
-        cls = load_class(args.detector)
+        detector = build_detector(args.detector, entry.kwargs_from_args(args), args.camera_id or "")
     except DetectorUnavailable as exc:
         print(f"anfang detect {args.detector}: error: {exc}", file=sys.stderr)
         return 1
-    detector = cls(camera_id=args.camera_id or "", **entry.kwargs_from_args(args))
+
+    def _stop(signum, frame):  # SIGTERM (systemd, docker stop) ends a stream like Ctrl-C
+        raise KeyboardInterrupt
+
+    try:
+        signal.signal(signal.SIGTERM, _stop)
+    except ValueError:  # not the main thread
+        pass
     out = args.jsonl if args.jsonl else sys.stdout
     events = run(args.source, detector, jsonl=out, store=args.db, evidence_dir=args.evidence,
                  camera_id=args.camera_id, progress=not args.no_progress, fps=args.fps,
