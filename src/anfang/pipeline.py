@@ -29,7 +29,7 @@ from typing import Any, Callable, Iterable
 
 from anfang.detector import Detector
 from anfang.events import Event
-from anfang.io.sources import FrameSource, SourceError, open_source
+from anfang.io.sources import SourceError, open_source
 
 __all__ = ["run", "SourceError"]
 

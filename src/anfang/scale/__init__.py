@@ -15,7 +15,7 @@ Example
 from __future__ import annotations
 
 import os
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 from anfang.events import Event
 
