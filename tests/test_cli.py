@@ -183,3 +183,20 @@ def test_demo_with_the_installed_detectors(tmp_path):
 def test_parser_builds_with_all_commands():
     sub = [a for a in build_parser()._actions if a.dest == "command"][0]
     assert {"demo", "detect", "events", "report", "batch"} <= set(sub.choices)
+
+
+def test_batch_command_on_a_dask_scheduler(fake_registry, tmp_path):
+    distributed = pytest.importorskip("distributed")  # the dask extra
+    d = tmp_path / "videos"
+    d.mkdir()
+    for i in range(2):
+        write_npz(d / f"cam{i}", *make_clip(n=40, flashes=((5 + i, 8 + i),)))
+    with distributed.LocalCluster(n_workers=1, processes=False, threads_per_worker=1,
+                                  dashboard_address=None) as cluster:
+        rc = main(["batch", str(d), "--detector", "fake", "--engine", "dask", "--scheduler",
+                   cluster.scheduler_address, "--db", str(tmp_path / "b.sqlite"), "--evidence", str(tmp_path / "ev")])
+    assert rc == 0
+    with EventStore(tmp_path / "b.sqlite") as st:
+        rows = st.rows()
+    assert [(r.event.camera_id, r.event.frame_start) for r in rows] == [("cam0", 5), ("cam1", 6)]
+    assert all(os.path.isabs(r.snapshot_path) and os.path.exists(r.clip_path) for r in rows)

@@ -224,7 +224,7 @@ class EvidenceRecorder:
                  background: bool = True) -> None:
         if not (pre >= 0 and post >= 0):
             raise ValueError(f"pre, post: expected seconds >= 0, got {pre!r}, {post!r}")
-        self.out_dir = os.fspath(out_dir)
+        self.out_dir = os.path.abspath(os.fspath(out_dir))  # rows stay valid from any cwd
         os.makedirs(self.out_dir, exist_ok=True)
         self.pre, self.post, self.clips = float(pre), float(post), bool(clips)
         self.ring = FrameRing(keep if keep is not None else pre + 5.0, max_bytes)
