@@ -83,6 +83,9 @@ def test_write_report_embeds_snapshots(tmp_path):
     with EventStore(db) as st:
         shas = [r.snapshot_sha256 for r in st.rows(kind="falling_object")]
     assert all(s and s in page for s in shas)
+    capped = open(write_report(db, tmp_path / "c.html", max_images=1)).read()
+    assert capped.count("data:image/png;base64,") == 1
+    assert "roof-1_falling_object_000002.png</code>" in capped
     with pytest.raises(ValueError, match="no such event store"):
         write_report(tmp_path / "missing.sqlite", tmp_path / "x.html")
 

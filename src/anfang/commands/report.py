@@ -18,6 +18,8 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--camera", metavar="C", help="only this camera id")
     p.add_argument("--rate-window", type=float, default=60.0, metavar="SECONDS",
                    help="window of the helmet-rate chart (60)")
+    p.add_argument("--max-images", type=int, default=200, metavar="N",
+                   help="embed at most N snapshots (200); later rows name the file")
     p.set_defaults(func=_run)
 
 
@@ -27,9 +29,12 @@ def _run(args) -> int:
     from anfang.cli import UsageError
     from anfang.io.report import write_report
 
+    if args.max_images < 0:
+        raise UsageError(f"--max-images: expected >= 0, got {args.max_images}")
     if not args.rate_window > 0:
         raise UsageError(f"--rate-window: expected seconds > 0, got {args.rate_window}")
     path = write_report(args.db, args.output, title=args.title, kind=args.kind,
-                        camera_id=args.camera, rate_window=args.rate_window)
+                        camera_id=args.camera, rate_window=args.rate_window,
+                        max_images=args.max_images)
     print(f"anfang report: wrote {path}", file=sys.stderr)
     return 0

@@ -190,8 +190,24 @@ def _fmt_details(ev: Event) -> str:
 
 def render_report(rows: list, *, title: str = "anfang events", source: str = "",
                   rate_window: float = 60.0, base_dir: str | None = None,
-                  frame_size: tuple[int, int] | None = None) -> str:
-    """The report for ``rows`` (:class:`anfang.store.StoredEvent` or plain events) as HTML."""
+                  frame_size: tuple[int, int] | None = None, max_images: int = 200) -> str:
+    """The report for ``rows`` (:class:`anfang.store.StoredEvent` or plain events) as HTML.
+
+    At most ``max_images`` snapshots are embedded (the first ones in time order); later rows
+    name their snapshot file instead, so a long report stays a reasonable size.
+    """
+    if int(max_images) < 0:
+        raise ValueError(f"max_images: expected >= 0, got {max_images!r}")
+    budget = [int(max_images)]
+
+    def embed(path):
+        if budget[0] <= 0:
+            return None
+        uri = _data_uri(path, base_dir)
+        if uri:
+            budget[0] -= 1
+        return uri
+
     from anfang.store import StoredEvent
 
     items = [r if isinstance(r, StoredEvent) else StoredEvent(i + 1, r, "") for i, r in enumerate(rows)]
@@ -226,15 +242,20 @@ def render_report(rows: list, *, title: str = "anfang events", source: str = "",
                    '<div class="plots">')
         for r in falls:
             out.append(f'<div class="plot"><div>#{r.id} {esc(r.event.camera_id)} t={r.event.t_start:.2f}s</div>'
-                       f"{_trajectory_svg(r.event, frame_size, _data_uri(r.snapshot_path, base_dir))}</div>")
+                       f"{_trajectory_svg(r.event, frame_size, embed(r.snapshot_path))}</div>")
         out.append("</div></section>")
     out.append('<section id="events"><h2>Events</h2><table id="event-table"><tr><th>#</th><th>kind</th>'
                "<th>camera</th><th>t start (s)</th><th>t end (s)</th><th>frames</th><th>track</th>"
                "<th>conf.</th><th>details</th><th>snapshot</th><th>evidence</th></tr>")
     for r in items:
         e = r.event
-        uri = _data_uri(r.snapshot_path, base_dir)
-        snap = f'<img class="snap" alt="snapshot {r.id}" src="{uri}">' if uri else '<span class="muted">none</span>'
+        uri = embed(r.snapshot_path)
+        if uri:
+            snap = f'<img class="snap" alt="snapshot {r.id}" src="{uri}">'
+        elif r.snapshot_path:
+            snap = f'<code>{esc(os.path.basename(r.snapshot_path))}</code>'
+        else:
+            snap = '<span class="muted">none</span>'
         ev_txt = []
         if r.snapshot_sha256:
             ev_txt.append(f"png sha256 <code>{esc(r.snapshot_sha256)}</code>")
