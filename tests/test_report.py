@@ -111,3 +111,17 @@ def test_report_renders_in_headless_chromium(tmp_path):
                          text=True, timeout=120).stdout
     assert dom.count('<tr class="event"') == 2 + len(_riders())
     assert "roof-1" in dom and "<svg" in dom
+
+
+from hypothesis import given, settings
+from hypothesis import strategies as hs
+
+
+@settings(max_examples=60, deadline=None)
+@given(hs.integers(1, 10**6).flatmap(lambda n: hs.tuples(hs.integers(0, n), hs.just(n))))
+def test_property_wilson_contains_the_estimate(kn):
+    k, n = kn
+    lo, hi = wilson_interval(k, n)
+    assert 0.0 <= lo <= k / n + 1e-12 and k / n - 1e-12 <= hi <= 1.0
+    lo2, hi2 = wilson_interval(n - k, n)  # symmetric in k <-> n - k
+    assert lo2 == pytest.approx(1 - hi, abs=1e-12) and hi2 == pytest.approx(1 - lo, abs=1e-12)

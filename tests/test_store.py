@@ -166,3 +166,35 @@ def test_sigkill_loses_no_committed_event(tmp_path):
     assert set(printed) <= set(got)
     for rid in printed:
         assert got[rid].frame_start == rid - 1 and got[rid]["helmet"] == ((rid - 1) % 2 == 0)
+
+
+from hypothesis import given, settings
+from hypothesis import strategies as hs
+
+_text = hs.text(hs.characters(blacklist_categories=("Cs",)), max_size=12)
+_num = hs.floats(-1e6, 1e6, allow_nan=False)
+
+
+@hs.composite
+def _events(draw):
+    t0 = draw(_num)
+    f0 = draw(hs.integers(0, 10**6))
+    bbox = draw(hs.none() | hs.tuples(_num, _num, _num, _num))
+    details = draw(hs.dictionaries(_text.filter(lambda k: k not in (
+        "kind", "t_start", "t_end", "frame_start", "frame_end", "camera_id", "bbox", "track_id", "confidence")),
+        hs.none() | hs.booleans() | hs.integers(-10**9, 10**9) | _num | _text | hs.lists(_num, max_size=3),
+        max_size=3))
+    return Event(draw(hs.sampled_from(["falling_object", "rider", "package_removed"])), t0,
+                 t0 + draw(hs.floats(0, 100)), f0, f0 + draw(hs.integers(0, 100)), camera_id=draw(_text),
+                 bbox=bbox, track_id=draw(hs.none() | hs.integers(-2**62, 2**62)),
+                 confidence=draw(hs.floats(0, 1)), details=details)
+
+
+@settings(max_examples=30, deadline=None)
+@given(hs.lists(_events(), max_size=6))
+def test_property_store_roundtrip_any_events(evs):
+    with EventStore(":memory:") as st:
+        for e in evs:
+            st.append(e)
+        got = [r.event for r in sorted(st.rows(), key=lambda r: r.id)]
+    assert got == evs
