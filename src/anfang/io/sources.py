@@ -202,6 +202,7 @@ def _video_source(src: str, kind: str, color: str, fps) -> FrameSource:
     size = (int(cc.width), int(cc.height)) if cc.width else None
     source = FrameSource(src, kind, color, fps or rate, size, n_frames, lambda: gen())
     first = [container]
+    source._closers.append(container.close)  # closed even if never iterated
     dt_default = 1.0 / (fps or rate or 25.0)
 
     def gen():
