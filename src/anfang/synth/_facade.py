@@ -225,7 +225,7 @@ def facade(
     if fps <= 0 or seconds <= 0:
         raise ValueError(f"fps, seconds: expected positive numbers, got {fps}, {seconds}")
     ss = np.random.SeedSequence([int(seed), 0xFACADE])
-    rg_geo, rg_time, rg_fall, rg_dis, rg_noise, rg_rain = (
+    rg_geo, rg_time, rg_fall, rg_dis, rg_noise, rg_shake = (
         np.random.default_rng(s) for s in ss.spawn(6)
     )
     if distractors == "default":
@@ -418,8 +418,8 @@ def facade(
     rain = "rain" in on
     rain_n = int(rg_dis.integers(40, 200) * W * H / (640 * 360)) if rain else 0
     rain_slant = float(rg_dis.uniform(-0.3, 0.3))
-    shake_phase = rg_dis.uniform(0, 6.3, 4)
-    shake_fr = rg_dis.uniform(0.5, 4, 2)
+    shake_phase = rg_shake.uniform(0, 6.3, 4)
+    shake_fr = rg_shake.uniform(0.5, 4, 2)
 
     frames = np.empty((T, H, W, 3) if color else (T, H, W), np.uint8)
     shakes = []
@@ -541,7 +541,7 @@ def facade(
             continue
         f0, f1 = rows[0][0], rows[-1][0]
         box = [min(r[1] for r in rows), min(r[2] for r in rows), max(r[3] for r in rows), max(r[4] for r in rows)]
-        ox, oy = cam.project(*fs["p0"])
+        ox, oy = cam.project(fs["p0"][0], fs["p0"][1], 0.0)  # the window point on the facade
         samples = sorted((tv, *[float(v) for v in st[:3]]) for tv, st in fs["states"].items())
         a = fs["size"] / 2
         events.append({
@@ -550,7 +550,8 @@ def facade(
             "frame_start": int(f0), "frame_end": int(f1),
             "camera_id": "synth", "bbox": [round(v, 3) for v in box],
             "track_id": o["id"], "confidence": 1.0,
-            "origin": {"floor": fs["floor"], "column": fs["column"], "x": round(ox, 3), "y": round(oy, 3)},
+            "origin": {"floor": fs["floor"], "column": fs["column"], "x": round(float(ox), 3),
+                       "y": round(float(oy), 3)},
             "size_px": round(fs["size"], 3),
             "area_px": round(math.pi * a * max(0.5, a * fs["aspect"]), 3),
             "contrast": round(fs["contrast"], 4),
