@@ -188,7 +188,8 @@ def _background(rng, W, H):
     ys = (np.arange(H, dtype=np.float32) + 0.5)[:, None] / H
     xs = (np.arange(W, dtype=np.float32) + 0.5)[None, :] / W
     img = np.empty((H, W, 3), np.float32)
-    wall = np.array(_col(rng, [(180, 160, 140), (150, 150, 155), (200, 190, 170)]), np.float32)
+    walls = [(185, 170, 150), (150, 150, 155), (205, 195, 180), (170, 120, 100)]
+    wall = np.array(walls[int(rng.integers(len(walls)))], np.float32) + float(rng.normal(0, 8))
     pave = np.array([165, 160, 150], np.float32)
     road = np.array([85, 85, 90], np.float32)
     y_wall, y_road0, y_road1 = 0.30, 0.40, 0.78
