@@ -106,41 +106,43 @@ def _facade_background(cam, geo, rng, night, color):
     flo = np.floor(Y / FLOOR_HEIGHT)
     fx = X / cw - col
     fy = Y / FLOOR_HEIGHT - flo
-    # sky: vertical gradient
-    g = (ys / H)[:, None] * np.ones_like(px)
+    # sky: vertical gradient (float32, in-place masked writes: this runs on 4x the pixels)
+    g = np.broadcast_to((ys / H).astype(np.float32)[:, None], on.shape)
     if night:
-        sky = np.stack([12 + 10 * g, 14 + 12 * g, 24 + 14 * g], -1)
+        lo, span = np.array([12, 14, 24], np.float32), np.array([10, 12, 14], np.float32)
     else:
-        sky = np.stack([120 + 70 * g, 160 + 55 * g, 215 + 25 * g], -1)
-    wall_rgb = np.array(geo["wall_rgb"], np.float64) * (0.25 if night else 1.0)
-    shade = 1.0 + 0.06 * np.sin(flo * 1.7 + col * 0.3)
-    img = np.where(on[..., None], wall_rgb * shade[..., None], sky)
+        lo, span = np.array([120, 160, 215], np.float32), np.array([70, 55, 25], np.float32)
+    img = lo + g[..., None] * span
+    wall_rgb = np.array(geo["wall_rgb"], np.float32) * (0.25 if night else 1.0)
+    shade = (1.0 + 0.06 * np.sin(flo[on] * 1.7 + col[on] * 0.3)).astype(np.float32)
+    img[on] = wall_rgb * shade[:, None]
     # floor slab lines
     slab = on & (fy < 0.05)
-    img = np.where(slab[..., None], img * 0.75, img)
+    img[slab] *= 0.75
     # windows
     win = on & (fx > 0.25) & (fx < 0.75) & (fy > 0.3) & (fy < 0.85)
-    h = np.sin(col * 12.9898 + flo * 78.233) * 43758.5453
+    h = np.sin(col[win] * 12.9898 + flo[win] * 78.233) * 43758.5453
     hash01 = h - np.floor(h)
     if night:
         lit = hash01 > 0.6
-        glass = np.where(lit[..., None], np.array([230.0, 210, 150]), np.array([10.0, 12, 16]))
+        img[win] = np.where(lit[:, None], np.array([230.0, 210, 150], np.float32),
+                            np.array([10.0, 12, 16], np.float32))
     else:
-        refl = 0.5 + 0.5 * (fy - 0.3) / 0.55
-        glass = np.stack([50 + 40 * refl, 65 + 45 * refl, 85 + 50 * refl], -1)
-    img = np.where(win[..., None], glass, img)
+        refl = (0.5 + 0.5 * (fy[win] - 0.3) / 0.55).astype(np.float32)[:, None]
+        img[win] = np.array([50, 65, 85], np.float32) + refl * np.array([40, 45, 50], np.float32)
     # balconies on some (column, floor) cells
     h2 = np.sin(col * 39.346 + flo * 11.135) * 24634.6345
     has_bal = on & ((h2 - np.floor(h2)) < geo["balcony_rate"]) & (flo >= 1)
-    bal_slab = has_bal & (fy < 0.09) & (fx > 0.1) & (fx < 0.9)
-    rail_band = has_bal & (fy >= 0.09) & (fy < 0.38) & (fx > 0.1) & (fx < 0.9)
+    band = has_bal & (fx > 0.1) & (fx < 0.9)
+    bal_slab = band & (fy < 0.09)
+    rail_band = band & (fy >= 0.09) & (fy < 0.38)
     bars = rail_band & ((np.mod(X * 8.0, 1.0) < 0.25) | (fy > 0.34))
     k_bal = 0.35 if night else 1.0
-    img = np.where(bal_slab[..., None], np.array([225.0, 222, 215]) * k_bal, img)
-    img = np.where(bars[..., None], np.array([60.0, 60, 62]) * k_bal, img)
+    img[bal_slab] = np.array([225.0, 222, 215], np.float32) * k_bal
+    img[bars] = np.array([60.0, 60, 62], np.float32) * k_bal
     # parapet at the roof
     roof = on & (Y > nf * FLOOR_HEIGHT - 0.6)
-    img = np.where(roof[..., None], img * 0.7, img)
+    img[roof] *= 0.7
     img = img.reshape(H, ss, W, ss, 3).mean(axis=(1, 3)).astype(np.float32)
     sky_mask = (~on).reshape(H, ss, W, ss).mean(axis=(1, 3)).astype(np.float32)
     if not color:
@@ -412,7 +414,7 @@ def facade(
     light_steps = []
     if "light" in on:
         for _ in range(int(rg_dis.integers(1, 3))):
-            light_steps.append((float(rg_dis.uniform(0.5, seconds - 0.5)),
+            light_steps.append((float(rg_dis.uniform(0.05, 0.95)) * seconds,
                                 float(rg_dis.uniform(0.6, 1.4))))
         light_steps.sort()
     rain = "rain" in on
@@ -523,7 +525,7 @@ def facade(
             img += nz[..., None] if color else nz
         if block_q > 0:
             img = R.block_quantise(img, block_q)
-        frames[fi] = R.to_uint8(img)
+        R.to_uint8(img, out=frames[fi])
         for obj, b, centre in boxes:
             sb = R._clip_box((H, W), b[0] + dx, b[1] + dy, b[2] + dx, b[3] + dy)
             if sb is None:

@@ -446,10 +446,13 @@ def street(
                 else:
                     o["frames"].append(row)
         gain = 1.0 + drift * math.sin(2 * math.pi * tv / max(S, 1.0) + drift_ph)
-        img *= gain
+        if gain != 1.0:
+            img *= np.float32(gain)
         if noise > 0:
-            img += rg_noise.standard_normal((H, W), dtype=np.float32)[..., None] * noise
-        frames[fi] = R.to_uint8(img)
+            nz = rg_noise.standard_normal((H, W), dtype=np.float32)
+            nz *= np.float32(noise)
+            img += nz[..., None]
+        R.to_uint8(img, out=frames[fi])
 
     events: list[dict[str, Any]] = []
     for tw, parts in rider_units:
