@@ -355,10 +355,11 @@ def street(
         rest_y = 0.765 * H
         x_rest = x_drop + d * 25 * tri.s  # lands just behind/beside the cargo box
         t_land = t_drop + 0.35
-        t_pick = float(rg.uniform(0.55, 0.68)) * S
-        # picker walks from the near side edge along the near pavement, then steps to the package
-        pd = 1 if rg.random() < 0.5 else -1
-        pv = float(rg.uniform(45, 70)) * u
+        t_pick = float(rg.uniform(0.5, 0.6)) * S
+        # the picker walks along the road edge to the package, picks it up and carries on
+        # to the nearer image edge (so that it leaves the frame before the clip ends)
+        pd = -1 if x_rest < W / 2 else 1
+        pv = float(rg.uniform(70, 100)) * u
         x_in = -30 * u if pd > 0 else W + 30 * u
         t_arrive = t_pick - 0.8
         t_in = t_arrive - abs(x_rest - x_in) / pv
