@@ -530,8 +530,6 @@ def facade(
         for ts, gval in light_steps:
             if tv >= ts:
                 gain *= gval
-        if night:
-            gain *= 1.0
         if gain != 1.0:
             img *= gain
         dx = dy = 0.0
