@@ -2,7 +2,9 @@
 
 Rows are ``frame, id, left, top, w, h, conf, -1, -1, -1`` with **1-based** frames, the
 MOTChallenge text format. Scoring uses established packages from the ``eval`` extra,
-imported lazily: ``motmetrics`` (MOTA, IDF1) and ``trackeval`` (HOTA).
+imported lazily: ``motmetrics`` (MOTA, IDF1; the ``eval`` extra) and ``trackeval`` (HOTA; the ``hota``
+extra, else anfang's own HOTA from :mod:`anfang.tracking_metrics`, cross-checked against
+trackeval in the tests).
 
 >>> truth = {"objects": [{"id": 3, "kind": "bird", "frames": [[0, 10, 20, 14, 26]]}]}
 >>> truth_mot_rows(truth)
@@ -109,8 +111,20 @@ def mot_metrics(gt_rows: Sequence[Sequence], hyp_rows: Sequence[Sequence], iou: 
     if hota:
         try:
             from trackeval.metrics import HOTA  # noqa: PLC0415
-        except ImportError as exc:  # pragma: no cover
-            raise ImportError("HOTA needs trackeval from the 'eval' extra") from exc
+        except ImportError:
+            # trackeval (the 'hota' extra) pulls in the full opencv-python build; without it,
+            # use anfang's own HOTA, which the tests cross-check against trackeval.
+            from anfang.tracking_metrics import hota as _own_hota  # noqa: PLC0415
+
+            def _xyxy(rows: Sequence[Sequence]) -> np.ndarray:
+                a = np.array([list(r[:6]) for r in rows], float).reshape(-1, 6)
+                a[:, 4] += a[:, 2]
+                a[:, 5] += a[:, 3]
+                return a
+
+            res = _own_hota(_xyxy(gt_rows), _xyxy(hyp_rows), dist="iou")
+            out["HOTA"], out["DetA"], out["AssA"] = res["hota"], res["deta"], res["assa"]
+            return out
         data = {"num_timesteps": len(frames), "num_gt_ids": len(gt_ids_all),
                 "num_tracker_ids": len(hy_ids_all), "num_gt_dets": len(gt_rows),
                 "num_tracker_dets": len(hyp_rows), "gt_ids": te_gt, "tracker_ids": te_hy,
