@@ -28,6 +28,13 @@ def add_parser(subparsers) -> None:
     i.add_argument("--model", default=None, help="model .npz (default: the shipped model)")
     i.set_defaults(func=_info)
 
+    sp = sub.add_parser("speed", help="time numpy inference on a batch of random crops")
+    sp.add_argument("--model", default=None, help="model .npz (default: the shipped model)")
+    sp.add_argument("--batch", type=int, default=10, help="crops per call (default 10)")
+    sp.add_argument("--size", type=int, default=48, help="crop side in pixels (default 48)")
+    sp.add_argument("--repeat", type=int, default=200, help="timed calls (default 200)")
+    sp.set_defaults(func=_speed)
+
     p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
 
 
@@ -61,4 +68,31 @@ def _info(args) -> int:
     clf = HelmetClassifier.load(args.model) if args.model else HelmetClassifier.default()
     print(repr(clf))
     print(json.dumps(clf.metadata, indent=2, sort_keys=True))
+    return 0
+
+
+def _speed(args) -> int:
+    import time
+
+    import numpy as np
+
+    from anfang.helmet.classifier import HelmetClassifier
+
+    clf = HelmetClassifier.load(args.model) if args.model else HelmetClassifier.default()
+    rng = np.random.default_rng(0)
+    crops = [rng.integers(0, 256, (args.size, args.size, 3), dtype=np.uint8) for _ in range(args.batch)]
+    clf.predict_proba(crops)  # warm-up (resize matrices are cached)
+    x = clf.preprocess(crops)
+    rows = []
+    for name, fn in (("predict_proba", lambda: clf.predict_proba(crops)),
+                     ("resize+normalise", lambda: clf.preprocess(crops)),
+                     ("network", lambda: clf.forward_normalised(x))):
+        c0, w0 = time.process_time(), time.perf_counter()
+        for _ in range(args.repeat):
+            fn()
+        c1, w1 = time.process_time(), time.perf_counter()
+        rows.append((name, 1e3 * (c1 - c0) / args.repeat, 1e3 * (w1 - w0) / args.repeat))
+    print(f"{clf!r}: batch of {args.batch} crops {args.size}x{args.size}, {args.repeat} calls")
+    for name, cpu, wall in rows:
+        print(f"  {name:<17} {cpu:7.2f} ms CPU  {wall:7.2f} ms wall per batch")
     return 0
