@@ -136,7 +136,7 @@ def _rewrite(src, dst, **changes):
         ({"format": np.array("something-else")}, "expected format"),
         ({"format_version": np.array(99)}, "format_version 99"),
         ({"conv1_w": None}, "missing key 'conv1_w'"),
-        ({"conv0_w": np.zeros((16, 3, 5, 5), np.float32)}, r"conv0_w expected shape \(16, 3, 3, 3\)"),
+        ({"conv0_w": np.zeros((24, 3, 5, 5), np.float32)}, r"conv0_w expected shape \(24, 3, 3, 3\)"),
         ({"fc_b": np.array([np.nan], np.float32)}, "non-finite"),
         ({"std": np.array([1.0, 0.0, 1.0], np.float32)}, "std"),
         ({"arch": np.array("not json")}, "malformed 'arch'"),
