@@ -222,6 +222,18 @@ def test_cli_helmet_score_and_info(tmp_path, capsys):
     assert cli_main(["helmet", "score", "--yolo", str(tmp_path / "nope")]) == 1
 
 
+def test_score_empty_folder_and_cli_train_without_torch(tmp_path, capsys, monkeypatch):
+    (tmp_path / "images").mkdir()
+    (tmp_path / "labels").mkdir()
+    rep = score_yolo_folder(tmp_path, _FakeClassifier())
+    assert rep["n"] == 0 and np.isnan(rep["accuracy"]) and np.isnan(rep["auc"])
+    assert cli_main(["helmet", "score", "--yolo", str(tmp_path), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["auc"] is None
+    monkeypatch.setitem(sys.modules, "torch", None)
+    assert cli_main(["helmet", "train", "--data", str(tmp_path), "--out", str(tmp_path / "m.npz")]) == 1
+    assert "anfang[train]" in capsys.readouterr().err
+
+
 # ------------------------------------------------------------------ the shipped model on real data
 
 @pytest.mark.skipif(not (DATA / "valid" / "labels").is_dir(), reason=f"helmet data set not found at {DATA}")
