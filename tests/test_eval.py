@@ -196,7 +196,6 @@ def test_mot_rows_roundtrip_and_scores(tmp_path):
     back = read_mot(write_mot(rows, tmp_path / "gt.txt"))
     assert back == rows
     pytest.importorskip("motmetrics")
-    pytest.importorskip("trackeval")
     from anfang.eval import mot_metrics
 
     s = mot_metrics(rows, rows)
@@ -238,7 +237,6 @@ def test_box_only_detection_matches_a_truth_trajectory_at_its_frames():
 
 def test_cli_scores_tracks(tmp_path, capsys):
     pytest.importorskip("motmetrics")
-    pytest.importorskip("trackeval")
     from anfang.synth import facade
 
     clip = facade(seed=5, size=(200, 120), fps=10.0, seconds=2.0, distractors=["birds"], n_birds=2)
