@@ -46,9 +46,11 @@ fn image<'a>(a: &'a PyReadonlyArrayDyn<'_, u8>, name: &str) -> PyResult<Img<'a>>
             shape_str(&shape)
         )));
     }
-    let data = match a.as_slice() {
-        Ok(s) => Cow::Borrowed(s),
-        Err(_) => {
+    // `as_slice` also accepts Fortran order, whose element order differs: C order only.
+    let slice = if a.is_c_contiguous() { a.as_slice().ok() } else { None };
+    let data = match slice {
+        Some(s) => Cow::Borrowed(s),
+        None => {
             // Explicit copy of a non-contiguous view (fixed-rank iteration is fast).
             let v = a.as_array();
             let owned: Vec<u8> = if shape.len() == 2 {
@@ -100,10 +102,12 @@ fn odd_size(s: i64, name: &str) -> PyResult<usize> {
 fn mask_bytes<'a>(m: &'a PyReadonlyArray2<'_, bool>) -> (Cow<'a, [u8]>, usize, usize) {
     let sh = m.shape();
     let (h, w) = (sh[0], sh[1]);
-    let data = match m.as_slice() {
+    let slice = if m.is_c_contiguous() { m.as_slice().ok() } else { None };
+    let data = match slice {
         // SAFETY: bool and u8 have the same size and alignment; every bool is a valid u8.
-        Ok(s) => Cow::Borrowed(unsafe { std::slice::from_raw_parts(s.as_ptr() as *const u8, s.len()) }),
-        Err(_) => Cow::Owned(m.as_array().iter().map(|&b| b as u8).collect()),
+        Some(s) => Cow::Borrowed(unsafe { std::slice::from_raw_parts(s.as_ptr() as *const u8, s.len()) }),
+        // Explicit copy in C order for any other layout (Fortran order included).
+        None => Cow::Owned(m.as_array().iter().map(|&b| b as u8).collect()),
     };
     (data, h, w)
 }
