@@ -176,10 +176,11 @@ pub struct DualBackground {
 avx2_dispatch! {
     #[allow(clippy::too_many_arguments)]
     fn dual_step(
-        frame: &[u8], mv: [&mut [u8]; 4], hold: &[u8], counter: &mut [u16], upd: [u8; 2], p: [u8; 6],
-        need: u16, moving: &mut [u8], stat: &mut [u8],
+        frame: &[u8], lm: &mut [u8], lv: &mut [u8], sm: &mut [u8], sv: &mut [u8], hold: &[u8],
+        counter: &mut [u16], upd: [u8; 2], p: [u8; 6], need: u16, moving: &mut [u8], stat: &mut [u8],
     ) {
-        let [lm, lv, sm, sv] = mv;
+        // Separate &mut arguments (not an array of them) keep LLVM's no-alias facts, which
+        // the loop vectoriser needs.
         let n = frame.len();
         let (lm, lv, sm, sv) = (&mut lm[..n], &mut lv[..n], &mut sm[..n], &mut sv[..n]);
         let (hold, counter, moving, stat) = (&hold[..n], &mut counter[..n], &mut moving[..n], &mut stat[..n]);
@@ -249,7 +250,10 @@ impl DualBackground {
         let (lp, sp) = (self.long.p, self.short.p);
         dual_step(
             frame,
-            [&mut self.long.m, &mut self.long.v, &mut self.short.m, &mut self.short.v],
+            &mut self.long.m,
+            &mut self.long.v,
+            &mut self.short.m,
+            &mut self.short.v,
             &self.held,
             &mut self.counter,
             [ul as u8, us as u8],

@@ -144,17 +144,6 @@ impl Labeller {
         a
     }
 
-    #[inline]
-    fn union(&mut self, a: u32, b: u32) {
-        let ra = self.find(a);
-        let rb = self.find(b);
-        if ra < rb {
-            self.parent[rb as usize] = ra;
-        } else if rb < ra {
-            self.parent[ra as usize] = rb;
-        }
-    }
-
     /// Label `m`; statistics of every component go to `blobs` (label order). With
     /// `labels = Some(buf)` (length h*w, **already zeroed**) the label image is written too.
     pub fn label(&mut self, m: &BitMask, conn8: bool, labels: Option<&mut [i32]>, blobs: &mut Blobs) {
@@ -176,11 +165,9 @@ impl Labeller {
                     break;
                 }
                 let e = next_clear(row, s).min(w);
-                let p = self.parent.len() as u32;
-                self.parent.push(p);
                 let (s32, e32, y32) = (s as u32, e as u32, y as u32);
                 let n = (e - s) as u64;
-                self.acc.push(Acc {
+                let stats = Acc {
                     area: n,
                     x0: s32,
                     y0: y32,
@@ -188,17 +175,39 @@ impl Labeller {
                     y1: y32 + 1,
                     sx: (s as u64 + e as u64 - 1) * n / 2,
                     sy: y as u64 * n,
-                });
+                };
                 // Runs of the previous row ending before this run's reach touch nothing later.
                 while j < self.prev.len() && self.prev[j].e + ext <= s32 {
                     j += 1;
                 }
+                // Join the components of every touching run; stats live at the root (the
+                // smallest provisional label), merged when two components meet.
+                let mut root = u32::MAX;
                 let mut k = j;
                 while k < self.prev.len() && self.prev[k].s < e32 + ext {
-                    let q = self.prev[k].p;
-                    self.union(p, q);
+                    let r = self.find(self.prev[k].p);
+                    if root == u32::MAX {
+                        root = r;
+                    } else if r != root {
+                        let (win, lose) = if r < root { (r, root) } else { (root, r) };
+                        self.parent[lose as usize] = win;
+                        let a = self.acc[lose as usize];
+                        self.acc[win as usize].merge(&a);
+                        root = win;
+                    }
                     k += 1;
                 }
+                let p = if root == u32::MAX {
+                    // A run touching nothing above starts a component: in raster order, so the
+                    // first pixel of every component gets the component's smallest label.
+                    let p = self.parent.len() as u32;
+                    self.parent.push(p);
+                    self.acc.push(stats);
+                    p
+                } else {
+                    self.acc[root as usize].merge(&stats);
+                    root
+                };
                 let run = Run { s: s32, e: e32, p };
                 self.cur.push(run);
                 if keep {
@@ -220,10 +229,7 @@ impl Labeller {
                 self.fin[p] = self.out.len() as u32 + 1;
                 self.out.push(self.acc[p]);
             } else {
-                let f = self.fin[r];
-                self.fin[p] = f;
-                let a = self.acc[p];
-                self.out[f as usize - 1].merge(&a);
+                self.fin[p] = self.fin[r];
             }
         }
         blobs.area.clear();
