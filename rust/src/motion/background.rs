@@ -174,34 +174,18 @@ pub struct DualBackground {
 }
 
 avx2_dispatch! {
-    #[allow(clippy::too_many_arguments)]
-    fn dual_step(
-        frame: &[u8], lm: &mut [u8], lv: &mut [u8], sm: &mut [u8], sv: &mut [u8], hold: &[u8],
-        counter: &mut [u16], upd: [u8; 2], p: [u8; 6], need: u16, moving: &mut [u8], stat: &mut [u8],
-    ) {
-        // Separate &mut arguments (not an array of them) keep LLVM's no-alias facts, which
-        // the loop vectoriser needs.
-        let n = frame.len();
-        let (lm, lv, sm, sv) = (&mut lm[..n], &mut lv[..n], &mut sm[..n], &mut sv[..n]);
-        let (hold, counter, moving, stat) = (&hold[..n], &mut counter[..n], &mut moving[..n], &mut stat[..n]);
-        let (ln, sn) = (p[0] as u16, p[3] as u16);
-        for i in 0..n {
-            let x = frame[i];
-            let live = upd[0] & ((hold[i] == 0) as u8);
-            let (m1, v1, f1) = sd_pixel(x, lm[i], lv[i], live, ln, p[1], p[2]);
-            let (m2, v2, f2) = sd_pixel(x, sm[i], sv[i], upd[1], sn, p[4], p[5]);
-            lm[i] = m1;
-            lv[i] = v1;
-            sm[i] = m2;
-            sv[i] = v2;
-            let cand = (f1 & (f2 ^ 1)) as u16;
-            let c = counter[i].saturating_add(1) * cand;
-            counter[i] = c;
-            moving[i] = f2;
-            stat[i] = (c >= need) as u8;
+    fn dual_combine(long_fg: &[u8], short_fg: &[u8], counter: &mut [u16], need: u16, stat: &mut [u8]) {
+        for (((&l, &s), c), o) in long_fg.iter().zip(short_fg).zip(counter.iter_mut()).zip(stat.iter_mut()) {
+            let keep = 0u16.wrapping_sub(((l != 0) & (s == 0)) as u16); // 0xFFFF or 0
+            let nc = c.saturating_add(1) & keep;
+            *c = nc;
+            *o = (nc >= need) as u8;
         }
     }
 }
+
+/// Pixels per block of the dual-background sweep (the block's temporaries stay in L1).
+const BLOCK: usize = 4096;
 
 impl DualBackground {
     pub fn new(long: SigmaDeltaParams, short: SigmaDeltaParams, static_frames: u16) -> Self {
@@ -242,26 +226,28 @@ impl DualBackground {
             stat[..n].fill(0);
             return;
         }
-        // Both models and the counter in one sweep over memory.
+        // Both models and the counter block by block: one sweep over memory, each step a
+        // vectorised kernel, the long-term mask of a block kept in a stack buffer.
         let ul = self.long.frames % self.long.p.update_period.max(1) as u64 == 0;
         let us = self.short.frames % self.short.p.update_period.max(1) as u64 == 0;
         self.long.frames += 1;
         self.short.frames += 1;
         let (lp, sp) = (self.long.p, self.short.p);
-        dual_step(
-            frame,
-            &mut self.long.m,
-            &mut self.long.v,
-            &mut self.short.m,
-            &mut self.short.v,
-            &self.held,
-            &mut self.counter,
-            [ul as u8, us as u8],
-            [lp.amplification, lp.vmin, lp.vmax, sp.amplification, sp.vmin, sp.vmax],
-            self.static_frames.max(1),
-            moving,
-            stat,
-        );
+        let need = self.static_frames.max(1);
+        let mut lf = [0u8; BLOCK];
+        let mut start = 0;
+        while start < n {
+            let end = (start + BLOCK).min(n);
+            let r = start..end;
+            let lfb = &mut lf[..end - start];
+            let (lm, lv) = (&mut self.long.m[r.clone()], &mut self.long.v[r.clone()]);
+            sd_step_hold(&frame[r.clone()], lm, lv, &self.held[r.clone()], ul, lp.amplification, lp.vmin, lp.vmax, lfb);
+            let (sm, sv) = (&mut self.short.m[r.clone()], &mut self.short.v[r.clone()]);
+            let mv = &mut moving[r.clone()];
+            sd_step(&frame[r.clone()], sm, sv, us, sp.amplification, sp.vmin, sp.vmax, mv);
+            dual_combine(lfb, mv, &mut self.counter[r.clone()], need, &mut stat[r]);
+            start = end;
+        }
     }
 
     /// Hold (`on = true`) or release pixels where `mask != 0`: held pixels are not updated in
