@@ -420,7 +420,9 @@ def label(mask: np.ndarray, connectivity: int = 8) -> tuple[np.ndarray, Blobs]:
     return labels, Blobs._from_core(stats)
 
 
-def _stage_args(threshold, open_size, min_area, max_area, connectivity):  # type: ignore[no-untyped-def]
+def _stage_args(
+    threshold: object, open_size: object, min_area: object, max_area: object, connectivity: object
+) -> tuple[int, int, int, int | None, int]:
     t = _threshold(threshold)
     o = _int(open_size, "open_size", 0, 100_001, "0, 1 or an odd integer >= 3")
     if o > 1 and o % 2 == 0:

@@ -170,6 +170,8 @@ pub struct DualBackground {
     pub static_frames: u16,
     pub counter: Vec<u16>,
     pub held: Vec<u8>,
+    /// Number of held pixels (0 lets the sweep skip reading `held`).
+    n_held: usize,
     long_fg: Vec<u8>,
 }
 
@@ -195,6 +197,7 @@ impl DualBackground {
             static_frames,
             counter: Vec::new(),
             held: Vec::new(),
+            n_held: 0,
             long_fg: Vec::new(),
         }
     }
@@ -204,6 +207,7 @@ impl DualBackground {
         self.short.reset();
         self.counter.clear();
         self.held.clear();
+        self.n_held = 0;
     }
 
     /// Feed one grey frame: `moving` = short-term foreground, `stat` = pixels foreground to
@@ -218,6 +222,7 @@ impl DualBackground {
         if self.held.len() != n {
             self.held.clear();
             self.held.resize(n, 0);
+            self.n_held = 0;
         }
         if !self.long.initialised() || !self.short.initialised() || self.long.m.len() != n {
             self.long_fg.resize(n, 0);
@@ -241,7 +246,12 @@ impl DualBackground {
             let r = start..end;
             let lfb = &mut lf[..end - start];
             let (lm, lv) = (&mut self.long.m[r.clone()], &mut self.long.v[r.clone()]);
-            sd_step_hold(&frame[r.clone()], lm, lv, &self.held[r.clone()], ul, lp.amplification, lp.vmin, lp.vmax, lfb);
+            if self.n_held == 0 {
+                sd_step(&frame[r.clone()], lm, lv, ul, lp.amplification, lp.vmin, lp.vmax, lfb);
+            } else {
+                let hb = &self.held[r.clone()];
+                sd_step_hold(&frame[r.clone()], lm, lv, hb, ul, lp.amplification, lp.vmin, lp.vmax, lfb);
+            }
             let (sm, sv) = (&mut self.short.m[r.clone()], &mut self.short.v[r.clone()]);
             let mv = &mut moving[r.clone()];
             sd_step(&frame[r.clone()], sm, sv, us, sp.amplification, sp.vmin, sp.vmax, mv);
@@ -262,6 +272,7 @@ impl DualBackground {
                 *h = on as u8;
             }
         }
+        self.n_held = self.held.iter().filter(|&&h| h != 0).count();
     }
 }
 
