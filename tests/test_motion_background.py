@@ -239,3 +239,11 @@ def test_shift_compensation_roundtrip():
     err = np.abs(back[inner].astype(int) - prev[inner]).mean()
     raw = np.abs(cur[inner].astype(int) - prev[inner]).mean()
     assert err < 0.15 * raw
+
+
+@pytest.mark.parametrize("dx,dy", [(15.5, -12.0), (-16.0, 0.25)])
+def test_estimate_shift_large_shifts(dx, dy):
+    prev = to_u8(scene(240, 320, 0, 0, 3), 2.0, 1)
+    cur = to_u8(scene(240, 320, dx, dy, 3), 2.0, 2)
+    ex, ey = motion.estimate_shift(prev, cur)
+    assert abs(ex - dx) < 0.15 and abs(ey - dy) < 0.15, (ex, ey)
