@@ -18,7 +18,12 @@ pub struct SigmaDeltaParams {
 
 impl Default for SigmaDeltaParams {
     fn default() -> Self {
-        SigmaDeltaParams { amplification: 2, update_period: 1, vmin: 2, vmax: 255 }
+        SigmaDeltaParams {
+            amplification: 2,
+            update_period: 1,
+            vmin: 2,
+            vmax: 255,
+        }
     }
 }
 
@@ -80,7 +85,12 @@ pub struct SigmaDelta {
 
 impl SigmaDelta {
     pub fn new(p: SigmaDeltaParams) -> Self {
-        SigmaDelta { p, m: Vec::new(), v: Vec::new(), frames: 0 }
+        SigmaDelta {
+            p,
+            m: Vec::new(),
+            v: Vec::new(),
+            frames: 0,
+        }
     }
 
     pub fn reset(&mut self) {
@@ -106,13 +116,25 @@ impl SigmaDelta {
             self.frames = 1;
             return;
         }
-        let update = self.frames % self.p.update_period.max(1) as u64 == 0;
+        let update = self
+            .frames
+            .is_multiple_of(self.p.update_period.max(1) as u64);
         self.frames += 1;
         let (n, lo, hi) = (self.p.amplification, self.p.vmin, self.p.vmax);
         if hold.is_empty() {
             sd_step(frame, &mut self.m, &mut self.v, update, n, lo, hi, out);
         } else {
-            sd_step_hold(frame, &mut self.m, &mut self.v, hold, update, n, lo, hi, out);
+            sd_step_hold(
+                frame,
+                &mut self.m,
+                &mut self.v,
+                hold,
+                update,
+                n,
+                lo,
+                hi,
+                out,
+            );
         }
     }
 }
@@ -139,7 +161,12 @@ pub struct RunningAverage {
 
 impl RunningAverage {
     pub fn new(alpha: f32, threshold: f32) -> Self {
-        RunningAverage { alpha, threshold, b: Vec::new(), frames: 0 }
+        RunningAverage {
+            alpha,
+            threshold,
+            b: Vec::new(),
+            frames: 0,
+        }
     }
 
     pub fn reset(&mut self) {
@@ -233,8 +260,14 @@ impl DualBackground {
         }
         // Both models and the counter block by block: one sweep over memory, each step a
         // vectorised kernel, the long-term mask of a block kept in a stack buffer.
-        let ul = self.long.frames % self.long.p.update_period.max(1) as u64 == 0;
-        let us = self.short.frames % self.short.p.update_period.max(1) as u64 == 0;
+        let ul = self
+            .long
+            .frames
+            .is_multiple_of(self.long.p.update_period.max(1) as u64);
+        let us = self
+            .short
+            .frames
+            .is_multiple_of(self.short.p.update_period.max(1) as u64);
         self.long.frames += 1;
         self.short.frames += 1;
         let (lp, sp) = (self.long.p, self.short.p);
@@ -247,14 +280,42 @@ impl DualBackground {
             let lfb = &mut lf[..end - start];
             let (lm, lv) = (&mut self.long.m[r.clone()], &mut self.long.v[r.clone()]);
             if self.n_held == 0 {
-                sd_step(&frame[r.clone()], lm, lv, ul, lp.amplification, lp.vmin, lp.vmax, lfb);
+                sd_step(
+                    &frame[r.clone()],
+                    lm,
+                    lv,
+                    ul,
+                    lp.amplification,
+                    lp.vmin,
+                    lp.vmax,
+                    lfb,
+                );
             } else {
                 let hb = &self.held[r.clone()];
-                sd_step_hold(&frame[r.clone()], lm, lv, hb, ul, lp.amplification, lp.vmin, lp.vmax, lfb);
+                sd_step_hold(
+                    &frame[r.clone()],
+                    lm,
+                    lv,
+                    hb,
+                    ul,
+                    lp.amplification,
+                    lp.vmin,
+                    lp.vmax,
+                    lfb,
+                );
             }
             let (sm, sv) = (&mut self.short.m[r.clone()], &mut self.short.v[r.clone()]);
             let mv = &mut moving[r.clone()];
-            sd_step(&frame[r.clone()], sm, sv, us, sp.amplification, sp.vmin, sp.vmax, mv);
+            sd_step(
+                &frame[r.clone()],
+                sm,
+                sv,
+                us,
+                sp.amplification,
+                sp.vmin,
+                sp.vmax,
+                mv,
+            );
             dual_combine(lfb, mv, &mut self.counter[r.clone()], need, &mut stat[r]);
             start = end;
         }
@@ -306,7 +367,10 @@ mod tests {
 
     #[test]
     fn update_period_slows_mean() {
-        let mut sd = SigmaDelta::new(SigmaDeltaParams { update_period: 4, ..Default::default() });
+        let mut sd = SigmaDelta::new(SigmaDeltaParams {
+            update_period: 4,
+            ..Default::default()
+        });
         let mut out = vec![0u8; 1];
         sd.apply(&[0], &[], &mut out);
         for _ in 0..8 {
@@ -317,7 +381,10 @@ mod tests {
 
     #[test]
     fn dual_static_and_hold() {
-        let long = SigmaDeltaParams { update_period: 64, ..Default::default() };
+        let long = SigmaDeltaParams {
+            update_period: 64,
+            ..Default::default()
+        };
         let short = SigmaDeltaParams::default();
         let mut db = DualBackground::new(long, short, 10);
         let n = 4;

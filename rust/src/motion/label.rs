@@ -146,7 +146,13 @@ impl Labeller {
 
     /// Label `m`; statistics of every component go to `blobs` (label order). With
     /// `labels = Some(buf)` (length h*w, **already zeroed**) the label image is written too.
-    pub fn label(&mut self, m: &BitMask, conn8: bool, labels: Option<&mut [i32]>, blobs: &mut Blobs) {
+    pub fn label(
+        &mut self,
+        m: &BitMask,
+        conn8: bool,
+        labels: Option<&mut [i32]>,
+        blobs: &mut Blobs,
+    ) {
         let keep = labels.is_some();
         self.parent.clear();
         self.acc.clear();
@@ -237,7 +243,9 @@ impl Labeller {
         blobs.centroid.clear();
         for a in &self.out {
             blobs.area.push(a.area as i64);
-            blobs.bbox.push([a.x0 as i64, a.y0 as i64, a.x1 as i64, a.y1 as i64]);
+            blobs
+                .bbox
+                .push([a.x0 as i64, a.y0 as i64, a.x1 as i64, a.y1 as i64]);
             blobs
                 .centroid
                 .push([a.sx as f64 / a.area as f64, a.sy as f64 / a.area as f64]);
@@ -295,7 +303,14 @@ mod tests {
     fn matches_flood_fill() {
         let mut seed = 5u64;
         let mut lb = Labeller::new();
-        for &(h, w) in &[(1usize, 1usize), (1, 100), (100, 1), (9, 7), (31, 129), (64, 64)] {
+        for &(h, w) in &[
+            (1usize, 1usize),
+            (1, 100),
+            (100, 1),
+            (9, 7),
+            (31, 129),
+            (64, 64),
+        ] {
             for dens in [0u64, 2, 5, 8, 10] {
                 let src: Vec<u8> = (0..h * w)
                     .map(|_| {
@@ -323,7 +338,12 @@ mod tests {
                                 area += 1;
                                 sx += x as f64;
                                 sy += y as f64;
-                                bb = [bb[0].min(x), bb[1].min(y), bb[2].max(x + 1), bb[3].max(y + 1)];
+                                bb = [
+                                    bb[0].min(x),
+                                    bb[1].min(y),
+                                    bb[2].max(x + 1),
+                                    bb[3].max(y + 1),
+                                ];
                             }
                         }
                         assert_eq!(b.area[l - 1], area);

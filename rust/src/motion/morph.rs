@@ -186,7 +186,14 @@ mod tests {
     fn matches_brute_force() {
         let mut seed = 11u64;
         let mut mo = Morph::new();
-        for &(h, w) in &[(1usize, 1usize), (1, 70), (70, 1), (7, 9), (13, 130), (33, 64)] {
+        for &(h, w) in &[
+            (1usize, 1usize),
+            (1, 70),
+            (70, 1),
+            (7, 9),
+            (13, 130),
+            (33, 64),
+        ] {
             for &size in &[1usize, 3, 5, 7, 9, 67, 131] {
                 for dens in [1u64, 5, 9] {
                     let src: Vec<u8> = (0..h * w)

@@ -21,7 +21,8 @@ fn half_u8(src: &[u8], h: usize, w: usize) -> Plane {
         let r1 = &src[(2 * y + 1) * w..(2 * y + 1) * w + w];
         let o = &mut d[y * w2..(y + 1) * w2];
         for x in 0..w2 {
-            let s = r0[2 * x] as u32 + r0[2 * x + 1] as u32 + r1[2 * x] as u32 + r1[2 * x + 1] as u32;
+            let s =
+                r0[2 * x] as u32 + r0[2 * x + 1] as u32 + r1[2 * x] as u32 + r1[2 * x + 1] as u32;
             o[x] = s as f32 * 0.25;
         }
     }
@@ -72,7 +73,11 @@ fn half(p: &Plane) -> Plane {
 }
 
 fn to_plane(src: &[u8], h: usize, w: usize) -> Plane {
-    Plane { h, w, d: src.iter().map(|&x| x as f32).collect() }
+    Plane {
+        h,
+        w,
+        d: src.iter().map(|&x| x as f32).collect(),
+    }
 }
 
 /// Pyramid levels (finest first) of one grey frame; level 0 has scale `2^first`.
@@ -106,7 +111,7 @@ fn plan(h: usize, w: usize) -> (usize, usize) {
 
 crate::avx2_dispatch! {
     /// One row of the Lucas-Kanade right-hand side (8 partial sums for vectorisation).
-    #[allow(clippy::too_many_arguments)]
+    #[allow(clippy::too_many_arguments, clippy::needless_range_loop)]
     fn lk_row(a0: &[f32], a1: &[f32], b0: &[f32], b1: &[f32], p: &[f32], gx: &[f32], gy: &[f32], wt: [f32; 4]) -> (f32, f32) {
         let n = p.len().min(a0.len()).min(a1.len()).min(b0.len()).min(b1.len()).min(gx.len()).min(gy.len());
         let (a0, a1, b0, b1, p, gx, gy) = (&a0[..n], &a1[..n], &b0[..n], &b1[..n], &p[..n], &gx[..n], &gy[..n]);
@@ -137,6 +142,7 @@ crate::avx2_dispatch! {
 
 crate::avx2_dispatch! {
     /// Central-difference gradients of one row and their second moments (8-lane partial sums).
+    #[allow(clippy::needless_range_loop)]
     fn grad_row(l: &[f32], r: &[f32], u: &[f32], d: &[f32], gx: &mut [f32], gy: &mut [f32]) -> [f32; 3] {
         let n = l.len().min(r.len()).min(u.len()).min(d.len()).min(gx.len()).min(gy.len());
         let (l, r, u, d, gx, gy) = (&l[..n], &r[..n], &u[..n], &d[..n], &mut gx[..n], &mut gy[..n]);
@@ -202,11 +208,19 @@ fn lk_level(p: &Plane, c: &Plane, d: &mut [f64; 2], max_shift: f64, iters: usize
         return;
     }
     for _ in 0..iters {
-        let (dx, dy) = (d[0].clamp(-max_shift, max_shift), d[1].clamp(-max_shift, max_shift));
+        let (dx, dy) = (
+            d[0].clamp(-max_shift, max_shift),
+            d[1].clamp(-max_shift, max_shift),
+        );
         let (ix, iy) = (dx.floor(), dy.floor());
         let (fx, fy) = ((dx - ix) as f32, (dy - iy) as f32);
         let (ix, iy) = (ix as isize, iy as isize);
-        let (w00, w01, w10, w11) = ((1.0 - fx) * (1.0 - fy), fx * (1.0 - fy), (1.0 - fx) * fy, fx * fy);
+        let (w00, w01, w10, w11) = (
+            (1.0 - fx) * (1.0 - fy),
+            fx * (1.0 - fy),
+            (1.0 - fx) * fy,
+            fx * fy,
+        );
         let (mut bx, mut by) = (0f64, 0f64);
         for y in y0..y1 {
             // margin > max_shift + 1, so every sample below is inside the image.
@@ -247,7 +261,13 @@ pub fn estimate_shift(prev: &[u8], cur: &[u8], h: usize, w: usize) -> (f64, f64)
     for lvl in (0..count).rev() {
         let scale = (1usize << (first + lvl)) as f64;
         let max_shift = 16.0 / scale + 2.0;
-        lk_level(&pp[lvl], &cp[lvl], &mut d, max_shift, if lvl == 0 { 8 } else { 5 });
+        lk_level(
+            &pp[lvl],
+            &cp[lvl],
+            &mut d,
+            max_shift,
+            if lvl == 0 { 8 } else { 5 },
+        );
         if lvl > 0 {
             d[0] *= 2.0;
             d[1] *= 2.0;
@@ -260,12 +280,27 @@ pub fn estimate_shift(prev: &[u8], cur: &[u8], h: usize, w: usize) -> (f64, f64)
 
 /// Translate a frame: `out(x, y) = src(x - dx, y - dy)` with bilinear interpolation;
 /// pixels whose source lies outside the frame get `fill`.
-pub fn shift_frame(src: &[u8], h: usize, w: usize, ch: usize, dx: f64, dy: f64, fill: u8, out: &mut [u8]) {
+#[allow(clippy::too_many_arguments)]
+pub fn shift_frame(
+    src: &[u8],
+    h: usize,
+    w: usize,
+    ch: usize,
+    dx: f64,
+    dy: f64,
+    fill: u8,
+    out: &mut [u8],
+) {
     let (sx, sy) = (-dx, -dy);
     let (ix, iy) = (sx.floor(), sy.floor());
     let (fx, fy) = ((sx - ix) as f32, (sy - iy) as f32);
     let (ix, iy) = (ix as i64, iy as i64);
-    let (w00, w01, w10, w11) = ((1.0 - fx) * (1.0 - fy), fx * (1.0 - fy), (1.0 - fx) * fy, fx * fy);
+    let (w00, w01, w10, w11) = (
+        (1.0 - fx) * (1.0 - fy),
+        fx * (1.0 - fy),
+        (1.0 - fx) * fy,
+        fx * fy,
+    );
     let (hi, wi) = (h as i64, w as i64);
     let inside = |y: i64, x: i64| y >= 0 && y < hi && x >= 0 && x < wi;
     for y in 0..hi {
@@ -279,10 +314,19 @@ pub fn shift_frame(src: &[u8], h: usize, w: usize, ch: usize, dx: f64, dy: f64, 
                 out[o..o + ch].fill(fill);
                 continue;
             }
-            let (a, b) = (((y0 * wi + x0) as usize) * ch, ((y0 * wi + x1) as usize) * ch);
-            let (c, e) = (((y1 * wi + x0) as usize) * ch, ((y1 * wi + x1) as usize) * ch);
+            let (a, b) = (
+                ((y0 * wi + x0) as usize) * ch,
+                ((y0 * wi + x1) as usize) * ch,
+            );
+            let (c, e) = (
+                ((y1 * wi + x0) as usize) * ch,
+                ((y1 * wi + x1) as usize) * ch,
+            );
             for k in 0..ch {
-                let v = w00 * src[a + k] as f32 + w01 * src[b + k] as f32 + w10 * src[c + k] as f32 + w11 * src[e + k] as f32;
+                let v = w00 * src[a + k] as f32
+                    + w01 * src[b + k] as f32
+                    + w10 * src[c + k] as f32
+                    + w11 * src[e + k] as f32;
                 out[o + k] = (v + 0.5).min(255.0) as u8;
             }
         }
@@ -312,7 +356,10 @@ mod tests {
         for &(dx, dy) in &[(0.0, 0.0), (3.0, -2.0), (-7.5, 6.25), (1.3, 0.4)] {
             let cur = texture(h, w, dx, dy);
             let (ex, ey) = estimate_shift(&prev, &cur, h, w);
-            assert!((ex - dx).abs() < 0.15 && (ey - dy).abs() < 0.15, "{dx},{dy} -> {ex},{ey}");
+            assert!(
+                (ex - dx).abs() < 0.15 && (ey - dy).abs() < 0.15,
+                "{dx},{dy} -> {ex},{ey}"
+            );
         }
     }
 
