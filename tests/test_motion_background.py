@@ -247,3 +247,10 @@ def test_estimate_shift_large_shifts(dx, dy):
     cur = to_u8(scene(240, 320, dx, dy, 3), 2.0, 2)
     ex, ey = motion.estimate_shift(prev, cur)
     assert abs(ex - dx) < 0.15 and abs(ey - dy) < 0.15, (ex, ey)
+
+
+def test_estimate_shift_small_frames():
+    prev = to_u8(scene(32, 36, 0, 0, 5), 0.0, 1)
+    cur = to_u8(scene(32, 36, 1.5, -2.0, 5), 0.0, 1)
+    ex, ey = motion.estimate_shift(prev, cur)
+    assert abs(ex - 1.5) < 0.2 and abs(ey + 2.0) < 0.2, (ex, ey)

@@ -689,8 +689,9 @@ def estimate_shift(prev: np.ndarray, cur: np.ndarray) -> tuple[float, float]:
     Convention: ``cur(x, y) ~= prev(x - dx, y - dy)`` (a scene moving right gives dx > 0).
     Coarse-to-fine Lucas-Kanade for a translation on a 2x2-averaged pyramid, finishing at
     the first level with at most ~300k pixels (quarter resolution at 1080p); handles
-    shifts up to about +-16 px. Returns ``(0.0, 0.0)`` for frames smaller than 8x8 or
-    without texture. RGB frames are converted to luma.
+    shifts up to about +-16 px (less on frames under ~100 px a side: a quarter of the
+    side). Returns ``(0.0, 0.0)`` for frames smaller than 14x14 or without texture. RGB
+    frames are converted to luma.
 
     Examples
     --------

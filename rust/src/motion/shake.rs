@@ -179,10 +179,12 @@ crate::avx2_dispatch! {
 /// Translation-only Lucas-Kanade refinement of `d` (in this level's pixels).
 fn lk_level(p: &Plane, c: &Plane, d: &mut [f64; 2], max_shift: f64, iters: usize) {
     let (h, w) = (p.h, p.w);
-    let margin = max_shift.ceil() as usize + 2;
-    if h < 2 * margin + 8 || w < 2 * margin + 8 {
+    // Small levels get a smaller search range instead of being skipped.
+    let margin = (max_shift.ceil() as usize + 2).min(h.min(w) / 4);
+    if margin < 3 || h < 2 * margin + 8 || w < 2 * margin + 8 {
         return;
     }
+    let max_shift = max_shift.min((margin - 2) as f64);
     let (y0, y1, x0, x1) = (margin, h - margin, margin, w - margin);
     // Gradients of prev and the (constant) normal matrix.
     let mut gx = vec![0f32; h * w];
@@ -248,7 +250,7 @@ fn lk_level(p: &Plane, c: &Plane, d: &mut [f64; 2], max_shift: f64, iters: usize
 }
 
 /// Estimate the global shift of grey `cur` relative to grey `prev` (both h x w).
-/// Returns `(dx, dy)` with `cur(x, y) ~= prev(x - dx, y - dy)`; (0, 0) for images too small
+/// Returns `(dx, dy)` with `cur(x, y) ~= prev(x - dx, y - dy)`; (0, 0) for images under 14 px
 /// or without texture.
 pub fn estimate_shift(prev: &[u8], cur: &[u8], h: usize, w: usize) -> (f64, f64) {
     if h < 8 || w < 8 {
@@ -361,6 +363,15 @@ mod tests {
                 "{dx},{dy} -> {ex},{ey}"
             );
         }
+    }
+
+    #[test]
+    fn small_frames() {
+        let (h, w) = (40usize, 44usize);
+        let prev = texture(h, w, 0.0, 0.0);
+        let cur = texture(h, w, 2.0, -1.5);
+        let (ex, ey) = estimate_shift(&prev, &cur, h, w);
+        assert!((ex - 2.0).abs() < 0.15 && (ey + 1.5).abs() < 0.15, "{ex},{ey}");
     }
 
     #[test]
