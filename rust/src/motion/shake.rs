@@ -42,8 +42,16 @@ fn decimate_u8(src: &[u8], h: usize, w: usize, f: usize) -> Plane {
             let r = &src[(y * f + k) * w..(y * f + k) * w + wf * f];
             add_row(&mut acc, r);
         }
-        for (o, c) in d[y * wf..(y + 1) * wf].iter_mut().zip(acc.chunks_exact(f)) {
-            *o = c.iter().map(|&v| v as u32).sum::<u32>() as f32 * inv;
+        let o = &mut d[y * wf..(y + 1) * wf];
+        match f {
+            4 => hsum::<4>(&acc, o, inv),
+            8 => hsum::<8>(&acc, o, inv),
+            16 => hsum::<16>(&acc, o, inv),
+            _ => {
+                for (o, c) in o.iter_mut().zip(acc.chunks_exact(f)) {
+                    *o = c.iter().map(|&v| v as u32).sum::<u32>() as f32 * inv;
+                }
+            }
         }
     }
     Plane { h: hf, w: wf, d }
@@ -54,6 +62,18 @@ crate::avx2_dispatch! {
         for (a, &v) in acc.iter_mut().zip(r) {
             *a += v as u16;
         }
+    }
+}
+
+/// Sum groups of `F` adjacent row sums into one output (compile-time `F` unrolls).
+#[inline]
+fn hsum<const F: usize>(acc: &[u16], out: &mut [f32], inv: f32) {
+    for (o, c) in out.iter_mut().zip(acc.chunks_exact(F)) {
+        let mut s = 0u32;
+        for &v in c {
+            s += v as u32;
+        }
+        *o = s as f32 * inv;
     }
 }
 
@@ -371,7 +391,10 @@ mod tests {
         let prev = texture(h, w, 0.0, 0.0);
         let cur = texture(h, w, 2.0, -1.5);
         let (ex, ey) = estimate_shift(&prev, &cur, h, w);
-        assert!((ex - 2.0).abs() < 0.15 && (ey + 1.5).abs() < 0.15, "{ex},{ey}");
+        assert!(
+            (ex - 2.0).abs() < 0.15 && (ey + 1.5).abs() < 0.15,
+            "{ex},{ey}"
+        );
     }
 
     #[test]
