@@ -299,3 +299,29 @@ def test_shift_frame_integer_property(h, w, rgb, dx, dy, fill, seed):
     if ys.start < ys.stop and xs.start < xs.stop:
         want[ys, xs] = f[ys0, xs0]
     np.testing.assert_array_equal(motion.shift_frame(f, dx, dy, fill=fill), want)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    h=st.integers(1, 16),
+    w=st.integers(1, 30),
+    alpha=st.floats(0.01, 1.0),
+    threshold=st.floats(0.0, 100.0),
+    seed=st.integers(0, 2**31),
+)
+def test_running_average_property(h, w, alpha, threshold, seed):
+    ra = motion.RunningAverage(alpha=alpha, threshold=threshold)
+    a32, t32 = np.float32(alpha), np.float32(threshold)
+    b = None
+    for f in sequence((h, w), 8, seed):
+        got = ra.apply(f)
+        x = f.astype(np.float32)
+        if b is None:
+            b = x.copy()
+            assert not got.any()
+            continue
+        d = x - b
+        clear = np.abs(np.abs(d) - t32) > 1e-3  # skip pixels within rounding of the threshold
+        np.testing.assert_array_equal(got[clear], (np.abs(d) > t32)[clear])
+        b = b + a32 * d
+        np.testing.assert_allclose(ra.background, b, atol=1e-3)
