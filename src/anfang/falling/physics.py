@@ -278,6 +278,8 @@ def fit_track(
             w = w_new
             break
         w = w_new
+    # final fit: plain least squares over the inliers (efficient once outliers are out)
+    w = (w > 0).astype(np.float64)
     pyv, Ny = _wls(Ay, ys, w)
     pxv, Nx = _wls(Ax, xs, w)
     ry = ys - Ay @ pyv
@@ -631,10 +633,10 @@ def trace_origin(
         rng = np.random.default_rng(seed)
         Py = rng.multivariate_normal(py, _psd(fit.cov_y), size=n_samples, method="eigh")
         Px = rng.multivariate_normal(px, _psd(fit.cov_x), size=n_samples, method="eigh")
-        if method == "first":
-            tbs = np.zeros(n_samples)
-        else:
-            tbs = np.maximum(_back_tau(Py[:, 1], Py[:, 2], max_back), tb if method == "facade" else -max_back)
+        # the same back-tracing rule per draw (a draw may well say "already moving down")
+        tbs = _back_tau(Py[:, 1], Py[:, 2], max_back)
+        if method == "facade":
+            tbs = np.maximum(tbs, tb)
         xs = _poly_rows(Px, tbs)
         ys = _poly_rows(Py, tbs)
         x_se = float(np.std(xs))
