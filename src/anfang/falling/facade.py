@@ -387,6 +387,39 @@ class Facade:
         return cls(homography=H, floors=floors, columns=columns, lowest_floor=lowest_floor, **kwargs)
 
     @classmethod
+    def from_grid_homography(cls, H_grid_to_image: Any, floors: int, columns: int,
+                             lowest_floor: int = 0, **kwargs: Any) -> "Facade":
+        """Facade from a homography mapping *absolute* facade ``(column, floor)`` to pixels.
+
+        This is the form of ``truth["calibration"]["homography"]`` written by
+        :func:`anfang.synth.facade`: floor ``k`` spans ``[k, k + 1)`` (0 = ground floor),
+        column ``c`` spans ``[c, c + 1)``. The polygon defaults to the image of the whole grid
+        (floors ``0..floors``, columns ``0..columns``), which may extend beyond the frame.
+        Floor numbers follow the grid (``lowest_floor`` is 0).
+        """
+        G = np.asarray(H_grid_to_image, dtype=np.float64)
+        if G.shape != (3, 3) or not np.all(np.isfinite(G)):
+            raise ValueError(f"H_grid_to_image: expected a finite 3x3 matrix, got shape {G.shape}")
+        floors = _as_int(floors, "floors", 1)
+        columns = _as_int(columns, "columns", 1)
+        # image -> (u, v) with v counted from the bottom of floor 0 (grid floor numbers)
+        Hinv = np.linalg.inv(G)
+        if "polygon" not in kwargs:
+            kwargs["polygon"] = apply_homography(G, [[0, floors], [columns, floors], [columns, 0], [0, 0]])
+        return cls(homography=Hinv / Hinv[2, 2], floors=floors, columns=columns, lowest_floor=0, **kwargs)
+
+    @classmethod
+    def from_calibration(cls, cal: Mapping[str, Any], **kwargs: Any) -> "Facade":
+        """Facade from a synth ``truth["calibration"]`` dict (see :meth:`from_grid_homography`)."""
+        if not isinstance(cal, Mapping):
+            raise TypeError(f"cal: expected a mapping, got {type(cal).__name__}")
+        for k in ("homography", "floors", "columns"):
+            if k not in cal:
+                raise ValueError(f"cal: missing key {k!r}")
+        kwargs.setdefault("floor_height_m", float(cal.get("floor_height_m", 3.0)))
+        return cls.from_grid_homography(cal["homography"], cal["floors"], cal["columns"], **kwargs)
+
+    @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> "Facade":
         """Build from the JSON form (see :meth:`to_dict`); unknown keys are an error."""
         if not isinstance(d, Mapping):

@@ -1,0 +1,79 @@
+"""Pick the motion and tracking implementation: the Rust core when present, else the
+temporary numpy reference (:mod:`anfang.falling._reference`).
+
+Every function here takes and returns numpy arrays, so the detector does not care which
+implementation runs. ``backend_name()`` says which one is active (for logs and tests).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import numpy as np
+
+from anfang.falling import _reference as ref
+
+
+def _try(modname: str) -> Any:
+    try:
+        return importlib.import_module(modname)
+    except ImportError:
+        return None
+
+
+class Motion:
+    """Motion kernels: Rust (:mod:`anfang.motion`) where available, else the reference."""
+
+    def __init__(self, prefer: str = "auto") -> None:
+        if prefer not in ("auto", "rust", "reference"):
+            raise ValueError(f"backend: expected 'auto', 'rust' or 'reference', got {prefer!r}")
+        m = None if prefer == "reference" else _try("anfang.motion")
+        if prefer == "rust" and m is None:
+            raise ImportError("backend: 'rust' requested but anfang.motion is not available")
+        self._m = m
+        self.rust_diff3 = m is not None and hasattr(m, "diff_mask3")
+        self.rust_diff = m is not None and hasattr(m, "diff_mask")
+        self.rust_label = m is not None and hasattr(m, "label")
+        self.rust_shift = m is not None and hasattr(m, "estimate_shift")
+        self.name = "rust" if (self.rust_diff3 and self.rust_label) else "reference"
+
+    def diff3(self, p2: np.ndarray, p1: np.ndarray, cur: np.ndarray, thr: float) -> np.ndarray:
+        if self.rust_diff3:
+            return np.asarray(self._m.diff_mask3(p2, p1, cur, int(thr))).astype(bool, copy=False)
+        return ref.diff_mask3(p2, p1, cur, thr)
+
+    def diff2(self, p1: np.ndarray, cur: np.ndarray, thr: float) -> np.ndarray:
+        if self.rust_diff:
+            return np.asarray(self._m.diff_mask(p1, cur, int(thr))).astype(bool, copy=False)
+        return ref.diff_mask(p1, cur, thr)
+
+    def label(self, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(area (N,), bbox (N, 4) xyxy exclusive, centroid (N, 2) xy)."""
+        if self.rust_label:
+            _, b = self._m.label(np.ascontiguousarray(mask.astype(np.uint8, copy=False)))
+            return (np.asarray(b.area), np.asarray(b.bbox, dtype=np.float64),
+                    np.asarray(b.centroid, dtype=np.float64))
+        b = ref.blobs(mask)
+        return b.area, b.bbox, b.centroid
+
+    def shift(self, prev: np.ndarray, cur: np.ndarray) -> tuple[float, float]:
+        if self.rust_shift:
+            dx, dy = self._m.estimate_shift(prev, cur)
+            return float(dx), float(dy)
+        return ref.estimate_shift(prev, cur)
+
+    def warp(self, img: np.ndarray, dx: float, dy: float) -> np.ndarray:
+        # TODO(rust): a subpixel shift kernel in anfang.motion; reference until then.
+        return ref.shift_image(img, dx, dy)
+
+
+def make_tracker(prefer: str = "auto", **kw: Any) -> Any:
+    """The Rust constant-acceleration tracker if available, else the reference one."""
+    tr = None if prefer == "reference" else _try("anfang.tracking")
+    if tr is not None and hasattr(tr, "Tracker"):
+        try:
+            return tr.Tracker(motion="ca")
+        except TypeError:
+            pass
+    return ref.Tracker(**kw)
