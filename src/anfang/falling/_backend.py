@@ -68,12 +68,27 @@ class Motion:
         return ref.shift_image(img, dx, dy)
 
 
-def make_tracker(prefer: str = "auto", **kw: Any) -> Any:
-    """The Rust constant-acceleration tracker if available, else the reference one."""
+def make_tracker(prefer: str = "auto", *, max_gap: float = 0.3, base_gate: float = 6.0,
+                 max_speed: float = 1500.0, gravity: float = 0.0) -> Any:
+    """The Rust constant-acceleration tracker if available, else the reference one.
+
+    ``max_gap`` (s) ends a track; ``max_speed`` (px/s) sizes a new track's velocity prior;
+    ``gravity`` (px/s², y down) is a new track's initial acceleration.
+    """
     tr = None if prefer == "reference" else _try("anfang.tracking")
+    if prefer == "rust" and tr is None:
+        raise ImportError("backend: 'rust' requested but anfang.tracking is not available")
     if tr is not None and hasattr(tr, "Tracker"):
-        try:
-            return tr.Tracker(motion="ca")
-        except TypeError:
-            pass
-    return ref.Tracker(**kw)
+        return tr.Tracker(
+            "ca",
+            min_hits=1,  # every blob gets an id at once: the physics test does the filtering
+            max_age_s=float(max_gap),
+            gate=13.8,
+            min_iou=0.0,
+            meas_noise_px=1.0,
+            meas_noise_rel=0.1,
+            init_vel_std=max(float(max_speed) / 3.0, 50.0),
+            init_acc_std=max(2.0 * float(gravity), 500.0),
+            gravity=(0.0, float(gravity)),
+        )
+    return ref.Tracker(max_gap=max_gap, base_gate=base_gate, max_speed=max_speed)

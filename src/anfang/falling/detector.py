@@ -127,8 +127,12 @@ class FallingConfig:
     px_per_m : float or None
         Scale used for gravity without a facade (None: no gravity band, only a significant
         downward acceleration).
-    drag : bool
-        Fit with the drag terms.
+    drag_after : int
+        Tracks with at least this many samples are fitted with the drag terms (air drag,
+        perspective); shorter ones with the plain parabola. 0 disables the drag terms.
+    origin_window : float
+        The release point is traced back from a plain parabola fitted to the first
+        ``origin_window`` seconds of the track (at least 5 samples).
     max_back : float
         Longest back-extrapolation to the release point (s).
     require_origin_in_facade : bool
@@ -149,7 +153,7 @@ class FallingConfig:
     """
 
     frame_diff: int = 3
-    noise_k: float = 4.5
+    noise_k: float = 3.0
     min_threshold: float = 6.0
     max_threshold: float = 80.0
     min_area: int = 2
@@ -168,7 +172,8 @@ class FallingConfig:
     min_drop_floors: float = 2.0
     min_drop_px: float = 60.0
     px_per_m: float | None = None
-    drag: bool = False
+    drag_after: int = 10
+    origin_window: float = 0.6
     max_back: float = 1.0
     require_origin_in_facade: bool = True
     rules: dict = field(default_factory=dict)
@@ -181,7 +186,7 @@ class FallingConfig:
     def __post_init__(self) -> None:
         for f in fields(self):
             v = getattr(self, f.name)
-            if f.name in ("shake", "drag", "require_origin_in_facade", "keep_frames"):
+            if f.name in ("shake", "require_origin_in_facade", "keep_frames"):
                 if not isinstance(v, bool):
                     raise TypeError(f"{f.name}: expected a bool, got {type(v).__name__} {v!r}")
             elif f.name in ("emit", "backend", "rules"):
@@ -201,6 +206,9 @@ class FallingConfig:
             raise ValueError(f"min_threshold: expected <= max_threshold ({self.max_threshold}), got {self.min_threshold}")
         if not 0 < self.light_change_frac <= 1:
             raise ValueError(f"light_change_frac: expected a fraction in (0, 1], got {self.light_change_frac}")
+        if int(self.drag_after) != self.drag_after:
+            raise ValueError(f"drag_after: expected an int, got {self.drag_after!r}")
+        self.drag_after = int(self.drag_after)
         for name in ("subsample", "max_blobs", "min_area", "max_area_px"):
             v = getattr(self, name)
             if int(v) != v or v < 1:
@@ -309,9 +317,16 @@ class FallingObjectDetector(Detector):
     # -- state ------------------------------------------------------------------------------
     def _reset(self) -> None:
         cfg = self.config
+        g0 = 0.0
+        if self.facade is not None:
+            c = self.facade.polygon.mean(axis=0)
+            g0 = self._expected_g(float(c[0]), float(c[1]))[0] or 0.0
+        elif cfg.px_per_m is not None:
+            g0 = GRAVITY * cfg.px_per_m
         self._tracker = _backend.make_tracker(cfg.backend, max_gap=cfg.max_gap,
                                               base_gate=cfg.base_gate_px,
-                                              max_speed=self._max_speed_px())
+                                              max_speed=self._max_speed_px(), gravity=g0)
+        self._tracker_name = type(self._tracker).__module__
         self._hist: deque = deque(maxlen=2)  # (grey, camera offset x, y)
         self._pos = (0.0, 0.0)
         self._sigma: float | None = None
@@ -321,7 +336,7 @@ class FallingObjectDetector(Detector):
         self._next_event = 1
         self.stats = {"frames": 0, "duplicates": 0, "light_changes": 0, "busy": 0, "blobs": 0,
                       "tracks": 0, "fits": 0, "alarms": 0, "threshold": float("nan"),
-                      "backend": self._motion.name}
+                      "backend": self._motion.name, "tracker": self._tracker_name}
 
     def _max_speed_px(self) -> float:
         if self.facade is not None:
@@ -469,8 +484,10 @@ class FallingObjectDetector(Detector):
         return None, None
 
     def _evaluate(self, a: dict[str, np.ndarray]) -> tuple[TrackFit, Verdict] | None:
+        n = len(a["t"])
+        drag = 0 < self.config.drag_after <= n
         try:
-            fit = fit_track(a["t"], a["xs"], a["ys"], drag=self.config.drag)
+            fit = fit_track(a["t"], a["xs"], a["ys"], drag=drag)
         except ValueError:
             return None
         self.stats["fits"] += 1
@@ -480,6 +497,20 @@ class FallingObjectDetector(Detector):
         v = ballistic_verdict(fit, expected_g=eg, areas=a["area"], widths=b[:, 2] - b[:, 0],
                               heights=b[:, 3] - b[:, 1], floor_px=fh, rules=self._rules)
         return fit, v
+
+    def _origin(self, a: dict[str, np.ndarray], fit: TrackFit) -> Any:
+        """Back-trace from a plain parabola over the first ``origin_window`` seconds."""
+        early = a["t"] <= a["t"][0] + self.config.origin_window
+        if early.sum() < 5:
+            early = np.arange(len(a["t"])) < 5
+        try:
+            f0 = fit_track(a["t"][early], a["xs"][early], a["ys"][early])
+        except ValueError:
+            f0 = fit
+        if f0.accel <= 0:
+            f0 = fit
+        o = trace_origin(f0, self.facade, max_back=self.config.max_back)
+        return o
 
     def _consider(self, tr: _Track, t: float, fi: int) -> Event | None:
         if tr.alarm is not None or tr.merged_into is not None:
@@ -496,7 +527,7 @@ class FallingObjectDetector(Detector):
         fit, v = res
         if not v.accepted:
             return None
-        origin = trace_origin(fit, self.facade, max_back=self.config.max_back)
+        origin = self._origin(a, fit)
         if (self.facade is not None and self.config.require_origin_in_facade
                 and not bool(self.facade.contains([[origin.x, origin.y]])[0])):
             return None
@@ -571,7 +602,7 @@ class FallingObjectDetector(Detector):
         res = self._evaluate(a)
         if res is not None and res[1].accepted:
             fit, v = res
-            origin = trace_origin(fit, self.facade, max_back=self.config.max_back)
+            origin = self._origin(a, fit)
         return self._event(tr, a, fit, v, origin)
 
     def _end_stale(self, t: float) -> list[Event]:

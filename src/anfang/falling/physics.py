@@ -92,7 +92,8 @@ class TrackFit:
     cov_x, cov_y : ndarray
         Their covariance matrices.
     accel, accel_se : float
-        Vertical acceleration (px/s², positive = downwards) at ``t0`` and its standard error.
+        Vertical acceleration (px/s², positive = downwards) and its standard error; with
+        the drag terms, the mean acceleration over the observed span.
     rms : float
         RMS of the 2-D residuals of the inliers (px).
     sigma : float
@@ -220,8 +221,10 @@ def fit_track(
     """Robust ballistic fit of a track.
 
     Model: ``y = y0 + vy τ + a τ²/2`` and ``x = x0 + vx τ`` with ``τ = t - t0``; with
-    ``drag=True`` a cubic term in ``y`` and a quadratic term in ``x`` absorb linear air drag
-    (the reported ``accel`` is then the acceleration at ``t0``). Duplicated samples are
+    ``drag=True`` a cubic term in ``y`` and a quadratic term in ``x`` absorb air drag and the
+    perspective change of an object moving towards or away from the camera (the reported
+    ``accel`` is then the mean acceleration over the observed span; ``py[2]`` is the
+    acceleration at ``t0``). Duplicated samples are
     dropped first (:func:`dedupe_samples`). The fit is iteratively reweighted least squares
     with Tukey's biweight on the 2-D residual, scale from the residuals' median.
 
@@ -292,6 +295,14 @@ def fit_track(
     s2x = max(float((w * rx**2).sum()) / dof_x, min_sigma**2)
     cov_y = s2y * Ny
     cov_x = s2x * Nx
+    if drag:
+        # mean vertical acceleration over the observed span: a + jerk * T / 2
+        jv = np.array([0.0, 0.0, 1.0, 0.5 * float(tau[-1])])
+        accel = float(jv @ pyv)
+        accel_var = float(jv @ cov_y @ jv)
+    else:
+        accel = float(pyv[2])
+        accel_var = float(cov_y[2, 2])
     rms = float(np.sqrt(np.mean(rx[inl] ** 2 + ry[inl] ** 2))) if inl.any() else float("inf")
     return TrackFit(
         t0=t0,
@@ -299,8 +310,8 @@ def fit_track(
         py=pyv,
         cov_x=cov_x,
         cov_y=cov_y,
-        accel=float(pyv[2]),
-        accel_se=float(math.sqrt(max(cov_y[2, 2], 0.0))),
+        accel=accel,
+        accel_se=float(math.sqrt(max(accel_var, 0.0))),
         rms=rms,
         sigma=sigma,
         inlier_frac=float(inl.mean()),
