@@ -42,15 +42,15 @@ def render(n, objects=(), seed=0, noise=2.0, gain=None, shake=None, bg=None, t=N
     t = np.arange(n) / FPS if t is None else np.asarray(t, float)
     for i in range(n):
         img = base.copy()
-        if shake is not None:
-            dx, dy = shake(t[i])
-            img = np.roll(img, (int(dy), int(dx)), axis=(0, 1))
         for obj in objects:
             p = obj(t[i])
             if p is None:
                 continue
             x, y, r, v = p
             img[(xx - x) ** 2 + (yy - y) ** 2 <= r * r] = v
+        if shake is not None:  # the whole view moves, objects included
+            dx, dy = shake(t[i])
+            img = np.roll(img, (int(dy), int(dx)), axis=(0, 1))
         if gain is not None:
             img = img * gain(t[i])
         img = img + rng.normal(0, noise, (H, W))

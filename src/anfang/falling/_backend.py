@@ -29,42 +29,58 @@ class Motion:
         if prefer not in ("auto", "rust", "reference"):
             raise ValueError(f"backend: expected 'auto', 'rust' or 'reference', got {prefer!r}")
         m = None if prefer == "reference" else _try("anfang.motion")
+        needed = ("diff_mask", "diff_mask3", "label", "estimate_shift", "shift_frame")
+        if m is not None and not all(hasattr(m, n) for n in needed):
+            m = None
         if prefer == "rust" and m is None:
             raise ImportError("backend: 'rust' requested but anfang.motion is not available")
         self._m = m
-        self.rust_diff3 = m is not None and hasattr(m, "diff_mask3")
-        self.rust_diff = m is not None and hasattr(m, "diff_mask")
-        self.rust_label = m is not None and hasattr(m, "label")
-        self.rust_shift = m is not None and hasattr(m, "estimate_shift")
-        self.name = "rust" if (self.rust_diff3 and self.rust_label) else "reference"
+        self.name = "rust" if m is not None else "reference"
 
     def diff3(self, p2: np.ndarray, p1: np.ndarray, cur: np.ndarray, thr: float) -> np.ndarray:
-        if self.rust_diff3:
-            return np.asarray(self._m.diff_mask3(p2, p1, cur, int(thr))).astype(bool, copy=False)
+        """Pixels of ``cur`` that differ from both ``p1`` and ``p2`` (object now, no ghost)."""
+        if self._m is not None:
+            # anfang.motion.diff_mask3(prev, cur, nxt) marks |cur - prev| & |nxt - cur|
+            return self._m.diff_mask3(p1, cur, p2, int(round(thr)))
         return ref.diff_mask3(p2, p1, cur, thr)
 
     def diff2(self, p1: np.ndarray, cur: np.ndarray, thr: float) -> np.ndarray:
-        if self.rust_diff:
-            return np.asarray(self._m.diff_mask(p1, cur, int(thr))).astype(bool, copy=False)
+        if self._m is not None:
+            return self._m.diff_mask(p1, cur, int(round(thr)))
         return ref.diff_mask(p1, cur, thr)
 
     def label(self, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(area (N,), bbox (N, 4) xyxy exclusive, centroid (N, 2) xy)."""
-        if self.rust_label:
-            _, b = self._m.label(np.ascontiguousarray(mask.astype(np.uint8, copy=False)))
-            return (np.asarray(b.area), np.asarray(b.bbox, dtype=np.float64),
+        """(area (N,), bbox (N, 4) xyxy exclusive float, centroid (N, 2) xy)."""
+        if self._m is not None:
+            _, b = self._m.label(mask)
+            return (np.asarray(b.area, dtype=np.int64), np.asarray(b.bbox, dtype=np.float64),
                     np.asarray(b.centroid, dtype=np.float64))
         b = ref.blobs(mask)
         return b.area, b.bbox, b.centroid
 
     def shift(self, prev: np.ndarray, cur: np.ndarray) -> tuple[float, float]:
-        if self.rust_shift:
+        if self._m is not None:
             dx, dy = self._m.estimate_shift(prev, cur)
             return float(dx), float(dy)
         return ref.estimate_shift(prev, cur)
 
     def warp(self, img: np.ndarray, dx: float, dy: float) -> np.ndarray:
-        # TODO(rust): a subpixel shift kernel in anfang.motion; reference until then.
+        """``out(x, y) = img(x - dx, y - dy)``; the uncovered border repeats the edge."""
+        if self._m is not None:
+            out = self._m.shift_frame(img, float(dx), float(dy))
+            # fill the uncovered border from the original (no spurious edge differences)
+            H, W = img.shape[:2]
+            bx = min(int(np.ceil(abs(dx))) + 1, W)
+            by = min(int(np.ceil(abs(dy))) + 1, H)
+            if dx > 0:
+                out[:, :bx] = img[:, :bx]
+            elif dx < 0:
+                out[:, W - bx:] = img[:, W - bx:]
+            if dy > 0:
+                out[:by] = img[:by]
+            elif dy < 0:
+                out[H - by:] = img[H - by:]
+            return out
         return ref.shift_image(img, dx, dy)
 
 

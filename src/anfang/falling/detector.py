@@ -103,6 +103,11 @@ class FallingConfig:
         Compensate camera shake.
     shake_min_px : float
         Smaller accumulated shifts are ignored (no warp).
+    shake_trigger : float
+        The shift is estimated only when more than this fraction of the (subsampled) pixels
+        changed; a still camera costs nothing.
+    shake_crop : int
+        Side of the central crop the shift is estimated on.
     max_blobs : int
         More blobs than this in one frame (rain, foliage): the frame's blobs are not
         associated (tracks are kept, never reset).
@@ -163,6 +168,8 @@ class FallingConfig:
     light_change_frac: float = 0.3
     shake: bool = True
     shake_min_px: float = 0.2
+    shake_trigger: float = 0.01
+    shake_crop: int = 384
     max_blobs: int = 500
     subsample: int = 4
     max_gap: float = 0.3
@@ -209,7 +216,7 @@ class FallingConfig:
         if int(self.drag_after) != self.drag_after:
             raise ValueError(f"drag_after: expected an int, got {self.drag_after!r}")
         self.drag_after = int(self.drag_after)
-        for name in ("subsample", "max_blobs", "min_area", "max_area_px"):
+        for name in ("subsample", "max_blobs", "min_area", "max_area_px", "shake_crop"):
             v = getattr(self, name)
             if int(v) != v or v < 1:
                 raise ValueError(f"{name}: expected an int >= 1, got {v!r}")
@@ -252,6 +259,31 @@ class FallingConfig:
             raise type(exc)(f"{os.fspath(path)}: {exc}") from None
 
 
+def _diff_hist(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Histogram of ``a - b`` (uint8 images): bin ``k`` counts the difference ``k - 255``."""
+    d = a.astype(np.int16) - b.astype(np.int16)
+    d += 255
+    return np.bincount(d.ravel(), minlength=511)
+
+
+def _hist_stats(hist: np.ndarray) -> tuple[float, float, Any]:
+    """Median, robust sigma (1.4826 MAD + 0.5) and a changed-fraction function of a difference
+    histogram (bin ``k`` counts the difference ``k - 255``)."""
+    n = float(hist.sum())
+    cum = np.cumsum(hist)
+    med = int(np.searchsorted(cum, 0.5 * n)) - 255
+    vals = np.arange(511) - 255
+    dev = np.abs(vals - med)
+    hd = np.bincount(dev, weights=hist, minlength=512)
+    mad = int(np.searchsorted(np.cumsum(hd), 0.5 * n))
+    sig = 1.4826 * mad + 0.5
+
+    def changed_at(thr: float) -> float:
+        return float(hist[dev > thr].sum()) / n
+
+    return float(med), sig, changed_at
+
+
 class _Track:
     """Rows of one track: frame, t, x, y (image), xs, ys (stabilised), area, box."""
 
@@ -264,7 +296,7 @@ class _Track:
         self.alarm: dict | None = None
         self.n_eval = 0
         self.emitted = False
-        self.merged_into: int | None = None
+        self.merged_into: _Track | None = None
 
     def arrays(self) -> dict[str, np.ndarray]:
         a = np.asarray([r[:7] for r in self.rows], dtype=np.float64)
@@ -376,42 +408,50 @@ class FallingObjectDetector(Detector):
         prev = self._hist[-1][0]
         if prev.shape != g.shape:
             raise ValueError(f"frame: expected the stream's size {prev.shape}, got {g.shape[:2]}")
-        s = cfg.subsample
-        d = g[::s, ::s].astype(np.int16) - prev[::s, ::s].astype(np.int16)
-        if float(np.abs(d).mean()) < cfg.duplicate_eps and np.array_equal(g, prev):
+        s = max(cfg.subsample, int(math.sqrt(g.size / 40000.0)))
+        gs = g[::s, ::s]
+        hist = _diff_hist(gs, prev[::s, ::s])
+        if float((np.abs(np.arange(511) - 255) * hist).sum()) / gs.size < cfg.duplicate_eps \
+                and np.array_equal(g, prev):
             self.stats["duplicates"] += 1
             return self._end_stale(t)
-        med = float(np.median(d))
-        sig = 1.4826 * float(np.median(np.abs(d - med))) + 0.5
-        self._sigma = sig if self._sigma is None else 0.8 * self._sigma + 0.2 * sig
-        thr = float(np.clip(cfg.noise_k * self._sigma, cfg.min_threshold, cfg.max_threshold))
-        self.stats["threshold"] = thr
-        changed = float(np.mean(np.abs(d - med) > thr))
-        if changed > cfg.light_change_frac or abs(med) > 0.5 * thr:
-            self.stats["light_changes"] += 1
-            self._hist.clear()
-            self._hist.append((g, self._pos))
-            return self._end_stale(t)
-        if cfg.shake:
-            dx, dy = self._motion.shift(prev, g)
+        med, sig, changed_at = _hist_stats(hist)
+        quiet = self._sigma if self._sigma is not None else sig
+        thr_q = float(np.clip(cfg.noise_k * quiet, cfg.min_threshold, cfg.max_threshold))
+        # shake: only looked for when the difference is wider than the usual noise
+        if cfg.shake and (self._sigma is None or sig > 1.3 * quiet
+                          or changed_at(thr_q) > cfg.shake_trigger):
+            dx, dy = self._shift_crop(prev, g)
             if math.hypot(dx, dy) > 0.25 * min(g.shape):
-                self.stats["light_changes"] += 1
-                self._hist.clear()
-                self._hist.append((g, self._pos))
-                return self._end_stale(t)
+                return self._restart(g, t, "light_changes")
             if math.hypot(dx, dy) >= cfg.shake_min_px and self._shift_explains(prev, g, dx, dy):
                 self._pos = (self._pos[0] + dx, self._pos[1] + dy)
         aligned = []
+        bx = by = 0
         for img, (px, py) in self._hist:
             ox, oy = self._pos[0] - px, self._pos[1] - py
             if math.hypot(ox, oy) >= cfg.shake_min_px:
                 img = self._motion.warp(img, ox, oy)
+                bx = max(bx, int(math.ceil(abs(ox))) + 1)
+                by = max(by, int(math.ceil(abs(oy))) + 1)
             aligned.append(img)
+        if aligned[-1] is not prev:  # statistics of the aligned difference
+            med, sig, changed_at = _hist_stats(_diff_hist(gs, aligned[-1][::s, ::s]))
+        self._sigma = sig if self._sigma is None else 0.8 * self._sigma + 0.2 * sig
+        thr = float(np.clip(cfg.noise_k * self._sigma, cfg.min_threshold, cfg.max_threshold))
+        self.stats["threshold"] = thr
+        if changed_at(thr) > cfg.light_change_frac or abs(med) > 0.5 * thr:
+            return self._restart(g, t, "light_changes")
         if cfg.frame_diff == 3 and len(aligned) == 2:
             mask = self._motion.diff3(aligned[0], aligned[1], g, thr)
         else:
             mask = self._motion.diff2(aligned[-1], g, thr)
         self._hist.append((g, self._pos))
+        if bx or by:  # strips uncovered by the alignment hold no valid difference
+            mask[:, :bx] = False
+            mask[:, mask.shape[1] - bx:] = False
+            mask[:by] = False
+            mask[mask.shape[0] - by:] = False
         if self.facade is not None and self.facade.ignore:
             mask &= ~self.facade.ignore_mask(g.shape)
         area, bbox, cen = self._motion.label(mask)
@@ -433,6 +473,10 @@ class FallingObjectDetector(Detector):
             tr.rows.append((fi, t, x, y, x - self._pos[0], y - self._pos[1], float(area[j]),
                             tuple(float(v) for v in bbox[j])))
             tr.t_last = t
+            host = tr.merged_into
+            if host is not None and not host.emitted and host.rows[-1][0] != fi:
+                host.rows.append(tr.rows[-1])
+                host.t_last = t
             touched.append(tr)
         for tr in touched:
             ev = self._consider(tr, t, fi)
@@ -440,6 +484,21 @@ class FallingObjectDetector(Detector):
                 events.append(ev)
         events.extend(self._end_stale(t))
         return events
+
+    def _restart(self, g: np.ndarray, t: float, reason: str) -> list[Event]:
+        """Skip this frame for motion and restart differencing from it (tracks are kept)."""
+        self.stats[reason] += 1
+        self._hist.clear()
+        self._hist.append((g, self._pos))
+        return self._end_stale(t)
+
+    def _shift_crop(self, prev: np.ndarray, cur: np.ndarray) -> tuple[float, float]:
+        """Global shift estimated on a central crop of at most ``shake_crop`` pixels a side."""
+        H, W = cur.shape
+        c = self.config.shake_crop
+        h, w = min(H, c), min(W, c)
+        y0, x0 = (H - h) // 2, (W - w) // 2
+        return self._motion.shift(prev[y0:y0 + h, x0:x0 + w], cur[y0:y0 + h, x0:x0 + w])
 
     def _shift_explains(self, prev: np.ndarray, cur: np.ndarray, dx: float, dy: float) -> bool:
         """Accept a global shift only if it explains the frame: aligning a central crop must
@@ -534,9 +593,10 @@ class FallingObjectDetector(Detector):
         # one event per object: a track that continues an alarmed one is merged into it
         host = self._continues(a, t)
         if host is not None:
-            tr.merged_into = host.tid
+            tr.merged_into = host
             if not host.emitted:
-                host.rows.extend(tr.rows)
+                have = {r[0] for r in host.rows}
+                host.rows.extend(r for r in tr.rows if r[0] not in have)
                 host.rows.sort(key=lambda r: r[1])
                 host.t_last = max(host.t_last, tr.t_last)
             return None
@@ -549,15 +609,23 @@ class FallingObjectDetector(Detector):
         return None
 
     def _continues(self, a: dict[str, np.ndarray], t: float) -> _Track | None:
+        """An alarmed track this one belongs to: a fragment of the same blob (overlapping in
+        time, close at common frames) or its continuation after a gap (on its trajectory)."""
         self._alarmed = [h for h in self._alarmed if t - h.t_last < 2.0]
+        _, fh = self._expected_g(float(a["xs"][0]), float(a["ys"][0]))
         for h in self._alarmed:
+            ha = h.arrays()
+            common, ia, ib = np.intersect1d(a["frame"], ha["frame"], return_indices=True)
+            if len(common):
+                size = math.sqrt(max(float(np.median(ha["area"])), 1.0))
+                tol = max(3.0 * size, 0.3 * fh if fh else 10.0, 6.0)
+                dist = np.hypot(a["xs"][ia] - ha["xs"][ib], a["ys"][ia] - ha["ys"][ib])
+                if float(np.median(dist)) <= tol:
+                    return h
+                continue
             fit: TrackFit = h.alarm["fit"]  # type: ignore[index]
-            t0 = a["t"][0]
-            if t0 < fit.t[-1] - 1e-9 and h.t_last >= t0:
-                continue  # overlapping in time: a different object
             p = fit.position(a["t"][:3])
             err = np.hypot(p[:, 0] - a["xs"][:3], p[:, 1] - a["ys"][:3])
-            _, fh = self._expected_g(float(a["xs"][0]), float(a["ys"][0]))
             tol = max(4.0 * fit.sigma + 3.0, 0.5 * fh if fh else 15.0)
             if float(err.max()) <= tol:
                 return h
