@@ -574,12 +574,14 @@ class FallingObjectDetector(Detector):
     def _consider(self, tr: _Track, t: float, fi: int) -> Event | None:
         if tr.alarm is not None or tr.merged_into is not None:
             return None
-        if len(tr.rows) < self._rules.min_points:
-            return None
+        n = len(tr.rows)
+        if n < self._rules.min_points or n < tr.n_eval + 1 + tr.n_eval // 8:
+            return None  # re-test a rejected track only once it has grown
         a = tr.arrays()
         drop = float(a["ys"][-1] - a["ys"][0])
         if drop < self._drop_needed(float(a["xs"][0]), float(a["ys"][0])):
             return None
+        tr.n_eval = n
         res = self._evaluate(a)
         if res is None:
             return None

@@ -213,7 +213,7 @@ def fit_track(
     y: Any,
     *,
     drag: bool = False,
-    max_iter: int = 12,
+    max_iter: int = 10,
     tukey_c: float = 4.685,
     min_sigma: float = 0.05,
     dup_eps: float = 1e-3,
@@ -268,16 +268,22 @@ def fit_track(
     Ax = _design(tau, ox)
     w = np.ones(len(tau))
     sigma = min_sigma
+    B = np.column_stack([xs, ys])
     for it in range(max_iter):
-        pyv, _ = _wls(Ay, ys, w)
-        pxv, _ = _wls(Ax, xs, w)
-        r = np.hypot(ys - Ay @ pyv, xs - Ax @ pxv)
+        # both coordinates in one solve (the richer y design for x too while reweighting)
+        Aw = Ay * w[:, None]
+        try:
+            P = np.linalg.solve(Ay.T @ Aw, Aw.T @ B)
+        except np.linalg.LinAlgError:
+            break
+        R = B - Ay @ P
+        r = np.hypot(R[:, 0], R[:, 1])
         sigma = max(float(np.median(r)) / _RAYLEIGH_MEDIAN, min_sigma)
         u = r / (tukey_c * sigma)
         w_new = np.where(u < 1.0, (1.0 - u**2) ** 2, 0.0)
         if w_new.sum() < need:  # too many rejected: keep the previous weights
             break
-        if it > 0 and np.max(np.abs(w_new - w)) < 1e-4:
+        if it > 0 and np.max(np.abs(w_new - w)) < 1e-3:
             w = w_new
             break
         w = w_new
