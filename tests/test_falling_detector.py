@@ -255,3 +255,15 @@ def test_frame_checks():
     # RGB frames are accepted
     det = FallingObjectDetector(facade())
     assert det.update(np.zeros((240, 320, 3), np.uint8), 0.0) == []
+
+
+def test_reference_backend_agrees_with_rust():
+    frames, t = render(60, [drop(190.0, 90.0, 0.3)], seed=12)
+    a = FallingObjectDetector(facade(), backend="reference")
+    evs_ref = run(a, frames, t)
+    assert a.stats["backend"] == "reference"
+    b = FallingObjectDetector(facade())
+    evs = run(b, frames, t)
+    assert len(evs_ref) == len(evs) == 1
+    assert evs_ref[0]["origin"]["floor"] == evs[0]["origin"]["floor"] == 4
+    assert abs(evs_ref[0]["t_alarm"] - evs[0]["t_alarm"]) <= 0.1

@@ -195,3 +195,21 @@ def test_load_reports_path_and_bad_json(tmp_path):
     p.write_text(json.dumps({"polygon": [[0, 0], [1, 0], [1, 1]]}))
     with pytest.raises(ValueError, match="bad.json.*floor_lines"):
         Facade.load(p)
+
+
+def test_from_grid_homography_and_calibration_dict():
+    # grid (column, floor) -> pixel, built by hand: 50 px per column, 40 px per floor, floor 0
+    # at the bottom (y = 500), plus a mild perspective term
+    G = np.array([[50.0, 4.0, 100.0], [0.0, -40.0, 500.0], [0.0, 0.004, 1.0]])
+    cal = {"homography": G.tolist(), "floors": 10, "columns": 6, "floor_height_m": 3.0}
+    fac = Facade.from_calibration(cal)
+    cells = np.array([[0.5, 0.4], [3.5, 7.4], [5.9, 9.9]])
+    pix = apply_homography(G, cells)
+    np.testing.assert_allclose(fac.floor_at(pix), cells[:, 1], atol=1e-9)
+    np.testing.assert_array_equal(fac.floor_index(pix), [0, 7, 9])
+    np.testing.assert_array_equal(fac.column_index(pix), [0, 3, 5])
+    # default polygon: the image of the whole grid
+    np.testing.assert_allclose(fac.polygon, apply_homography(G, [[0, 10], [6, 10], [6, 0], [0, 0]]))
+    assert fac.contains(pix).all()
+    with pytest.raises(ValueError, match="homography"):
+        Facade.from_calibration({"floors": 3, "columns": 2})
