@@ -143,7 +143,10 @@ def quality(only: str | None) -> None:
         t0 = time.perf_counter()
         evs = det.run(zip(clip.frames, clip.t))
         dt = time.perf_counter() - t0
-        k = evaluate(clip.truth, [e.to_dict() for e in evs])["kinds"]["falling_object"]
+        kinds = evaluate(clip.truth, [e.to_dict() for e in evs])["kinds"]
+        k = kinds.get("falling_object") or {"n_truth": 0, "n_det": len(evs), "tp": 0, "fp": len(evs),
+                                            "fn": 0, "floor_exact": None, "floor_within_1": None,
+                                            "time_to_alarm_mean_s": None}
         for key in tot:
             tot[key] += k[key]
         if k["tp"]:

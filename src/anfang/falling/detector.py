@@ -108,6 +108,12 @@ class FallingConfig:
         changed; a still camera costs nothing.
     shake_crop : int
         Side of the central crop the shift is estimated on.
+    streak_aspect : float
+        Blobs at least this elongated that are also thin (sparse box, or at most 2 px wide and
+        6 px long) are rain streaks and dropped before tracking (0 disables).
+    busy_blobs_per_mpx, busy_min_area
+        In a frame with more blobs than ``busy_blobs_per_mpx`` per megapixel (rain), blobs
+        smaller than ``busy_min_area`` px are dropped.
     max_blobs : int
         More blobs than this in one frame (rain, foliage): the frame's blobs are not
         associated (tracks are kept, never reset).
@@ -171,6 +177,9 @@ class FallingConfig:
     shake_trigger: float = 0.01
     shake_crop: int = 384
     max_blobs: int = 500
+    busy_blobs_per_mpx: float = 200.0
+    busy_min_area: int = 5
+    streak_aspect: float = 3.0
     subsample: int = 4
     max_gap: float = 0.3
     base_gate_px: float = 6.0
@@ -216,7 +225,8 @@ class FallingConfig:
         if int(self.drag_after) != self.drag_after:
             raise ValueError(f"drag_after: expected an int, got {self.drag_after!r}")
         self.drag_after = int(self.drag_after)
-        for name in ("subsample", "max_blobs", "min_area", "max_area_px", "shake_crop"):
+        for name in ("subsample", "max_blobs", "min_area", "max_area_px", "shake_crop",
+                     "busy_min_area"):
             v = getattr(self, name)
             if int(v) != v or v < 1:
                 raise ValueError(f"{name}: expected an int >= 1, got {v!r}")
@@ -456,7 +466,20 @@ class FallingObjectDetector(Detector):
             mask &= ~self.facade.ignore_mask(g.shape)
         area, bbox, cen = self._motion.label(mask)
         keep = (area >= cfg.min_area) & (area <= self._max_area(cen))
+        if cfg.streak_aspect > 0 and len(area):
+            # rain: thin streaks (long and narrow, or long with a sparse box)
+            bw = bbox[:, 2] - bbox[:, 0]
+            bh = bbox[:, 3] - bbox[:, 1]
+            lo = np.minimum(bw, bh)
+            hi = np.maximum(bw, bh)
+            streak = (hi >= cfg.streak_aspect * lo) & (
+                (area <= 0.5 * bw * bh) | ((lo <= 2) & (hi >= 6)))
+            keep &= ~streak
         area, bbox, cen = area[keep], bbox[keep], cen[keep]
+        if len(area) > cfg.busy_blobs_per_mpx * g.size / 1e6:
+            # a busy frame (rain, snow, sensor flicker): only blobs that are not specks
+            big = area >= cfg.busy_min_area
+            area, bbox, cen = area[big], bbox[big], cen[big]
         self.stats["blobs"] += len(area)
         if len(area) > cfg.max_blobs:
             self.stats["busy"] += 1

@@ -368,14 +368,14 @@ class BallisticRules:
         many floors per frame).
     """
 
-    min_points: int = 5
-    min_duration: float = 0.15
+    min_points: int = 6
+    min_duration: float = 0.2
     g_band: tuple[float, float] = (0.35, 1.8)
     min_accel_px: float = 50.0
     min_accel_sigma: float = 3.0
     max_rms_px: float = 1.5
     max_rms_rel: float = 0.35
-    min_inlier_frac: float = 0.7
+    min_inlier_frac: float = 0.6
     min_descent_frac: float = 0.8
     max_size_cv: float = 1.0
     max_aspect: float = 6.0
