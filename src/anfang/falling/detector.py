@@ -297,7 +297,7 @@ def _hist_stats(hist: np.ndarray) -> tuple[float, float, Any]:
 class _Track:
     """Rows of one track: frame, t, x, y (image), xs, ys (stabilised), area, box."""
 
-    __slots__ = ("tid", "rows", "t_last", "alarm", "n_eval", "emitted", "merged_into")
+    __slots__ = ("tid", "rows", "t_last", "alarm", "n_eval", "emitted", "merged_into", "need")
 
     def __init__(self, tid: int) -> None:
         self.tid = tid
@@ -307,6 +307,7 @@ class _Track:
         self.n_eval = 0
         self.emitted = False
         self.merged_into: _Track | None = None
+        self.need: float | None = None  # drop (px) needed before the physics test
 
     def arrays(self) -> dict[str, np.ndarray]:
         a = np.asarray([r[:7] for r in self.rows], dtype=np.float64)
@@ -600,10 +601,12 @@ class FallingObjectDetector(Detector):
         n = len(tr.rows)
         if n < self._rules.min_points or n < tr.n_eval + 1 + tr.n_eval // 8:
             return None  # re-test a rejected track only once it has grown
-        a = tr.arrays()
-        drop = float(a["ys"][-1] - a["ys"][0])
-        if drop < self._drop_needed(float(a["xs"][0]), float(a["ys"][0])):
+        first, last = tr.rows[0], tr.rows[-1]
+        if tr.need is None:
+            tr.need = self._drop_needed(first[4], first[5])
+        if last[5] - first[5] < tr.need:
             return None
+        a = tr.arrays()
         tr.n_eval = n
         res = self._evaluate(a)
         if res is None:
