@@ -335,3 +335,20 @@ def test_back_trace_stops_at_facade_edge_and_limit():
     o2 = trace_origin(fit_track(t, x, y), None, max_back=0.1)
     assert o2.method == "limit" and o2.t == pytest.approx(t[0] - 0.1)
     assert o2.floor is None and o2.floor_range is None
+
+
+def test_back_trace_min_back_for_rising_objects():
+    fac = facade_50px()
+    g = 9.81 * fac.px_per_m(300.0)
+    t, x, y = parabola(n=20, y0=400.0, vy=-100.0, vx=10.0, a=g, t0=0.0)
+    f = fit_track(t, x, y)
+    o = trace_origin(f, fac, min_back=0.08)
+    assert o.method == "first" and o.t == pytest.approx(-0.08)
+    # back along the parabola: below and left of the first point
+    assert o.y == pytest.approx(400.0 + 100.0 * 0.08 + 0.5 * g * 0.08**2, abs=1e-6)
+    assert o.x == pytest.approx(300.0 - 10.0 * 0.08, abs=1e-6)
+    # a drop traced to its apex is not moved by min_back
+    t, x, y = parabola(n=20, y0=200.0, vy=80.0, a=g, t0=0.0)
+    o1 = trace_origin(fit_track(t, x, y), fac, min_back=0.08)
+    o0 = trace_origin(fit_track(t, x, y), fac)
+    assert o1.method == o0.method == "apex" and o1.y == pytest.approx(o0.y)

@@ -146,6 +146,9 @@ class FallingConfig:
         ``origin_window`` seconds of the track (at least 5 samples).
     max_back : float
         Longest back-extrapolation to the release point (s).
+    first_back_frames : float
+        An object still rising when first seen was released at least this many frame
+        intervals earlier (detection delay of three-frame differencing).
     require_origin_in_facade : bool
         Reject tracks whose release point is outside the facade polygon.
     rules : dict
@@ -191,6 +194,7 @@ class FallingConfig:
     drag_after: int = 10
     origin_window: float = 0.6
     max_back: float = 1.0
+    first_back_frames: float = 2.0
     require_origin_in_facade: bool = True
     rules: dict = field(default_factory=dict)
     pre_seconds: float = 3.0
@@ -592,8 +596,9 @@ class FallingObjectDetector(Detector):
             f0 = fit
         if f0.accel <= 0:
             f0 = fit
-        o = trace_origin(f0, self.facade, max_back=self.config.max_back)
-        return o
+        dt = float(np.median(np.diff(a["t"]))) if len(a["t"]) > 1 else 0.0
+        return trace_origin(f0, self.facade, max_back=self.config.max_back,
+                            min_back=self.config.first_back_frames * dt)
 
     def _consider(self, tr: _Track, t: float, fi: int) -> Event | None:
         if tr.alarm is not None or tr.merged_into is not None:
@@ -698,7 +703,9 @@ class FallingObjectDetector(Detector):
         res = self._evaluate(a)
         if res is not None and res[1].accepted:
             fit, v = res
-            origin = self._origin(a, fit)
+        # the release point comes from the start of the complete track (it may have grown
+        # at its beginning by merging a fragment seen before the alarmed part)
+        origin = self._origin(a, fit)
         return self._event(tr, a, fit, v, origin)
 
     def _end_stale(self, t: float) -> list[Event]:

@@ -607,6 +607,7 @@ def trace_origin(
     facade: Any = None,
     *,
     max_back: float = 1.0,
+    min_back: float = 0.0,
     n_samples: int = 200,
     seed: int = 0,
 ) -> Origin:
@@ -626,6 +627,10 @@ def trace_origin(
         Maps the release point to floor and column.
     max_back : float
         Longest back-extrapolation in seconds.
+    min_back : float
+        For an object still going up when first seen (method ``"first"``), extrapolate back
+        this long anyway: a detector sees an object only some frames after it was released
+        (e.g. two frame intervals for three-frame differencing). 0 keeps the first point.
     n_samples : int
         Monte Carlo draws for the floor range (0 disables it).
     seed : int
@@ -634,6 +639,9 @@ def trace_origin(
     py, px = fit.py, fit.px
     tb = float(_back_tau(np.array(py[1]), np.array(py[2]), max_back))
     method = "first" if tb == 0.0 else ("limit" if tb <= -max_back else "apex")
+    if method == "first" and min_back > 0:
+        # moving up (tossed) when first seen: it left the hand at least min_back earlier
+        tb = -min(min_back, max_back)
     if facade is not None and tb < 0:
         taus = np.linspace(0.0, tb, 33)
         pts = np.stack([_poly(px, taus), _poly(py, taus)], axis=-1)
@@ -652,6 +660,8 @@ def trace_origin(
         Px = rng.multivariate_normal(px, _psd(fit.cov_x), size=n_samples, method="eigh")
         # the same back-tracing rule per draw (a draw may well say "already moving down")
         tbs = _back_tau(Py[:, 1], Py[:, 2], max_back)
+        if min_back > 0:
+            tbs = np.where(tbs == 0.0, -min(min_back, max_back), tbs)
         if method == "facade":
             tbs = np.maximum(tbs, tb)
         xs = _poly_rows(Px, tbs)
