@@ -63,7 +63,7 @@ def main() -> None:
     d.line([(tx - 5, ty + 5), (tx + 5, ty - 5)], fill=(255, 255, 255), width=1)
     d.text((6, 6), f"a = {ev['acceleration']:.0f} px/s^2 ({ev['g_ratio']:.2f} g), "
                    f"alarm at t = {ev['t_alarm']:.2f} s", fill=(255, 255, 255))
-    img.convert("P", palette=Image.Palette.ADAPTIVE, colors=64).save(OUT, optimize=True)
+    img.convert("P", palette=Image.Palette.ADAPTIVE, colors=256).save(OUT, optimize=True)
     print(OUT, os.path.getsize(OUT), "bytes")
 
 
