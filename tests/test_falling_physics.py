@@ -352,3 +352,14 @@ def test_back_trace_min_back_for_rising_objects():
     o1 = trace_origin(fit_track(t, x, y), fac, min_back=0.08)
     o0 = trace_origin(fit_track(t, x, y), fac)
     assert o1.method == o0.method == "apex" and o1.y == pytest.approx(o0.y)
+
+
+def test_track_jumping_to_another_object_is_rejected():
+    t, x, y = parabola(n=16, noise=0.3, seed=2)
+    areas = np.full(16, 10.0)
+    assert verdict(t, x, y, areas=areas).accepted
+    x2, y2 = x.copy(), y.copy()
+    x2[-2:] += [60.0, 130.0]  # the tracker hopped onto a passing bird
+    y2[-2:] += [10.0, 25.0]
+    v = verdict(t, x2, y2, areas=areas)
+    assert not v.accepted and "tail_off_track" in v.reasons

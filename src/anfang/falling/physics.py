@@ -354,6 +354,9 @@ class BallisticRules:
         object's typical linear size (sqrt of its median area).
     min_inlier_frac : float
         Fraction of samples the robust fit keeps.
+    tail_inliers : int
+        The last this many samples must be inliers (a track that has just jumped to another
+        object is not following its parabola any more).
     min_descent_frac : float
         Fraction of steps after the apex that go down.
     max_size_cv : float
@@ -376,6 +379,7 @@ class BallisticRules:
     max_rms_px: float = 1.5
     max_rms_rel: float = 0.35
     min_inlier_frac: float = 0.6
+    tail_inliers: int = 2
     min_descent_frac: float = 0.8
     max_size_cv: float = 1.0
     max_aspect: float = 6.0
@@ -513,6 +517,9 @@ def ballistic_verdict(
         reasons.append("erratic")
     if fit.inlier_frac < r.min_inlier_frac:
         reasons.append("outliers")
+    k = min(r.tail_inliers, fit.n)
+    if k and not np.all(fit.w[-k:] > 0):
+        reasons.append("tail_off_track")
     if floor_px is not None and floor_px > 0:
         feats["speed_floors"] = fit.speed / floor_px
         if fit.speed > r.max_speed_floors * floor_px:
