@@ -1,0 +1,189 @@
+"""Speed and quality of the falling-object detector.
+
+Usage::
+
+    python benches/bench_falling.py                 # speed at 1920x1080 grey, one core
+    python benches/bench_falling.py --size 640x360  # another frame size
+    python benches/bench_falling.py --quality       # detection quality on the standard suite's
+                                                    # facade clips (rendered in memory)
+    python benches/bench_falling.py --quality --only facade_fall_0
+
+Speed: a 1920x1080 grey scene made here (a textured facade with floor slabs and windows,
+sensor noise sigma 2, one object falling under gravity, two birds) is fed frame by frame;
+the first ``--warmup`` frames are not timed; the median and mean per-frame times are
+reported, throughput (frames/s) from the mean (frames with a physics fit included). Peers on the same frames, one thread each:
+
+* ``opencv-3diff``: the bare motion step of a typical OpenCV falling-object detector
+  (two ``cv2.absdiff``, two ``cv2.threshold``, ``cv2.bitwise_and``,
+  ``cv2.connectedComponentsWithStats``): no noise estimate, no shake, no tracking, no physics.
+* ``anfang-reference``: this detector on its temporary numpy / scikit-image motion path.
+
+The target of the issue is >= 200 frames/s for ``anfang`` at 1920x1080 on one core.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("RAYON_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+
+
+def scene(W: int, H: int, n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:H, 0:W].astype(np.float32)
+    s = W / 640.0
+    bg = 160 + 20 * np.sin(xx / (9 * s)) * np.cos(yy / (13 * s))
+    floor_h = 60 * s
+    bg[(yy % floor_h) < 3 * s] -= 45
+    win = ((xx % (80 * s)) > 25 * s) & ((xx % (80 * s)) < 55 * s) & ((yy % floor_h) > 18 * s) & \
+          ((yy % floor_h) < 48 * s)
+    bg[win] = 70
+    bg = bg.astype(np.float32)
+    frames = np.empty((n, H, W), np.uint8)
+    t = np.arange(n) / 25.0
+    g = 9.81 * floor_h / 3.0
+    for i in range(n):
+        img = bg.copy()
+        tau = t[i] - 0.2
+        if tau >= 0:
+            x, y = 0.5 * W + 20 * s * tau, 0.2 * H + 0.5 * g * tau * tau
+            r = 3 * s
+            if y < H - r:
+                img[int(y - r):int(y + r), int(x - r):int(x + r)] = 30
+        for k in range(2):
+            bx = (0.1 + 0.3 * k) * W + 150 * s * t[i]
+            by = (0.3 + 0.2 * k) * H + 3 * s * np.sin(2 * np.pi * 6 * t[i])
+            img[int(by):int(by + 4 * s), int(bx):int(bx + 12 * s)] = 50
+        img += rng.normal(0, 2.0, (H, W)).astype(np.float32)
+        frames[i] = np.clip(img, 0, 255).astype(np.uint8)
+    return frames, t
+
+
+def time_loop(step, frames, t, warmup: int) -> tuple[float, float]:
+    """(median, mean) seconds per frame after ``warmup`` frames."""
+    times = []
+    for i, (f, ti) in enumerate(zip(frames, t)):
+        t0 = time.perf_counter()
+        step(f, ti)
+        dt = time.perf_counter() - t0
+        if i >= warmup:
+            times.append(dt)
+    return statistics.median(times), statistics.fmean(times)
+
+
+def speed(W: int, H: int, n: int, warmup: int, peers: bool) -> None:
+    from anfang.falling import Facade, FallingObjectDetector
+
+    frames, t = scene(W, H, n)
+    fac = Facade.from_corners([[0.05 * W, 0.02 * H], [0.95 * W, 0.02 * H], [0.95 * W, 0.98 * H],
+                               [0.05 * W, 0.98 * H]], floors=int(round(0.96 * H / (60 * W / 640))),
+                              columns=8)
+    rows = []
+    det = FallingObjectDetector(fac, keep_frames=False)
+    events = []
+    med = time_loop(lambda f, ti: events.extend(det.update(f, ti)), frames, t, warmup)
+    rows.append(("anfang", med, det.stats["backend"]))
+    n_events = len(events) + len(det.finish())
+    if peers:
+        try:
+            import cv2
+
+            cv2.setNumThreads(1)
+            state = {"p2": None, "p1": None}
+
+            def cv_step(f, _t):
+                p2, p1 = state["p2"], state["p1"]
+                if p2 is not None:
+                    d1 = cv2.absdiff(f, p1)
+                    d2 = cv2.absdiff(f, p2)
+                    _, m1 = cv2.threshold(d1, 15, 255, cv2.THRESH_BINARY)
+                    _, m2 = cv2.threshold(d2, 15, 255, cv2.THRESH_BINARY)
+                    m = cv2.bitwise_and(m1, m2)
+                    cv2.connectedComponentsWithStats(m, connectivity=8)
+                state["p2"], state["p1"] = p1, f
+
+            rows.append(("opencv-3diff", time_loop(cv_step, frames, t, warmup), f"cv2 {cv2.__version__}"))
+        except ImportError:
+            pass
+        m = min(n, warmup + 10)
+        det_ref = FallingObjectDetector(fac, keep_frames=False, backend="reference")
+        rows.append(("anfang-reference", time_loop(det_ref.update, frames[:m], t[:m], warmup), "numpy/skimage"))
+    print(f"falling-object detector, {W}x{H} grey, {n} frames ({warmup} warm-up), median per frame")
+    print(f"{'implementation':<18} {'median ms':>9} {'mean ms':>8} {'frames/s (mean)':>16}  note")
+    for name, (med, mean), note in rows:
+        print(f"{name:<18} {med * 1e3:9.2f} {mean * 1e3:8.2f} {1.0 / mean:16.1f}  {note}")
+    base = rows[0][1][1]
+    for name, (med, mean), _ in rows[1:]:
+        print(f"anfang / {name}: {mean / base:.2f}x the throughput")
+    print(f"events: {n_events} (the scene has one fall)")
+
+
+def quality(only: str | None) -> None:
+    from anfang.eval import evaluate
+    from anfang.falling import Facade, FallingObjectDetector
+    from anfang.synth._suite import render, suite_spec
+
+    spec = [c for c in suite_spec() if c["scene"] == "facade" and (not only or only in c["name"])]
+    tot = {"n_truth": 0, "n_det": 0, "tp": 0, "fp": 0, "fn": 0}
+    floors_exact = floors_1 = 0.0
+    alarm = []
+    fa_clips = 0
+    for c in spec:
+        clip = render(c)
+        fac = Facade.from_calibration(clip.truth["calibration"])
+        det = FallingObjectDetector(fac, camera_id=c["name"])
+        t0 = time.perf_counter()
+        evs = det.run(zip(clip.frames, clip.t))
+        dt = time.perf_counter() - t0
+        kinds = evaluate(clip.truth, [e.to_dict() for e in evs])["kinds"]
+        k = kinds.get("falling_object") or {"n_truth": 0, "n_det": len(evs), "tp": 0, "fp": len(evs),
+                                            "fn": 0, "floor_exact": None, "floor_within_1": None,
+                                            "time_to_alarm_mean_s": None}
+        for key in tot:
+            tot[key] += k[key]
+        if k["tp"]:
+            floors_exact += (k["floor_exact"] or 0) * k["tp"]
+            floors_1 += (k["floor_within_1"] or 0) * k["tp"]
+            if k["time_to_alarm_mean_s"] is not None:
+                alarm.append(k["time_to_alarm_mean_s"])
+        if k["n_truth"] == 0 and k["n_det"]:
+            fa_clips += 1
+        print(f"{c['name']:<24} truth={k['n_truth']} det={k['n_det']} tp={k['tp']} "
+              f"floor_exact={k['floor_exact']} alarm={k['time_to_alarm_mean_s']} "
+              f"{len(clip.t) / dt:.0f} fps", flush=True)
+    p = tot["tp"] / max(tot["n_det"], 1)
+    r = tot["tp"] / max(tot["n_truth"], 1)
+    print(f"clips={len(spec)} truth={tot['n_truth']} det={tot['n_det']} tp={tot['tp']} "
+          f"precision={p:.3f} recall={r:.3f} distractor clips with alarms={fa_clips}")
+    if tot["tp"]:
+        print(f"floor exact={floors_exact / tot['tp']:.3f} within 1={floors_1 / tot['tp']:.3f} "
+              f"median time to alarm={statistics.median(alarm):.2f} s")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--size", default="1920x1080")
+    ap.add_argument("--frames", type=int, default=60)
+    ap.add_argument("--warmup", type=int, default=5)
+    ap.add_argument("--no-peers", action="store_true")
+    ap.add_argument("--quality", action="store_true")
+    ap.add_argument("--only", default=None)
+    a = ap.parse_args(argv)
+    if a.quality:
+        quality(a.only)
+        return 0
+    W, H = (int(v) for v in a.size.lower().split("x"))
+    speed(W, H, a.frames, a.warmup, not a.no_peers)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,726 @@
+"""The falling-object detector.
+
+Pipeline per frame (all state on the instance; ``reset()`` between videos):
+
+1. **Repeated content**: a frame identical to the previous one (checked on a subsample
+   first: mean absolute difference below ``duplicate_eps``) repeats it (30 fps container,
+   10 fps content) and is skipped for motion.
+2. **Noise and light**: the robust noise level of the difference image (MAD on a subsample)
+   sets the threshold (``noise_k`` sigmas, clamped). If the median difference is large or
+   most of the frame changed (a light switched, auto-exposure, a cloud shadow), the frame
+   is skipped and the differencing history restarts from it (tracks are kept).
+3. **Shake**: the global shift between frames (``estimate_shift``) is accumulated into a
+   camera offset; previous frames are aligned to the current one before differencing and
+   track positions are stabilised by the offset.
+4. **Motion**: three-frame differencing (pixels that differ from both previous frames: the
+   object at its current position, without the ghost a two-frame difference leaves), minus
+   the ignore polygons, labelled into blobs with area / box / centroid arrays.
+5. **Tracking**: a constant-acceleration tracker associates blobs by predicted position and
+   uncertainty (a small object falling tens of pixels per frame never overlaps itself).
+6. **Physics**: once a track has fallen ``min_drop_floors`` floors (or ``min_drop_px``
+   without a facade), its robust parabola fit must pass the ballistic test
+   (:func:`anfang.falling.physics.ballistic_verdict`); then the alarm is raised
+   (``t_alarm``), the release point is traced back to a floor and column, and one event is
+   emitted per object (when its track ends, or at alarm time with ``emit="alarm"``).
+
+Example
+-------
+>>> import numpy as np
+>>> from anfang.falling import FallingObjectDetector, Facade
+>>> fac = Facade.from_corners([[40, 20], [280, 20], [280, 220], [40, 220]], floors=10, columns=4)
+>>> det = FallingObjectDetector(fac, camera_id="cam-1")   # alarm after 2 floors (default)
+>>> g = 9.81 * fac.px_per_m(120.0)                        # gravity in px/s² on this facade
+>>> evs = []
+>>> for i in range(50):
+...     t = i / 25.0
+...     img = np.full((240, 320), 200, np.uint8)
+...     if t >= 0.2:                                        # released at y=50: floor 9
+...         y = 50 + 0.5 * g * (t - 0.2) ** 2
+...         img[int(y):int(y) + 2, 160:162] = 20            # a dark 2x2 object
+...     evs += det.update(img, t)
+>>> evs += det.finish()
+>>> ev = evs[0]
+>>> len(evs), ev.kind, ev["origin"]["floor"], ev["origin"]["column"]
+(1, 'falling_object', 9, 2)
+>>> bool(abs(ev["acceleration"] / g - 1) < 0.15), bool(ev["t_alarm"] < 1.5)
+(True, True)
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections import deque
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, Mapping
+
+import numpy as np
+
+from anfang.detector import Detector
+from anfang.events import Event
+from anfang.falling import _backend
+from anfang.falling.facade import Facade
+from anfang.falling.physics import (
+    GRAVITY,
+    BallisticRules,
+    TrackFit,
+    Verdict,
+    ballistic_verdict,
+    fit_track,
+    trace_origin,
+)
+from anfang.frames import to_gray
+
+__all__ = ["FallingConfig", "FallingObjectDetector"]
+
+
+@dataclass
+class FallingConfig:
+    """Settings of :class:`FallingObjectDetector` (validated; JSON via ``from_dict``/``load``).
+
+    Motion
+    ------
+    frame_diff : 2 or 3
+        Two- or three-frame differencing.
+    noise_k : float
+        Threshold in robust noise sigmas of the difference image.
+    min_threshold, max_threshold : float
+        Clamp of that threshold (grey levels).
+    min_area : int
+        Smallest blob (px) kept.
+    max_area_px : int
+        Largest blob (px) without a facade; with one, ``max_size_floors`` floor heights
+        squared.
+    max_size_floors : float
+        Largest object (linear size) in floor heights.
+    duplicate_eps : float
+        A frame whose subsampled mean absolute difference to the previous one is below this
+        (grey levels) and which is pixel-identical to it repeats the previous frame.
+    light_change_frac : float
+        Fraction of changed pixels above which the frame is treated as a global light change.
+    shake : bool
+        Compensate camera shake.
+    shake_min_px : float
+        Smaller accumulated shifts are ignored (no warp).
+    shake_trigger : float
+        The shift is estimated only when more than this fraction of the (subsampled) pixels
+        changed; a still camera costs nothing.
+    shake_crop : int
+        Side of the central crop the shift is estimated on.
+    streak_aspect : float
+        Blobs at least this elongated that are also thin (sparse box, or at most 2 px wide and
+        6 px long) are rain streaks and dropped before tracking (0 disables).
+    busy_blobs_per_mpx, busy_min_area
+        In a frame with more blobs than ``busy_blobs_per_mpx`` per megapixel (rain), blobs
+        smaller than ``busy_min_area`` px are dropped.
+    max_blobs : int
+        More blobs than this in one frame (rain, foliage): the frame's blobs are not
+        associated (tracks are kept, never reset).
+    subsample : int
+        Step of the pixel subsample used for noise, light and duplicate statistics.
+
+    Tracking
+    --------
+    max_gap : float
+        Seconds a track may go undetected before it ends.
+    base_gate_px : float
+        Gate radius floor around a track's prediction.
+    max_speed_mps, max_speed_px : float
+        Largest plausible speed, in m/s (with a facade) or px/s (without).
+
+    Physics and alarm
+    -----------------
+    min_drop_floors : float
+        Alarm once the object has fallen this many floors (at its position).
+    min_drop_px : float
+        The same in pixels, used without a facade.
+    px_per_m : float or None
+        Scale used for gravity without a facade (None: no gravity band, only a significant
+        downward acceleration).
+    drag_after : int
+        Tracks with at least this many samples are fitted with the drag terms (air drag,
+        perspective); shorter ones with the plain parabola. 0 disables the drag terms.
+    origin_window : float
+        The release point is traced back from a plain parabola fitted to the first
+        ``origin_window`` seconds of the track (at least 5 samples).
+    max_back : float
+        Longest back-extrapolation to the release point (s).
+    first_back_frames : float
+        An object still rising when first seen was released at least this many frame
+        intervals earlier (detection delay of three-frame differencing).
+    require_origin_in_facade : bool
+        Reject tracks whose release point is outside the facade polygon.
+    rules : dict
+        Overrides of :class:`~anfang.falling.physics.BallisticRules`.
+
+    Evidence and events
+    -------------------
+    pre_seconds, post_seconds : float
+        Frames kept for evidence around an event (``recent_frames``).
+    keep_frames : bool
+        Keep frames at all (the memory is ``(pre + post) * fps`` frames).
+    emit : "end" or "alarm"
+        Emit the event when the track ends (full trajectory) or at alarm time.
+    backend : "auto", "rust" or "reference"
+        Motion / tracking implementation.
+    """
+
+    frame_diff: int = 3
+    noise_k: float = 3.0
+    min_threshold: float = 6.0
+    max_threshold: float = 80.0
+    min_area: int = 2
+    max_area_px: int = 5000
+    max_size_floors: float = 1.0
+    duplicate_eps: float = 0.05
+    light_change_frac: float = 0.3
+    shake: bool = True
+    shake_min_px: float = 0.2
+    shake_trigger: float = 0.01
+    shake_crop: int = 384
+    max_blobs: int = 500
+    busy_blobs_per_mpx: float = 200.0
+    busy_min_area: int = 5
+    streak_aspect: float = 3.0
+    subsample: int = 4
+    max_gap: float = 0.3
+    base_gate_px: float = 6.0
+    max_speed_mps: float = 35.0
+    max_speed_px: float = 1500.0
+    min_drop_floors: float = 2.0
+    min_drop_px: float = 60.0
+    px_per_m: float | None = None
+    drag_after: int = 10
+    origin_window: float = 0.6
+    max_back: float = 1.0
+    first_back_frames: float = 2.0
+    require_origin_in_facade: bool = True
+    rules: dict = field(default_factory=dict)
+    pre_seconds: float = 3.0
+    post_seconds: float = 2.0
+    keep_frames: bool = True
+    emit: str = "end"
+    backend: str = "auto"
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if f.name in ("shake", "require_origin_in_facade", "keep_frames"):
+                if not isinstance(v, bool):
+                    raise TypeError(f"{f.name}: expected a bool, got {type(v).__name__} {v!r}")
+            elif f.name in ("emit", "backend", "rules"):
+                continue
+            elif f.name == "px_per_m":
+                if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float))
+                                      or not math.isfinite(v) or v <= 0):
+                    raise ValueError(f"px_per_m: expected a positive number or None, got {v!r}")
+            else:
+                if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+                    raise TypeError(f"{f.name}: expected a number, got {type(v).__name__} {v!r}")
+                if v < 0:
+                    raise ValueError(f"{f.name}: expected >= 0, got {v!r}")
+        if self.frame_diff not in (2, 3):
+            raise ValueError(f"frame_diff: expected 2 or 3, got {self.frame_diff!r}")
+        if self.min_threshold > self.max_threshold:
+            raise ValueError(f"min_threshold: expected <= max_threshold ({self.max_threshold}), got {self.min_threshold}")
+        if not 0 < self.light_change_frac <= 1:
+            raise ValueError(f"light_change_frac: expected a fraction in (0, 1], got {self.light_change_frac}")
+        if int(self.drag_after) != self.drag_after:
+            raise ValueError(f"drag_after: expected an int, got {self.drag_after!r}")
+        self.drag_after = int(self.drag_after)
+        for name in ("subsample", "max_blobs", "min_area", "max_area_px", "shake_crop",
+                     "busy_min_area"):
+            v = getattr(self, name)
+            if int(v) != v or v < 1:
+                raise ValueError(f"{name}: expected an int >= 1, got {v!r}")
+            setattr(self, name, int(v))
+        if self.emit not in ("end", "alarm"):
+            raise ValueError(f"emit: expected 'end' or 'alarm', got {self.emit!r}")
+        if self.backend not in ("auto", "rust", "reference"):
+            raise ValueError(f"backend: expected 'auto', 'rust' or 'reference', got {self.backend!r}")
+        if not isinstance(self.rules, Mapping):
+            raise TypeError(f"rules: expected a mapping, got {type(self.rules).__name__}")
+        self.rules = dict(self.rules)
+        self.ballistic_rules  # validate now
+
+    @property
+    def ballistic_rules(self) -> BallisticRules:
+        return BallisticRules.from_dict(self.rules)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "FallingConfig":
+        if not isinstance(d, Mapping):
+            raise TypeError(f"config: expected a mapping, got {type(d).__name__}")
+        unknown = sorted(set(d) - {f.name for f in fields(cls)})
+        if unknown:
+            raise ValueError(f"config: unknown keys {unknown}")
+        return cls(**dict(d))
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "FallingConfig":
+        with open(path, encoding="utf-8") as fh:
+            try:
+                d = json.load(fh)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{os.fspath(path)}: not valid JSON ({exc})") from None
+        try:
+            return cls.from_dict(d)
+        except (TypeError, ValueError) as exc:
+            raise type(exc)(f"{os.fspath(path)}: {exc}") from None
+
+
+def _diff_hist(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Histogram of ``a - b`` (uint8 images): bin ``k`` counts the difference ``k - 255``."""
+    d = a.astype(np.int16) - b.astype(np.int16)
+    d += 255
+    return np.bincount(d.ravel(), minlength=511)
+
+
+def _hist_stats(hist: np.ndarray) -> tuple[float, float, Any]:
+    """Median, robust sigma (1.4826 MAD + 0.5) and a changed-fraction function of a difference
+    histogram (bin ``k`` counts the difference ``k - 255``)."""
+    n = float(hist.sum())
+    cum = np.cumsum(hist)
+    med = int(np.searchsorted(cum, 0.5 * n)) - 255
+    vals = np.arange(511) - 255
+    dev = np.abs(vals - med)
+    hd = np.bincount(dev, weights=hist, minlength=512)
+    mad = int(np.searchsorted(np.cumsum(hd), 0.5 * n))
+    sig = 1.4826 * mad + 0.5
+
+    def changed_at(thr: float) -> float:
+        return float(hist[dev > thr].sum()) / n
+
+    return float(med), sig, changed_at
+
+
+class _Track:
+    """Rows of one track: frame, t, x, y (image), xs, ys (stabilised), area, box."""
+
+    __slots__ = ("tid", "rows", "t_last", "alarm", "n_eval", "emitted", "merged_into", "need")
+
+    def __init__(self, tid: int) -> None:
+        self.tid = tid
+        self.rows: list[tuple] = []
+        self.t_last = -math.inf
+        self.alarm: dict | None = None
+        self.n_eval = 0
+        self.emitted = False
+        self.merged_into: _Track | None = None
+        self.need: float | None = None  # drop (px) needed before the physics test
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        a = np.asarray([r[:7] for r in self.rows], dtype=np.float64)
+        b = np.asarray([r[7] for r in self.rows], dtype=np.float64)
+        return {"frame": a[:, 0].astype(np.int64), "t": a[:, 1], "x": a[:, 2], "y": a[:, 3],
+                "xs": a[:, 4], "ys": a[:, 5], "area": a[:, 6], "bbox": b.reshape(-1, 4)}
+
+
+class FallingObjectDetector(Detector):
+    """Detect objects falling from a facade and trace them back to a floor.
+
+    Parameters
+    ----------
+    facade : Facade, optional
+        Calibration of the camera view (floors, columns, ignore polygons). Without one,
+        distances are in pixels (``min_drop_px``) and no floor is reported.
+    camera_id : str
+        Copied into events (defaults to the facade's camera name).
+    config : FallingConfig or mapping, optional
+        Settings; individual settings may also be passed as keyword arguments.
+
+    Notes
+    -----
+    Events have kind ``falling_object`` with ``trajectory`` (``[frame, t, x, y]`` rows in
+    image pixels), ``origin`` (``x``, ``y``, ``t``, ``floor``, ``column``,
+    ``floor_range``, ``method``), ``acceleration`` / ``acceleration_se`` (px/s²),
+    ``g_ratio`` (fitted over expected gravity), ``speed`` (px/s at the last sample),
+    ``size`` (median blob area, px), ``drop_px``, ``t_alarm`` and ``frame_alarm``.
+    """
+
+    def __init__(self, facade: Facade | None = None, camera_id: str = "",
+                 config: FallingConfig | Mapping[str, Any] | None = None, **kwargs: Any) -> None:
+        if facade is not None and not isinstance(facade, Facade):
+            raise TypeError(f"facade: expected a Facade or None, got {type(facade).__name__}")
+        if config is None:
+            cfg = FallingConfig(**kwargs)
+        elif isinstance(config, FallingConfig):
+            cfg = FallingConfig(**{**config.to_dict(), **kwargs})
+        elif isinstance(config, Mapping):
+            cfg = FallingConfig.from_dict({**dict(config), **kwargs})
+        else:
+            raise TypeError(f"config: expected FallingConfig, a mapping or None, got {type(config).__name__}")
+        super().__init__(camera_id or (facade.camera if facade is not None else ""))
+        self.facade = facade
+        self.config = cfg
+        self._rules = cfg.ballistic_rules
+        self._motion = _backend.Motion(cfg.backend)
+        self._reset()
+
+    # -- state ------------------------------------------------------------------------------
+    def _reset(self) -> None:
+        cfg = self.config
+        g0 = 0.0
+        if self.facade is not None:
+            c = self.facade.polygon.mean(axis=0)
+            g0 = self._expected_g(float(c[0]), float(c[1]))[0] or 0.0
+        elif cfg.px_per_m is not None:
+            g0 = GRAVITY * cfg.px_per_m
+        self._tracker = _backend.make_tracker(cfg.backend, max_gap=cfg.max_gap,
+                                              base_gate=cfg.base_gate_px,
+                                              max_speed=self._max_speed_px(), gravity=g0)
+        self._tracker_name = type(self._tracker).__module__
+        self._hist: deque = deque(maxlen=2)  # (grey, camera offset x, y)
+        self._pos = (0.0, 0.0)
+        self._sigma: float | None = None
+        self._tracks: dict[int, _Track] = {}
+        self._frames: deque = deque()
+        self._alarmed: list[_Track] = []
+        self._next_event = 1
+        self.stats = {"frames": 0, "duplicates": 0, "light_changes": 0, "busy": 0, "blobs": 0,
+                      "tracks": 0, "fits": 0, "alarms": 0, "threshold": float("nan"),
+                      "backend": self._motion.name, "tracker": self._tracker_name}
+
+    def _max_speed_px(self) -> float:
+        if self.facade is not None:
+            ys = self.facade.polygon[:, 1]
+            H = self.facade.image_size[1] if self.facade.image_size else None
+            y = float(np.clip(ys.max(), 0, H - 1)) if H else float(ys.max())
+            ppm = float(self.facade.px_per_m(y))
+            if math.isfinite(ppm) and ppm > 0:
+                return self.config.max_speed_mps * ppm
+        return self.config.max_speed_px
+
+    # -- evidence ---------------------------------------------------------------------------
+    def recent_frames(self, t0: float, t1: float) -> list[tuple[int, float, np.ndarray]]:
+        """Buffered ``(frame_index, t, frame)`` with ``t0 <= t <= t1`` (oldest first)."""
+        return [(i, t, f) for i, t, f in self._frames if t0 <= t <= t1]
+
+    # -- per frame --------------------------------------------------------------------------
+    def _update(self, frame: np.ndarray, t: float) -> list[Event]:
+        cfg = self.config
+        fi = self.frame_index
+        self.stats["frames"] += 1
+        if self.facade is not None and self.facade.image_size is not None:
+            W, H = self.facade.image_size
+            if frame.shape[:2] != (H, W):
+                raise ValueError(f"frame: expected {H}x{W} pixels (the facade calibration's image_size), "
+                                 f"got {frame.shape[0]}x{frame.shape[1]}")
+        if cfg.keep_frames:
+            self._frames.append((fi, t, frame.copy()))
+            horizon = cfg.pre_seconds + cfg.post_seconds + cfg.max_gap
+            while self._frames and self._frames[0][1] < t - horizon:
+                self._frames.popleft()
+        g = to_gray(frame)
+        events: list[Event] = []
+        if not self._hist:
+            self._hist.append((g, self._pos))
+            return self._end_stale(t)
+        prev = self._hist[-1][0]
+        if prev.shape != g.shape:
+            raise ValueError(f"frame: expected the stream's size {prev.shape}, got {g.shape[:2]}")
+        s = max(cfg.subsample, int(math.sqrt(g.size / 40000.0)))
+        gs = g[::s, ::s]
+        hist = _diff_hist(gs, prev[::s, ::s])
+        if float((np.abs(np.arange(511) - 255) * hist).sum()) / gs.size < cfg.duplicate_eps \
+                and np.array_equal(g, prev):
+            self.stats["duplicates"] += 1
+            return self._end_stale(t)
+        med, sig, changed_at = _hist_stats(hist)
+        quiet = self._sigma if self._sigma is not None else sig
+        thr_q = float(np.clip(cfg.noise_k * quiet, cfg.min_threshold, cfg.max_threshold))
+        # shake: only looked for when the difference is wider than the usual noise
+        if cfg.shake and (self._sigma is None or sig > 1.3 * quiet
+                          or changed_at(thr_q) > cfg.shake_trigger):
+            dx, dy = self._shift_crop(prev, g)
+            if math.hypot(dx, dy) > 0.25 * min(g.shape):
+                return self._restart(g, t, "light_changes")
+            if math.hypot(dx, dy) >= cfg.shake_min_px and self._shift_explains(prev, g, dx, dy):
+                self._pos = (self._pos[0] + dx, self._pos[1] + dy)
+        aligned = []
+        bx = by = 0
+        for img, (px, py) in self._hist:
+            ox, oy = self._pos[0] - px, self._pos[1] - py
+            if math.hypot(ox, oy) >= cfg.shake_min_px:
+                img = self._motion.warp(img, ox, oy)
+                bx = max(bx, int(math.ceil(abs(ox))) + 1)
+                by = max(by, int(math.ceil(abs(oy))) + 1)
+            aligned.append(img)
+        if aligned[-1] is not prev:  # statistics of the aligned difference
+            med, sig, changed_at = _hist_stats(_diff_hist(gs, aligned[-1][::s, ::s]))
+        self._sigma = sig if self._sigma is None else 0.8 * self._sigma + 0.2 * sig
+        thr = float(np.clip(cfg.noise_k * self._sigma, cfg.min_threshold, cfg.max_threshold))
+        self.stats["threshold"] = thr
+        if changed_at(thr) > cfg.light_change_frac or abs(med) > 0.5 * thr:
+            return self._restart(g, t, "light_changes")
+        if cfg.frame_diff == 3 and len(aligned) == 2:
+            mask = self._motion.diff3(aligned[0], aligned[1], g, thr)
+        else:
+            mask = self._motion.diff2(aligned[-1], g, thr)
+        self._hist.append((g, self._pos))
+        if bx or by:  # strips uncovered by the alignment hold no valid difference
+            mask[:, :bx] = False
+            mask[:, mask.shape[1] - bx:] = False
+            mask[:by] = False
+            mask[mask.shape[0] - by:] = False
+        if self.facade is not None and self.facade.ignore:
+            mask &= ~self.facade.ignore_mask(g.shape)
+        area, bbox, cen = self._motion.label(mask)
+        keep = (area >= cfg.min_area) & (area <= self._max_area(cen))
+        if cfg.streak_aspect > 0 and len(area):
+            # rain: thin streaks (long and narrow, or long with a sparse box)
+            bw = bbox[:, 2] - bbox[:, 0]
+            bh = bbox[:, 3] - bbox[:, 1]
+            lo = np.minimum(bw, bh)
+            hi = np.maximum(bw, bh)
+            streak = (hi >= cfg.streak_aspect * lo) & (
+                (area <= 0.5 * bw * bh) | ((lo <= 2) & (hi >= 6)))
+            keep &= ~streak
+        area, bbox, cen = area[keep], bbox[keep], cen[keep]
+        if len(area) > cfg.busy_blobs_per_mpx * g.size / 1e6:
+            # a busy frame (rain, snow, sensor flicker): only blobs that are not specks
+            big = area >= cfg.busy_min_area
+            area, bbox, cen = area[big], bbox[big], cen[big]
+        self.stats["blobs"] += len(area)
+        if len(area) > cfg.max_blobs:
+            self.stats["busy"] += 1
+            area, bbox, cen = area[:0], bbox[:0], cen[:0]
+        ids = np.asarray(self._tracker.update(bbox, t=t), dtype=np.int64)
+        touched = []
+        for j in np.nonzero(ids >= 0)[0]:
+            tid = int(ids[j])
+            tr = self._tracks.get(tid)
+            if tr is None:
+                tr = self._tracks[tid] = _Track(tid)
+                self.stats["tracks"] += 1
+            x, y = float(cen[j, 0]), float(cen[j, 1])
+            tr.rows.append((fi, t, x, y, x - self._pos[0], y - self._pos[1], float(area[j]),
+                            tuple(float(v) for v in bbox[j])))
+            tr.t_last = t
+            host = tr.merged_into
+            if host is not None and not host.emitted and host.rows[-1][0] != fi:
+                host.rows.append(tr.rows[-1])
+                host.t_last = t
+            touched.append(tr)
+        for tr in touched:
+            ev = self._consider(tr, t, fi)
+            if ev is not None:
+                events.append(ev)
+        events.extend(self._end_stale(t))
+        return events
+
+    def _restart(self, g: np.ndarray, t: float, reason: str) -> list[Event]:
+        """Skip this frame for motion and restart differencing from it (tracks are kept)."""
+        self.stats[reason] += 1
+        self._hist.clear()
+        self._hist.append((g, self._pos))
+        return self._end_stale(t)
+
+    def _shift_crop(self, prev: np.ndarray, cur: np.ndarray) -> tuple[float, float]:
+        """Global shift estimated on a central crop of at most ``shake_crop`` pixels a side."""
+        H, W = cur.shape
+        c = self.config.shake_crop
+        h, w = min(H, c), min(W, c)
+        y0, x0 = (H - h) // 2, (W - w) // 2
+        return self._motion.shift(prev[y0:y0 + h, x0:x0 + w], cur[y0:y0 + h, x0:x0 + w])
+
+    def _shift_explains(self, prev: np.ndarray, cur: np.ndarray, dx: float, dy: float) -> bool:
+        """Accept a global shift only if it explains the frame: aligning a central crop must
+        lower the mean absolute difference clearly (a moving object on a plain background
+        can pull a phase correlation towards its own motion; that must not move the camera)."""
+        H, W = cur.shape
+        h, w = min(H, 256), min(W, 256)
+        y0, x0 = (H - h) // 2, (W - w) // 2
+        a = prev[y0:y0 + h, x0:x0 + w]
+        b = cur[y0:y0 + h, x0:x0 + w].astype(np.int16)
+        m = int(math.ceil(max(abs(dx), abs(dy)))) + 1
+        if h <= 2 * m or w <= 2 * m:
+            return False
+        inner = (slice(m, h - m), slice(m, w - m))
+        e0 = float(np.abs(b[inner] - a[inner].astype(np.int16)).mean())
+        e1 = float(np.abs(b[inner] - self._motion.warp(a, dx, dy)[inner].astype(np.int16)).mean())
+        return e1 < 0.8 * e0 and e0 - e1 > 0.25
+
+    def _max_area(self, cen: np.ndarray) -> np.ndarray:
+        if self.facade is None or len(cen) == 0:
+            return np.full(len(cen), float(self.config.max_area_px))
+        fh = np.asarray(self.facade.floor_height_px(cen[:, 1], cen[:, 0]), dtype=np.float64)
+        fh = np.where(np.isfinite(fh), fh, 0.0)
+        side = self.config.max_size_floors * fh
+        return np.maximum(side * side, 16.0)
+
+    # -- physics per track ------------------------------------------------------------------
+    def _drop_needed(self, x: float, y: float) -> float:
+        if self.facade is not None:
+            fh = float(self.facade.floor_height_px(y, x))
+            if math.isfinite(fh) and fh > 0:
+                return self.config.min_drop_floors * fh
+        return self.config.min_drop_px
+
+    def _expected_g(self, x: float, y: float) -> tuple[float | None, float | None]:
+        if self.facade is not None:
+            fh = float(self.facade.floor_height_px(y, x))
+            if math.isfinite(fh) and fh > 0:
+                return GRAVITY * fh / self.facade.floor_height_m, fh
+        if self.config.px_per_m is not None:
+            return GRAVITY * self.config.px_per_m, None
+        return None, None
+
+    def _evaluate(self, a: dict[str, np.ndarray]) -> tuple[TrackFit, Verdict] | None:
+        n = len(a["t"])
+        drag = 0 < self.config.drag_after <= n
+        try:
+            fit = fit_track(a["t"], a["xs"], a["ys"], drag=drag)
+        except ValueError:
+            return None
+        self.stats["fits"] += 1
+        xm, ym = float(np.median(a["xs"])), float(np.median(a["ys"]))
+        eg, fh = self._expected_g(xm, ym)
+        b = a["bbox"]
+        v = ballistic_verdict(fit, expected_g=eg, areas=a["area"], widths=b[:, 2] - b[:, 0],
+                              heights=b[:, 3] - b[:, 1], floor_px=fh, rules=self._rules)
+        return fit, v
+
+    def _origin(self, a: dict[str, np.ndarray], fit: TrackFit) -> Any:
+        """Back-trace from a plain parabola over the first ``origin_window`` seconds."""
+        early = a["t"] <= a["t"][0] + self.config.origin_window
+        if early.sum() < 5:
+            early = np.arange(len(a["t"])) < 5
+        try:
+            f0 = fit_track(a["t"][early], a["xs"][early], a["ys"][early])
+        except ValueError:
+            f0 = fit
+        if f0.accel <= 0:
+            f0 = fit
+        dt = float(np.median(np.diff(a["t"]))) if len(a["t"]) > 1 else 0.0
+        return trace_origin(f0, self.facade, max_back=self.config.max_back,
+                            min_back=self.config.first_back_frames * dt)
+
+    def _consider(self, tr: _Track, t: float, fi: int) -> Event | None:
+        if tr.alarm is not None or tr.merged_into is not None:
+            return None
+        n = len(tr.rows)
+        if n < self._rules.min_points or n < tr.n_eval + 1 + tr.n_eval // 8:
+            return None  # re-test a rejected track only once it has grown
+        first, last = tr.rows[0], tr.rows[-1]
+        if tr.need is None:
+            tr.need = self._drop_needed(first[4], first[5])
+        if last[5] - first[5] < tr.need:
+            return None
+        a = tr.arrays()
+        tr.n_eval = n
+        res = self._evaluate(a)
+        if res is None:
+            return None
+        fit, v = res
+        if not v.accepted:
+            return None
+        origin = self._origin(a, fit)
+        if (self.facade is not None and self.config.require_origin_in_facade
+                and not bool(self.facade.contains([[origin.x, origin.y]])[0])):
+            return None
+        # one event per object: a track that continues an alarmed one is merged into it
+        host = self._continues(a, t)
+        if host is not None:
+            tr.merged_into = host
+            if not host.emitted:
+                have = {r[0] for r in host.rows}
+                host.rows.extend(r for r in tr.rows if r[0] not in have)
+                host.rows.sort(key=lambda r: r[1])
+                host.t_last = max(host.t_last, tr.t_last)
+            return None
+        tr.alarm = {"t": t, "frame": fi, "fit": fit, "verdict": v, "origin": origin}
+        self.stats["alarms"] += 1
+        self._alarmed.append(tr)
+        if self.config.emit == "alarm":
+            tr.emitted = True
+            return self._event(tr, a, fit, v, origin)
+        return None
+
+    def _continues(self, a: dict[str, np.ndarray], t: float) -> _Track | None:
+        """An alarmed track this one belongs to: a fragment of the same blob (overlapping in
+        time, close at common frames) or its continuation after a gap (on its trajectory)."""
+        self._alarmed = [h for h in self._alarmed if t - h.t_last < 2.0]
+        _, fh = self._expected_g(float(a["xs"][0]), float(a["ys"][0]))
+        for h in self._alarmed:
+            ha = h.arrays()
+            common, ia, ib = np.intersect1d(a["frame"], ha["frame"], return_indices=True)
+            if len(common):
+                size = math.sqrt(max(float(np.median(ha["area"])), 1.0))
+                tol = max(3.0 * size, 0.3 * fh if fh else 10.0, 6.0)
+                dist = np.hypot(a["xs"][ia] - ha["xs"][ib], a["ys"][ia] - ha["ys"][ib])
+                if float(np.median(dist)) <= tol:
+                    return h
+                continue
+            fit: TrackFit = h.alarm["fit"]  # type: ignore[index]
+            p = fit.position(a["t"][:3])
+            err = np.hypot(p[:, 0] - a["xs"][:3], p[:, 1] - a["ys"][:3])
+            tol = max(4.0 * fit.sigma + 3.0, 0.5 * fh if fh else 15.0)
+            if float(err.max()) <= tol:
+                return h
+        return None
+
+    def _event(self, tr: _Track, a: dict[str, np.ndarray], fit: TrackFit, v: Verdict,
+               origin: Any) -> Event:
+        b = a["bbox"]
+        box = (float(b[:, 0].min()), float(b[:, 1].min()), float(b[:, 2].max()), float(b[:, 3].max()))
+        traj = [[int(f), float(tt), round(float(x), 3), round(float(y), 3)]
+                for f, tt, x, y in zip(a["frame"], a["t"], a["x"], a["y"])]
+        al = tr.alarm or {}
+        details = {
+            "trajectory": traj,
+            "origin": origin.to_dict(),
+            "acceleration": fit.accel,
+            "acceleration_se": fit.accel_se,
+            "g_ratio": v.features.get("g_ratio"),
+            "speed": fit.speed,
+            "size": float(np.median(a["area"])),
+            "drop_px": float(a["ys"][-1] - a["ys"][0]),
+            "t_alarm": al.get("t"),
+            "frame_alarm": al.get("frame"),
+            "t_release": origin.t,
+            "fit_rms": fit.rms,
+        }
+        if self.facade is not None and self.facade.building:
+            details["building"] = self.facade.building
+        eid = self._next_event
+        self._next_event += 1
+        return Event(kind="falling_object", t_start=float(a["t"][0]), t_end=float(a["t"][-1]),
+                     frame_start=int(a["frame"][0]), frame_end=int(a["frame"][-1]),
+                     camera_id=self.camera_id, bbox=box, track_id=eid, confidence=v.score,
+                     details=details)
+
+    def _close(self, tr: _Track) -> Event | None:
+        if tr.alarm is None or tr.emitted:
+            return None
+        tr.emitted = True
+        a = tr.arrays()
+        fit, v, origin = tr.alarm["fit"], tr.alarm["verdict"], tr.alarm["origin"]
+        res = self._evaluate(a)
+        if res is not None and res[1].accepted:
+            fit, v = res
+        # the release point comes from the start of the complete track (it may have grown
+        # at its beginning by merging a fragment seen before the alarmed part)
+        origin = self._origin(a, fit)
+        return self._event(tr, a, fit, v, origin)
+
+    def _end_stale(self, t: float) -> list[Event]:
+        out = []
+        for tid in [k for k, tr in self._tracks.items() if t - tr.t_last > self.config.max_gap]:
+            tr = self._tracks.pop(tid)
+            ev = self._close(tr)
+            if ev is not None:
+                out.append(ev)
+        return out
+
+    def _finish(self) -> list[Event]:
+        out = []
+        for tid in list(self._tracks):
+            ev = self._close(self._tracks.pop(tid))
+            if ev is not None:
+                out.append(ev)
+        return out

@@ -1,0 +1,269 @@
+"""Behaviour of FallingObjectDetector on scenes rendered here (numpy only).
+
+Scene: 320x240 grey, a textured facade of 5 floors x 4 columns between y=20 and y=220
+(40 px per floor, 3 m per floor => 13.3 px/m, gravity 130.8 px/s²), sensor noise.
+"""
+
+import json
+
+import numpy as np
+import pytest
+
+from anfang.events import Event
+from anfang.falling import Facade, FallingConfig, FallingObjectDetector
+
+W, H = 320, 240
+FPS = 25.0
+
+
+def facade(**kw):
+    return Facade.from_corners([[40, 20], [280, 20], [280, 220], [40, 220]], floors=5, columns=4,
+                               **kw)
+
+
+G = 9.81 * 40 / 3.0
+
+
+def background(seed=0):
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:H, 0:W]
+    bg = 150 + 25 * np.sin(xx / 7.0) * np.cos(yy / 11.0) + rng.normal(0, 6, (H, W))
+    bg[((yy - 20) % 40) < 3] -= 40  # floor slabs
+    return bg
+
+
+def render(n, objects=(), seed=0, noise=2.0, gain=None, shake=None, bg=None, t=None):
+    """Frames (n, H, W) uint8 at times t (default n / FPS). objects: callables
+    t -> (x, y, radius, value) or None."""
+    rng = np.random.default_rng(seed + 1)
+    base = background(seed) if bg is None else bg
+    yy, xx = np.mgrid[0:H, 0:W]
+    frames = np.empty((n, H, W), np.uint8)
+    t = np.arange(n) / FPS if t is None else np.asarray(t, float)
+    for i in range(n):
+        img = base.copy()
+        for obj in objects:
+            p = obj(t[i])
+            if p is None:
+                continue
+            x, y, r, v = p
+            img[(xx - x) ** 2 + (yy - y) ** 2 <= r * r] = v
+        if shake is not None:  # the whole view moves, objects included
+            dx, dy = shake(t[i])
+            img = np.roll(img, (int(dy), int(dx)), axis=(0, 1))
+        if gain is not None:
+            img = img * gain(t[i])
+        img = img + rng.normal(0, noise, (H, W))
+        frames[i] = np.clip(np.rint(img), 0, 255).astype(np.uint8)
+    return frames, t
+
+
+def drop(x0, y0, t_rel, vx=0.0, vy=0.0, r=2.5, v=30):
+    def f(t):
+        if t < t_rel:
+            return None
+        tau = t - t_rel
+        y = y0 + vy * tau + 0.5 * G * tau * tau
+        if y > H + 5:
+            return None
+        return (x0 + vx * tau, y, r, v)
+    return f
+
+
+def run(det, frames, t):
+    return det.run(zip(frames, t))
+
+
+def test_detects_a_drop_and_its_floor():
+    # released at y=90 (floor 4 spans y in [60, 100)), column 2 (x in [160, 220))
+    frames, t = render(60, [drop(190.0, 90.0, 0.3, vx=6.0)])
+    fac = facade(building="B1")
+    det = FallingObjectDetector(fac, camera_id="cam-9")
+    evs = run(det, frames, t)
+    assert len(evs) == 1
+    e = evs[0]
+    assert e.kind == "falling_object" and e.camera_id == "cam-9"
+    o = e["origin"]
+    assert o["floor"] == 4 and o["column"] == 2
+    assert o["floor_range"][0] <= 4 <= o["floor_range"][1]
+    assert abs(o["y"] - 90.0) < 8 and abs(o["x"] - 190.0) < 6
+    assert abs(e["acceleration"] / G - 1) < 0.25
+    assert e["building"] == "B1"
+    # alarm only after two floors (80 px) of fall: sqrt(2 * 80 / G) after release
+    assert e["t_alarm"] >= 0.3 + np.sqrt(2 * 80 / G) - 0.1
+    assert e["t_alarm"] <= 0.3 + np.sqrt(2 * 80 / G) + 0.5
+    assert e.t_start <= e["t_alarm"] <= e.t_end
+    traj = np.array(e["trajectory"])
+    assert np.all(np.diff(traj[:, 0]) > 0) and traj[0, 0] == e.frame_start and traj[-1, 0] == e.frame_end
+    # trajectory points lie on the true path
+    true_y = 90.0 + 0.5 * G * (traj[:, 1] - 0.3) ** 2
+    assert np.median(np.abs(traj[:, 3] - true_y)) < 3.0
+    assert 0.5 < e.confidence <= 1.0
+    assert Event.from_dict(json.loads(e.to_json())) == e
+
+
+def test_no_alarm_for_bird_leaf_branch():
+    def bird(t):  # level flight with wing beats
+        return (20 + 110 * t, 70 + 3 * np.sin(2 * np.pi * 6 * t), 3.0, 40)
+
+    def glider(t):  # gliding down on a straight line
+        return (300 - 60 * t, 40 + 35 * t, 3.0, 40)
+
+    def leaf(t):  # slow descent with sway
+        return (120 + 20 * np.sin(2 * np.pi * 0.8 * t), 30 + 30 * t, 2.5, 90)
+
+    def branch(t):  # oscillating, bounded
+        return (250 + 6 * np.sin(2 * np.pi * 1.1 * t), 150 + 4 * np.sin(2 * np.pi * 1.1 * t + 1), 5.0, 60)
+
+    frames, t = render(75, [bird, glider, leaf, branch], seed=3)
+    det = FallingObjectDetector(facade())
+    assert run(det, frames, t) == []
+    assert det.stats["tracks"] >= 3  # they were seen and tracked, then rejected by physics
+
+
+def test_duplicated_frames_content_at_one_third_rate():
+    tc = np.arange(20) / 10.0
+    frames, _ = render(20, [drop(100.0, 70.0, 0.2)], seed=5, t=tc)
+    # 10 fps content in a 30 fps container: every content frame shown 3 times, identically
+    content = np.repeat(frames, 3, axis=0)
+    t30 = np.arange(60) / 30.0
+    det = FallingObjectDetector(facade())
+    evs = run(det, content, t30)
+    assert det.stats["duplicates"] >= 35
+    assert len(evs) == 1
+    assert evs[0]["origin"]["floor"] == 4  # y=70 is in floor 4 ([60, 100))
+    # trajectory samples are distinct content frames only
+    ts = np.array(evs[0]["trajectory"])[:, 1]
+    assert np.all(np.abs(ts * 10 - np.round(ts * 10)) < 1e-6)
+
+
+def test_light_change_is_not_an_object_and_does_not_break_a_fall():
+    gain = lambda t: 1.0 if t < 1.0 else 0.7  # noqa: E731  (a cloud covers the sun)
+    frames, t = render(50, [], seed=7, gain=gain)
+    det = FallingObjectDetector(facade())
+    assert run(det, frames, t) == []
+    assert det.stats["light_changes"] >= 1
+    frames, t = render(60, [drop(200.0, 90.0, 0.3)], seed=7, gain=gain)
+    det.reset()
+    evs = run(det, frames, t)
+    assert len(evs) == 1 and evs[0]["origin"]["floor"] == 4
+
+
+def test_camera_shake_compensated():
+    rng = np.random.default_rng(11)
+    jitter = {round(k / FPS, 6): (int(v[0]), int(v[1])) for k, v in enumerate(rng.integers(-2, 3, (80, 2)))}
+    shake = lambda t: jitter[round(t, 6)]  # noqa: E731
+    frames, t = render(60, [], seed=9, shake=shake)
+    det = FallingObjectDetector(facade())
+    assert run(det, frames, t) == []
+    blobs_comp = det.stats["blobs"]
+    det2 = FallingObjectDetector(facade(), shake=False)
+    assert run(det2, frames, t) == []
+    assert blobs_comp * 5 < det2.stats["blobs"]  # without compensation the texture "moves"
+    frames, t = render(60, [drop(150.0, 90.0, 0.3)], seed=9, shake=shake)
+    det.reset()
+    evs = run(det, frames, t)
+    assert len(evs) == 1 and evs[0]["origin"]["floor"] == 4
+
+
+def test_ignore_polygon_suppresses():
+    frames, t = render(60, [drop(190.0, 90.0, 0.3)], seed=2)
+    fac = facade(ignore=[[[170, 0], [215, 0], [215, 240], [170, 240]]])
+    assert run(FallingObjectDetector(fac), frames, t) == []
+
+
+def test_two_objects_two_events():
+    frames, t = render(70, [drop(80.0, 50.0, 0.2), drop(240.0, 130.0, 0.6, r=2.0, v=230)], seed=4)
+    evs = run(FallingObjectDetector(facade()), frames, t)
+    floors = sorted(e["origin"]["floor"] for e in evs)
+    assert floors == [3, 5]  # y=130 is floor 1 + (220 - 130) / 40 = 3.25; y=50 is 5.25
+
+
+def test_without_facade_uses_pixels():
+    frames, t = render(60, [drop(190.0, 90.0, 0.3)], seed=6)
+    det = FallingObjectDetector(None, min_drop_px=80.0, px_per_m=40 / 3.0)
+    evs = run(det, frames, t)
+    assert len(evs) == 1
+    assert evs[0]["origin"]["floor"] is None and evs[0]["origin"]["floor_range"] is None
+    assert abs(evs[0]["g_ratio"] - 1) < 0.25
+
+
+def test_emit_at_alarm_and_reset_reproducible():
+    frames, t = render(60, [drop(190.0, 90.0, 0.3)], seed=8)
+    det = FallingObjectDetector(facade(), emit="alarm")
+    seen = []
+    for i, (f, ti) in enumerate(zip(frames, t)):
+        for e in det.update(f, ti):
+            seen.append((i, e))
+    seen += [(None, e) for e in det.finish()]
+    assert len(seen) == 1
+    i, e = seen[0]
+    assert e.frame_end == i and e.t_end == pytest.approx(e["t_alarm"])
+    det.reset()
+    again = run(det, frames, t)
+    assert again == [e]
+
+
+def test_recent_frames_ring_buffer():
+    frames, t = render(140, [], seed=1)
+    det = FallingObjectDetector(facade(), pre_seconds=1.0, post_seconds=0.5, max_gap=0.3)
+    run(det, frames, t)
+    buf = det.recent_frames(0.0, 100.0)
+    span = buf[-1][1] - buf[0][1]
+    assert span <= 1.8 + 1e-9 and len(buf) >= 40
+    i, ti, f = buf[-1]
+    assert i == 139 and ti == pytest.approx(t[-1]) and np.array_equal(f, frames[-1])
+    sub = det.recent_frames(t[-10], t[-5])
+    assert [r[0] for r in sub] == list(range(130, 136))  # both ends inclusive
+    det2 = FallingObjectDetector(facade(), keep_frames=False)
+    run(det2, frames[:5], t[:5])
+    assert det2.recent_frames(0.0, 1.0) == []
+
+
+def test_config_validation_and_json(tmp_path):
+    with pytest.raises(ValueError, match="frame_diff"):
+        FallingConfig(frame_diff=4)
+    with pytest.raises(TypeError, match="shake"):
+        FallingConfig(shake="yes")
+    with pytest.raises(ValueError, match="unknown keys"):
+        FallingConfig.from_dict({"threshold": 3})
+    with pytest.raises(ValueError, match="g_band"):
+        FallingConfig(rules={"g_band": [2, 1]})
+    with pytest.raises(ValueError, match="emit"):
+        FallingObjectDetector(None, emit="never")
+    with pytest.raises(TypeError, match="facade"):
+        FallingObjectDetector({"polygon": []})
+    p = tmp_path / "cfg.json"
+    p.write_text(json.dumps({"min_drop_floors": 1.5, "rules": {"min_points": 6}}))
+    cfg = FallingConfig.load(p)
+    assert cfg.min_drop_floors == 1.5 and cfg.ballistic_rules.min_points == 6
+    det = FallingObjectDetector(facade(), config=cfg, noise_k=4.0)
+    assert det.config.noise_k == 4.0 and det.config.min_drop_floors == 1.5
+    assert FallingConfig.from_dict(cfg.to_dict()) == cfg
+
+
+def test_frame_checks():
+    det = FallingObjectDetector(facade(image_size=(W, H)))
+    with pytest.raises(ValueError, match="frame: expected 240x320"):
+        det.update(np.zeros((100, 100), np.uint8), 0.0)
+    with pytest.raises(TypeError, match="frame"):
+        det.update(np.zeros((240, 320), np.float32), 0.0)
+    det = FallingObjectDetector(facade())
+    det.update(np.zeros((240, 320), np.uint8), 0.0)
+    with pytest.raises(ValueError, match="frame"):
+        det.update(np.zeros((120, 320), np.uint8), 0.04)
+    # RGB frames are accepted
+    det = FallingObjectDetector(facade())
+    assert det.update(np.zeros((240, 320, 3), np.uint8), 0.0) == []
+
+
+def test_reference_backend_agrees_with_rust():
+    frames, t = render(60, [drop(190.0, 90.0, 0.3)], seed=12)
+    a = FallingObjectDetector(facade(), backend="reference")
+    evs_ref = run(a, frames, t)
+    assert a.stats["backend"] == "reference"
+    b = FallingObjectDetector(facade())
+    evs = run(b, frames, t)
+    assert len(evs_ref) == len(evs) == 1
+    assert evs_ref[0]["origin"]["floor"] == evs[0]["origin"]["floor"] == 4
+    assert abs(evs_ref[0]["t_alarm"] - evs[0]["t_alarm"]) <= 0.1

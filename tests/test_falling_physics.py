@@ -1,0 +1,365 @@
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from anfang.falling.facade import Facade
+from anfang.falling.physics import (
+    BallisticRules,
+    ballistic_verdict,
+    dedupe_samples,
+    fit_track,
+    trace_origin,
+)
+
+FPS = 25.0
+PX_PER_M = 20.0
+G = 9.81 * PX_PER_M  # gravity in px/s² in these tests
+
+
+def parabola(n=20, fps=FPS, y0=100.0, vy=0.0, a=G, x0=300.0, vx=15.0, noise=0.0, seed=0, t0=2.0):
+    rng = np.random.default_rng(seed)
+    t = t0 + np.arange(n) / fps
+    tau = t - t0
+    y = y0 + vy * tau + 0.5 * a * tau**2 + rng.normal(0, noise, n)
+    x = x0 + vx * tau + rng.normal(0, noise, n)
+    return t, x, y
+
+
+def test_exact_parabola():
+    t, x, y = parabola(vy=-30.0, a=250.0, vx=-12.0)
+    f = fit_track(t, x, y)
+    assert f.accel == pytest.approx(250.0, rel=1e-9)
+    assert f.vy == pytest.approx(-30.0, abs=1e-7) and f.vx == pytest.approx(-12.0, abs=1e-7)
+    assert f.rms < 1e-6 and f.inlier_frac == 1.0 and f.n == 20 and f.t0 == 2.0
+    np.testing.assert_allclose(f.position(t), np.column_stack([x, y]), atol=1e-8)
+    # velocity at the end: (vx, vy + a * T)
+    T = t[-1] - t[0]
+    np.testing.assert_allclose(f.velocity(t[-1]), [-12.0, -30.0 + 250.0 * T], atol=1e-6)
+    assert f.speed == pytest.approx(np.hypot(-12.0, -30.0 + 250.0 * T))
+    assert -90 < f.direction < 0  # down and to the left
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_noisy_parabola_accel_within_error(seed):
+    t, x, y = parabola(n=18, noise=0.4, seed=seed)
+    f = fit_track(t, x, y)
+    assert abs(f.accel - G) < 4 * f.accel_se
+    assert f.accel_se < 0.15 * G
+    assert 0.1 < f.rms < 1.2
+
+
+def test_robust_to_outliers():
+    t, x, y = parabola(n=20, noise=0.3, seed=3)
+    y[[5, 12]] += [25.0, -18.0]
+    x[8] += 20.0
+    f = fit_track(t, x, y)
+    assert f.accel == pytest.approx(G, rel=0.1)
+    assert np.all(f.w[[5, 8, 12]] == 0)
+    assert f.inlier_frac == pytest.approx(17 / 20)
+    # oracle: least squares on the clean points only; plain least squares on all points is
+    # pulled much further from it (shows the test has teeth)
+    A = np.column_stack([np.ones(20), t - t[0], 0.5 * (t - t[0]) ** 2])
+    clean = np.setdiff1d(np.arange(20), [5, 8, 12])
+    a_clean = np.linalg.lstsq(A[clean], y[clean], rcond=None)[0][2]
+    a_ls = np.linalg.lstsq(A, y, rcond=None)[0][2]
+    assert f.accel == pytest.approx(a_clean, rel=1e-9)
+    assert abs(a_ls - a_clean) > 2 * f.accel_se
+
+
+def test_duplicated_samples_are_dropped():
+    # 10 fps content in a 30 fps stream: each position shown 3 times at increasing t
+    t10, x10, y10 = parabola(n=8, fps=10.0, noise=0.0)
+    t = np.concatenate([t10 + k / 30.0 for k in range(3)])
+    x = np.tile(x10, 3)
+    y = np.tile(y10, 3)
+    order = np.argsort(t, kind="stable")
+    t, x, y = t[order], x[order], y[order]
+    # plus an exactly repeated timestamp (a frame delivered twice)
+    t = np.insert(t, 5, t[4])
+    x = np.insert(x, 5, x[4] + 5)
+    y = np.insert(y, 5, y[4] + 5)
+    f = fit_track(t, x, y)
+    assert f.n == 8 and f.n_input == 25
+    np.testing.assert_allclose(f.t, t10)
+    assert f.accel == pytest.approx(G, rel=1e-9)
+    # fitting the raw stream (repeats held for 2/30 s) gives a biased answer
+    A = np.column_stack([np.ones(len(t)), t - t[0], 0.5 * (t - t[0]) ** 2])
+    assert abs(np.linalg.lstsq(A, y, rcond=None)[0][2] - G) > 0.05 * G
+
+
+def test_dedupe_keeps_first_of_each_run():
+    t = [0.0, 0.1, 0.1, 0.2, 0.3, 0.4, 0.5]
+    x = [0, 1, 9, 1, 1, 2, 2]
+    y = [0, 1, 9, 1, 1, 3, 3.5]
+    assert dedupe_samples(t, x, y).tolist() == [0, 1, 5, 6]
+    # unsorted input: indices refer to the original arrays, in time order
+    assert dedupe_samples([0.2, 0.0, 0.1], [2, 0, 1], [2, 0, 1]).tolist() == [1, 2, 0]
+
+
+def test_drag_term():
+    # linear drag: y'' = g - k y', from rest; exact solution
+    k, n = 0.8, 20
+    t = np.arange(n) / FPS
+    y = 50 + G / k * t - G / k**2 * (1 - np.exp(-k * t))
+    x = 200 + 40 / k * (1 - np.exp(-k * t))
+    f0 = fit_track(t, x, y)
+    fd = fit_track(t, x, y, drag=True)
+    assert fd.py[2] == pytest.approx(G, rel=0.05)  # acceleration at release is g
+    assert abs(f0.accel - G) > 2 * abs(fd.py[2] - G)
+    # the reported accel is the mean over the span: y'' = g exp(-k t) averaged over [0, T]
+    T = t[-1]
+    assert fd.accel == pytest.approx(G * (1 - np.exp(-k * T)) / (k * T), rel=0.03)
+    assert fd.rms < f0.rms
+    assert len(fd.py) == 4 and len(fd.px) == 3 and fd.accel_x < 0
+
+
+def test_fit_input_errors():
+    with pytest.raises(ValueError, match="length of t"):
+        fit_track([0, 1, 2, 3], [0, 1, 2], [0, 1, 2, 3])
+    with pytest.raises(ValueError, match="finite"):
+        fit_track([0, 1, 2, np.nan], [0, 1, 2, 3], [0, 1, 2, 3])
+    with pytest.raises(ValueError, match="at least 4 distinct"):
+        fit_track([0, 1, 1, 1], [0, 1, 1, 1], [0, 1, 1, 1])
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    a=st.floats(50, 2000), vy=st.floats(-200, 200), vx=st.floats(-100, 100),
+    n=st.integers(4, 40), fps=st.sampled_from([5.0, 12.5, 25.0, 30.0, 60.0]),
+)
+def test_fit_property_exact_data(a, vy, vx, n, fps):
+    t, x, y = parabola(n=n, fps=fps, vy=vy, a=a, vx=vx)
+    f = fit_track(t, x, y)
+    assert f.accel == pytest.approx(a, rel=1e-5, abs=1e-3)
+    assert f.vy == pytest.approx(vy, rel=1e-5, abs=1e-3)
+
+
+# -- ballistic verdict ------------------------------------------------------------------------
+def verdict(t, x, y, areas=None, w=None, h=None, floor_px=60.0, expected=G):
+    f = fit_track(t, x, y)
+    return ballistic_verdict(f, expected_g=expected, areas=areas, widths=w, heights=h, floor_px=floor_px)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_falling_objects_accepted(seed):
+    rng = np.random.default_rng(seed)
+    vy = rng.uniform(-40, 60)  # dropped, pushed down or tossed up a little
+    t, x, y = parabola(n=15, vy=vy, vx=rng.uniform(-30, 30), noise=0.3, seed=seed)
+    areas = rng.uniform(8, 14, len(t))
+    v = verdict(t, x, y, areas=areas, w=np.full(len(t), 3.0), h=np.full(len(t), 4.0))
+    assert v.accepted, v.reasons
+    assert v.score > 0.7
+    assert 0.8 < v.features["g_ratio"] < 1.25
+
+
+def test_tossed_up_object_descending_after_apex():
+    t, x, y = parabola(n=25, vy=-120.0, vx=20.0, noise=0.2)
+    assert y[3] < y[0]  # it does go up first
+    v = verdict(t, x, y, areas=np.full(25, 10.0))
+    assert v.accepted, v.reasons
+
+
+def test_bird_flapping_flight_rejected():
+    rng = np.random.default_rng(1)
+    t = np.arange(30) / FPS
+    x = 100 + 120 * t  # level flight
+    y = 200 - 10 * t + 3.0 * np.sin(2 * np.pi * 6 * t) + rng.normal(0, 0.3, 30)
+    v = verdict(t, x, y, areas=40 + 15 * np.abs(np.sin(2 * np.pi * 6 * t)))
+    assert not v.accepted
+    assert {"not_accelerating_down", "accel_not_gravity", "accel_not_significant"} & set(v.reasons)
+
+
+def test_bird_swooping_down_rejected():
+    # dives, then pulls up: decelerating downward motion (a < 0)
+    t = np.arange(25) / FPS
+    x = 100 + 80 * t
+    y = 100 + 150 * t - 0.5 * 300 * t**2
+    v = verdict(t, x, y, areas=np.full(25, 30.0))
+    assert not v.accepted and "not_accelerating_down" in v.reasons
+
+
+def test_leaf_rejected():
+    # terminal velocity already reached: slow steady descent with sideways sway
+    rng = np.random.default_rng(2)
+    t = np.arange(40) / FPS
+    x = 300 + 25 * np.sin(2 * np.pi * 0.8 * t) + rng.normal(0, 0.3, 40)
+    y = 100 + 35 * t + 4 * np.sin(2 * np.pi * 1.6 * t) ** 2 + rng.normal(0, 0.3, 40)
+    v = verdict(t, x, y, areas=rng.uniform(10, 25, 40))
+    assert not v.accepted
+    assert "accel_not_gravity" in v.reasons or "accel_not_significant" in v.reasons
+
+
+def test_branch_oscillation_rejected():
+    rng = np.random.default_rng(3)
+    t = np.arange(40) / FPS
+    x = 400 + 8 * np.sin(2 * np.pi * 1.2 * t) + rng.normal(0, 0.3, 40)
+    y = 300 + 5 * np.sin(2 * np.pi * 1.2 * t + 0.6) + rng.normal(0, 0.3, 40)
+    v = verdict(t, x, y, areas=rng.uniform(60, 90, 40))
+    assert not v.accepted
+    assert "not_descending" in v.reasons
+
+
+def test_rain_streak_rejected():
+    t = np.arange(6) / FPS
+    x = 500 + 30 * t
+    y = 10 + 1500 * t  # very fast, constant velocity
+    v = verdict(t, x, y, areas=np.full(6, 30.0), w=np.full(6, 2.0), h=np.full(6, 30.0))
+    assert not v.accepted
+    assert {"streak_shape", "accel_not_gravity", "accel_not_significant"} & set(v.reasons)
+
+
+def test_insect_near_lens_rejected():
+    rng = np.random.default_rng(4)
+    t = np.arange(20) / FPS
+    x = 300 + np.cumsum(rng.normal(0, 15, 20))
+    y = 300 + np.cumsum(rng.normal(2, 15, 20))
+    areas = rng.uniform(2000, 12000, 20)  # a blurred blob many floors tall, flickering
+    v = verdict(t, x, y, areas=areas)
+    assert not v.accepted
+    assert "too_large" in v.reasons
+
+
+def test_cloud_rejected():
+    t = np.arange(50) / FPS
+    x = 100 + 5 * t
+    y = 40 + 1 * t
+    v = verdict(t, x, y, areas=np.full(50, 9000.0))
+    assert not v.accepted and "too_large" in v.reasons
+
+
+def test_gravity_band_and_no_facade_mode():
+    t, x, y = parabola(n=15, a=0.2 * G)
+    assert "accel_not_gravity" in verdict(t, x, y).reasons
+    t, x, y = parabola(n=15, a=3.0 * G)
+    assert "accel_not_gravity" in verdict(t, x, y).reasons
+    # without an expected gravity, a small but significant acceleration fails min_accel_px
+    t, x, y = parabola(n=15, a=30.0, noise=0.05)
+    v = ballistic_verdict(fit_track(t, x, y), rules=BallisticRules(min_accel_px=50))
+    assert v.reasons == ("accel_too_small",)
+    t, x, y = parabola(n=15, a=300.0, noise=0.05)
+    assert ballistic_verdict(fit_track(t, x, y)).accepted
+
+
+def test_too_few_points_and_short():
+    t, x, y = parabola(n=4)
+    v = verdict(t, x, y)
+    assert "too_few_points" in v.reasons and "too_short" in v.reasons
+
+
+def test_rules_validation():
+    with pytest.raises(ValueError, match="g_band"):
+        BallisticRules(g_band=(2.0, 1.0))
+    with pytest.raises(ValueError, match="max_rms_px"):
+        BallisticRules(max_rms_px=-1)
+    with pytest.raises(ValueError, match="unknown"):
+        BallisticRules.from_dict({"nope": 1})
+    assert BallisticRules.from_dict({"g_band": [0.5, 2]}).g_band == (0.5, 2.0)
+
+
+# -- back-tracing -----------------------------------------------------------------------------
+def facade_50px():
+    # floors 1..12 of 50 px, from y=650 (bottom of floor 1) up to y=50; 4 columns of 100 px
+    return Facade.from_corners([[100, 50], [500, 50], [500, 650], [100, 650]], floors=12, columns=4)
+
+
+def test_back_trace_dropped_object_to_release_point():
+    fac = facade_50px()
+    g = 9.81 * fac.px_per_m(300.0)
+    # released from rest low in floor 9 (y between 200 and 250), column 1; first seen 0.5 s later
+    y_rel, x_rel, t_rel, delay = 245.0, 265.0, 5.0, 0.5
+    t = t_rel + delay + np.arange(14) / FPS
+    tau = t - t_rel
+    rng = np.random.default_rng(0)
+    y = y_rel + 0.5 * g * tau**2 + rng.normal(0, 0.3, 14)
+    x = x_rel + 8.0 * tau + rng.normal(0, 0.3, 14)
+    f = fit_track(t, x, y)
+    o = trace_origin(f, fac)
+    assert o.method == "apex"
+    assert o.t == pytest.approx(t_rel, abs=0.05)
+    assert o.y == pytest.approx(y_rel, abs=6.0) and o.x == pytest.approx(x_rel, abs=4.0)
+    assert o.floor == 9 and o.column == 1
+    lo, hi = o.floor_range
+    assert lo <= 9 <= hi and hi - lo <= 1
+    # the first observed point alone would say floor 8 (it has fallen into the floor below)
+    assert fac.floor_index(x[0], y[0]) == 8
+    d = o.to_dict()
+    assert d["floor"] == 9 and d["floor_range"] == [lo, hi]
+
+
+def test_back_trace_noise_widens_floor_range():
+    fac = facade_50px()
+    g = 9.81 * fac.px_per_m(300.0)
+    # released exactly on the boundary between floors 7 and 8 (y = 300)
+    t = 1.0 + 0.3 + np.arange(8) / FPS
+    tau = t - 1.0
+    rng = np.random.default_rng(5)
+    e1, e2 = rng.normal(0, 1, 8), rng.normal(0, 1, 8)
+    out = {}
+    for noise in (0.05, 3.0):
+        y = 300 + 0.5 * g * tau**2 + noise * e1
+        x = 300 + noise * e2
+        out[noise] = trace_origin(fit_track(t, x, y), fac)
+    quiet, loud = out[0.05], out[3.0]
+    assert loud.y_se > 10 * quiet.y_se
+    lo, hi = loud.floor_range
+    assert lo <= 7 and hi >= 8 and lo <= loud.floor <= hi
+    # reproducible (seeded)
+    y = 300 + 0.5 * g * tau**2 + 3.0 * e1
+    assert trace_origin(fit_track(t, 300 + 3.0 * e2, y), fac) == loud
+
+
+def test_back_trace_tossed_up_uses_first_point():
+    fac = facade_50px()
+    t, x, y = parabola(n=20, y0=400.0, vy=-100.0, a=9.81 * fac.px_per_m(300.0), t0=0.0)
+    o = trace_origin(fit_track(t, x, y), fac)
+    assert o.method == "first"
+    assert o.y == pytest.approx(400.0, abs=1e-6) and o.t == pytest.approx(0.0)
+    assert o.floor == fac.floor_index(300.0, 400.0) == 6
+
+
+def test_back_trace_stops_at_facade_edge_and_limit():
+    fac = facade_50px()
+    g = 9.81 * fac.px_per_m(300.0)
+    # released 20 px above the facade top (from the roof): back-trace stops at the outline
+    t = 1.0 + 0.7 + np.arange(10) / FPS
+    tau = t - 1.0
+    y = 30.0 + 0.5 * g * tau**2
+    assert y[0] > 50
+    x = 300.0 + 0 * tau
+    o = trace_origin(fit_track(t, x, y), fac)
+    assert o.method == "facade"
+    assert 50.0 <= o.y <= 50.0 + 8.0
+    assert o.floor == 12
+    # without a facade the limit applies
+    o2 = trace_origin(fit_track(t, x, y), None, max_back=0.1)
+    assert o2.method == "limit" and o2.t == pytest.approx(t[0] - 0.1)
+    assert o2.floor is None and o2.floor_range is None
+
+
+def test_back_trace_min_back_for_rising_objects():
+    fac = facade_50px()
+    g = 9.81 * fac.px_per_m(300.0)
+    t, x, y = parabola(n=20, y0=400.0, vy=-100.0, vx=10.0, a=g, t0=0.0)
+    f = fit_track(t, x, y)
+    o = trace_origin(f, fac, min_back=0.08)
+    assert o.method == "first" and o.t == pytest.approx(-0.08)
+    # back along the parabola: below and left of the first point
+    assert o.y == pytest.approx(400.0 + 100.0 * 0.08 + 0.5 * g * 0.08**2, abs=1e-6)
+    assert o.x == pytest.approx(300.0 - 10.0 * 0.08, abs=1e-6)
+    # a drop traced to its apex is not moved by min_back
+    t, x, y = parabola(n=20, y0=200.0, vy=80.0, a=g, t0=0.0)
+    o1 = trace_origin(fit_track(t, x, y), fac, min_back=0.08)
+    o0 = trace_origin(fit_track(t, x, y), fac)
+    assert o1.method == o0.method == "apex" and o1.y == pytest.approx(o0.y)
+
+
+def test_track_jumping_to_another_object_is_rejected():
+    t, x, y = parabola(n=16, noise=0.3, seed=2)
+    areas = np.full(16, 10.0)
+    assert verdict(t, x, y, areas=areas).accepted
+    x2, y2 = x.copy(), y.copy()
+    x2[-2:] += [60.0, 130.0]  # the tracker hopped onto a passing bird
+    y2[-2:] += [10.0, 25.0]
+    v = verdict(t, x2, y2, areas=areas)
+    assert not v.accepted and "tail_off_track" in v.reasons
