@@ -90,6 +90,12 @@ class HelmetDetectorConfig:
         Head crop margin (see :func:`anfang.helmet.head_crop`).
     max_age_s : float
         A track unseen this long ends (and its riders are decided).
+    height_tol : float
+        Frames whose box height differs from the track's recent median by more than this
+        fraction (a merge with another object, a broken blob) give no head count or vote.
+    min_votes : int
+        Frames with usable heads a track needs before it is reported (fragments of a
+        broken track rarely reach it).
     rate_window : float or str
         Window of :attr:`HelmetDetector.rate` (seconds or e.g. ``"15min"``).
     max_head_crops : int
@@ -113,6 +119,8 @@ class HelmetDetectorConfig:
     threshold: float = 0.5
     margin: float = DEFAULT_MARGIN
     max_age_s: float = 0.4
+    height_tol: float = 0.15
+    min_votes: int = 3
     rate_window: Any = "15min"
     max_head_crops: int = 10000
 
@@ -121,7 +129,8 @@ class HelmetDetectorConfig:
             raise TypeError(f"camera_id: expected str, got {type(self.camera_id).__name__}")
         ints = {"process_width": (16, None), "sd_vmin": (0, 255), "open_size": (0, 101),
                 "close_size": (0, 101), "min_frames": (1, None), "max_votes": (1, None),
-                "max_crops_per_frame": (1, None), "max_head_crops": (0, None)}
+                "max_crops_per_frame": (1, None), "max_head_crops": (0, None),
+                "min_votes": (0, None)}
         for name, (lo, hi) in ints.items():
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
@@ -135,7 +144,8 @@ class HelmetDetectorConfig:
                 raise ValueError(f"{name}: expected 0, 1 or an odd int, got {v}")
         reals = {"min_area": (0.0, 1.0), "max_area": (0.0, 1.0), "min_aspect": (0.0, None),
                  "max_aspect": (0.0, None), "min_speed": (0.0, None), "head_frac": (0.01, 1.0),
-                 "threshold": (0.0, 1.0), "margin": (0.0, 2.0), "max_age_s": (0.0, None)}
+                 "threshold": (0.0, 1.0), "margin": (0.0, 2.0), "max_age_s": (0.0, None),
+                 "height_tol": (0.0, None)}
         for name, (lo, hi) in reals.items():
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
@@ -429,6 +439,12 @@ class HelmetDetector(Detector):
             at_edge = b[0] <= 2 or b[2] >= W - 2 or b[1] <= 1
             if at_edge:
                 continue
+            if len(tr.hs) >= 3:
+                # a box much taller or shorter than usual: merged with another object or
+                # broken up; no head count or vote from it
+                med = float(np.median(tr.hs[-25:]))
+                if abs(bh - med) > c.height_tol * med:
+                    continue
             if heads_of[j] is None:
                 hh = c.head_frac * bh
                 hw = min(bw, 1.1 * hh)
@@ -493,6 +509,8 @@ class HelmetDetector(Detector):
     def _is_rider(self, tr: _Track) -> bool:
         c = self.config
         if tr.rider_frames < c.min_frames:
+            return False
+        if sum(tr.count_hist) < c.min_votes:
             return False
         if self.localizer is not None:
             return True
