@@ -2,8 +2,8 @@
 
 Pipeline per frame (see ``docs/helmet-video.md``)::
 
-    frame ─► green channel, strided to ~640 px wide (a view, one small copy)
-          ─► sigma-delta background ─► opening ─► closing ─► labelling     (Rust)
+    frame ─► R, G, B planes strided to ~640 px wide (three small copies)
+          ─► sigma-delta background per plane, OR ─► opening ─► closing ─► labelling     (Rust)
           ─► blob boxes (mapped back to full resolution) ─► Tracker        (Rust)
           ─► per track: is it a two-wheeler?  (aspect, size, speed in box heights/s)
           ─► heads: runs of the blob's top rows (one run per rider, a wide run split)
@@ -90,6 +90,12 @@ class HelmetDetectorConfig:
         Head crop margin (see :func:`anfang.helmet.head_crop`).
     max_age_s : float
         A track unseen this long ends (and its riders are decided).
+    ghost_size : int
+        Background foreground is kept only within this odd window (processing pixels)
+        of a frame-to-frame change (``diff_threshold`` grey levels): removes ghosts of
+        objects present when the model started; 0 or 1 disables.
+    diff_threshold : int
+        Grey-level change that counts as motion for ``ghost_size``.
     height_tol : float
         Frames whose box height differs from the track's recent median by more than this
         fraction (a merge with another object, a broken blob) give no head count or vote.
@@ -120,6 +126,8 @@ class HelmetDetectorConfig:
     margin: float = DEFAULT_MARGIN
     max_age_s: float = 0.4
     height_tol: float = 0.15
+    ghost_size: int = 0
+    diff_threshold: int = 12
     min_votes: int = 3
     rate_window: Any = "15min"
     max_head_crops: int = 10000
@@ -130,7 +138,7 @@ class HelmetDetectorConfig:
         ints = {"process_width": (16, None), "sd_vmin": (0, 255), "open_size": (0, 101),
                 "close_size": (0, 101), "min_frames": (1, None), "max_votes": (1, None),
                 "max_crops_per_frame": (1, None), "max_head_crops": (0, None),
-                "min_votes": (0, None)}
+                "min_votes": (0, None), "ghost_size": (0, 1001), "diff_threshold": (0, 255)}
         for name, (lo, hi) in ints.items():
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
@@ -138,7 +146,7 @@ class HelmetDetectorConfig:
             if v < lo or (hi is not None and v > hi):
                 rng = f"[{lo}, {hi}]" if hi is not None else f">= {lo}"
                 raise ValueError(f"{name}: expected an int {rng}, got {v}")
-        for name in ("open_size", "close_size"):
+        for name in ("open_size", "close_size", "ghost_size"):
             v = getattr(self, name)
             if v > 1 and v % 2 == 0:
                 raise ValueError(f"{name}: expected 0, 1 or an odd int, got {v}")
@@ -325,11 +333,12 @@ class HelmetDetector(Detector):
     # ------------------------------------------------------------------ state
     def _init_state(self) -> None:
         c = self.config
-        self._bg = motion.SigmaDelta(amplification=2, vmin=c.sd_vmin)
+        self._bg: list[motion.SigmaDelta] = []
         self._tracker = Tracker("cv", min_hits=3, max_age_s=c.max_age_s, min_iou=0.2)
         self._tracks: dict[int, _Track] = {}
         self._next_rider = 1
         self._shape: tuple[int, int] | None = None
+        self._prev_small: np.ndarray | None = None
 
     def _reset(self) -> None:
         self.rate = WearingRate(window=self.config.rate_window)
@@ -348,9 +357,24 @@ class HelmetDetector(Detector):
         c = self.config
         H, W = frame.shape[:2]
         s = max(1, int(round(W / c.process_width)))
-        small = frame[::s, ::s, 1] if frame.ndim == 3 else frame[::s, ::s]
-        small = np.ascontiguousarray(small)
-        fg = self._bg.apply(small)
+        if frame.ndim == 3:
+            # one sigma-delta model per colour plane: a blue bike on a grey road has the
+            # road's luma, but not its blue
+            planes = [np.ascontiguousarray(frame[::s, ::s, k]) for k in range(3)]
+        else:
+            planes = [np.ascontiguousarray(frame[::s, ::s])]
+        if len(self._bg) != len(planes):
+            self._bg = [motion.SigmaDelta(amplification=2, vmin=c.sd_vmin) for _ in planes]
+        fg = self._bg[0].apply(planes[0])
+        for bg, pl in zip(self._bg[1:], planes[1:]):
+            fg |= bg.apply(pl)
+        small = planes[1] if len(planes) == 3 else planes[0]
+        prev, self._prev_small = self._prev_small, small
+        if c.ghost_size > 1 and prev is not None and prev.shape == small.shape:
+            # keep background-model foreground only near pixels that changed since the
+            # previous frame: a ghost (where an object stood when the model started) or a
+            # slowly absorbed static object does not change, a moving rider does
+            fg &= motion.dilate(motion.diff_mask(prev, small, c.diff_threshold), c.ghost_size)
         if c.open_size > 1:
             fg = motion.opening(fg, c.open_size)
         if c.close_size > 1:
