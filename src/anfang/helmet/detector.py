@@ -448,7 +448,13 @@ class HelmetDetector(Detector):
             tr = self._tracks.get(tid)
             if tr is None:
                 tr = self._tracks[tid] = _Track(tid, t, fi, cx)
-            tr.t1, tr.f1 = t, fi
+                try:  # the track began before it was confirmed: start there
+                    h0 = self._tracker.history(tid)[0]
+                    tr.t0, tr.f0 = float(h0["t"]), int(h0["frame"])
+                except (KeyError, IndexError):
+                    pass
+            tr.t1 = t
+            tr.f1 = fi
             tr.xs.append(cx)
             tr.ts.append(t)
             tr.hs.append(bh)
