@@ -96,9 +96,18 @@ class HelmetDetectorConfig:
         objects present when the model started; 0 or 1 disables.
     diff_threshold : int
         Grey-level change that counts as motion for ``ghost_size``.
+    stitch_s : float
+        An ended track is held this long; a new track that starts where it would be by
+        then (same height and ground line, position predicted from its speed) continues
+        it, so a rider whose blob broke or merged for a moment is still counted once.
     height_tol : float
         Frames whose box height differs from the track's recent median by more than this
         fraction (a merge with another object, a broken blob) give no head count or vote.
+    max_head_width : float
+        A run of the blob's top rows wider than this fraction of the box height is not a
+        head (nor two heads side by side); it is ignored.
+    min_head_fraction : float
+        Fraction of a track's frames that must show usable heads for it to be reported.
     min_votes : int
         Frames with usable heads a track needs before it is reported (fragments of a
         broken track rarely reach it).
@@ -126,7 +135,10 @@ class HelmetDetectorConfig:
     margin: float = DEFAULT_MARGIN
     max_age_s: float = 0.4
     height_tol: float = 0.15
+    stitch_s: float = 0.8
     ghost_size: int = 0
+    max_head_width: float = 0.55
+    min_head_fraction: float = 0.0
     diff_threshold: int = 12
     min_votes: int = 3
     rate_window: Any = "15min"
@@ -153,7 +165,8 @@ class HelmetDetectorConfig:
         reals = {"min_area": (0.0, 1.0), "max_area": (0.0, 1.0), "min_aspect": (0.0, None),
                  "max_aspect": (0.0, None), "min_speed": (0.0, None), "head_frac": (0.01, 1.0),
                  "threshold": (0.0, 1.0), "margin": (0.0, 2.0), "max_age_s": (0.0, None),
-                 "height_tol": (0.0, None)}
+                 "height_tol": (0.0, None), "max_head_width": (0.0, None), "stitch_s": (0.0, None),
+                 "min_head_fraction": (0.0, 1.0)}
         for name, (lo, hi) in reals.items():
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
@@ -336,6 +349,7 @@ class HelmetDetector(Detector):
         self._bg: list[motion.SigmaDelta] = []
         self._tracker = Tracker("cv", min_hits=3, max_age_s=c.max_age_s, min_iou=0.2)
         self._tracks: dict[int, _Track] = {}
+        self._pending: list[_Track] = []
         self._next_rider = 1
         self._shape: tuple[int, int] | None = None
         self._prev_small: np.ndarray | None = None
@@ -403,7 +417,8 @@ class HelmetDetector(Detector):
         d = np.diff(np.concatenate(([0], cols.view(np.int8), [0])))
         starts, ends = np.flatnonzero(d == 1), np.flatnonzero(d == -1)
         min_w = max(2, 0.06 * bh)
-        runs = [(a, b) for a, b in zip(starts, ends) if b - a >= min_w]
+        # a run wider than two heads side by side is not heads (a merge with something)
+        runs = [(a, b) for a, b in zip(starts, ends) if min_w <= b - a <= c.max_head_width * bh]
         head_h = c.head_frac * bh
         out = []
         for a, b in runs:
@@ -446,6 +461,10 @@ class HelmetDetector(Detector):
                 continue
             cx = 0.5 * float(b[0] + b[2])
             tr = self._tracks.get(tid)
+            if tr is None:
+                tr = self._stitch(b, t)
+                if tr is not None:
+                    self._tracks[tid] = tr
             if tr is None:
                 tr = self._tracks[tid] = _Track(tid, t, fi, cx)
                 try:  # the track began before it was confirmed: start there
@@ -521,18 +540,51 @@ class HelmetDetector(Detector):
                 if q >= slot.best_q:
                     slot.best_q, slot.best_box, slot.best_frame, slot.best_t = q, hb, fi, t
                     slot.best_crop, slot.best_rider_box = crop, rb
-        events: list[Event] = []
         for tid in self._tracker.removed_ids.tolist():
             tr = self._tracks.pop(int(tid), None)
             if tr is not None:
+                self._pending.append(tr)
+        events: list[Event] = []
+        keep = []
+        for tr in self._pending:
+            if t - tr.t1 > c.stitch_s:
                 events.extend(self._decide(tr))
+            else:
+                keep.append(tr)
+        self._pending = keep
         return events
+
+    def _stitch(self, box: np.ndarray, t: float) -> _Track | None:
+        """A recently ended track this new box continues (same size, lane and predicted x)."""
+        best, best_d = None, math.inf
+        bh = float(box[3] - box[1])
+        cx = 0.5 * float(box[0] + box[2])
+        for tr in self._pending:
+            dt = t - tr.t1
+            if dt > self.config.stitch_s or tr.last_box is None or len(tr.ts) < 2:
+                continue
+            med = float(np.median(tr.hs[-25:]))
+            if abs(bh - med) > 0.35 * med or abs(float(box[3]) - tr.last_box[3]) > 0.25 * med:
+                continue
+            span = tr.ts[-1] - tr.ts[0]
+            v = (tr.xs[-1] - tr.xs[0]) / span if span > 0 else 0.0
+            d = abs(cx - (tr.xs[-1] + v * dt))
+            if d <= 0.6 * med + 0.25 * abs(v) * dt and d < best_d:
+                best, best_d = tr, d
+        if best is not None:
+            self._pending.remove(best)
+        return best
 
     def _finish(self) -> list[Event]:
         events: list[Event] = []
-        for tid in sorted(self._tracks):
-            events.extend(self._decide(self._tracks[tid]))
+        live = [self._tracks[tid] for tid in sorted(self._tracks)]
+        seen = set()
+        for tr in self._pending + live:
+            if id(tr) not in seen:  # a stitched track is live under two tracker ids
+                seen.add(id(tr))
+                events.extend(self._decide(tr))
         self._tracks.clear()
+        self._pending = []
         return events
 
     # ------------------------------------------------------------------ decisions
@@ -540,7 +592,7 @@ class HelmetDetector(Detector):
         c = self.config
         if tr.rider_frames < c.min_frames:
             return False
-        if sum(tr.count_hist) < c.min_votes:
+        if sum(tr.count_hist) < max(c.min_votes, c.min_head_fraction * len(tr.ts)):
             return False
         if self.localizer is not None:
             return True
