@@ -236,12 +236,15 @@ class _Track:
         self.slots: dict[int, list[_Rider]] = {1: [_Rider()], 2: [_Rider(), _Rider()]}
         self.last_box: tuple | None = None
 
-    def speed_h(self) -> float:
-        """Median-based speed in box heights per second (0 until two frames)."""
-        if len(self.ts) < 2 or self.ts[-1] <= self.ts[0]:
+    def speed_h(self, window: int = 12) -> float:
+        """Recent horizontal speed in box heights per second (over the last ``window``
+        frames, so that a track that began on a ghost or a merge is judged by what it
+        does now); 0 until two frames."""
+        k = max(0, len(self.ts) - window)
+        if len(self.ts) - k < 2 or self.ts[-1] <= self.ts[k]:
             return 0.0
-        v = abs(self.xs[-1] - self.xs[0]) / (self.ts[-1] - self.ts[0])
-        return v / max(float(np.median(self.hs)), 1.0)
+        v = abs(self.xs[-1] - self.xs[k]) / (self.ts[-1] - self.ts[k])
+        return v / max(float(np.median(self.hs[k:])), 1.0)
 
 
 _DEFAULT_CLASSIFIER: Any = None
@@ -594,9 +597,7 @@ class HelmetDetector(Detector):
             return False
         if sum(tr.count_hist) < max(c.min_votes, c.min_head_fraction * len(tr.ts)):
             return False
-        if self.localizer is not None:
-            return True
-        return tr.speed_h() >= c.min_speed
+        return True
 
     def _decide(self, tr: _Track) -> list[Event]:
         if not self._is_rider(tr):
