@@ -174,6 +174,26 @@ def test_pluggable_localizer_fixed_boxes():
     assert e.t_start == pytest.approx(0.0) and e.t_end == pytest.approx(1.9)
 
 
+@pytest.mark.parametrize("stitch_s, expected", [(0.8, 1), (0.0, 2)])
+def test_broken_track_is_stitched(stitch_s, expected):
+    # a rider box moving right at 100 px/s, missing for 0.6 s (longer than max_age_s):
+    # the tracker starts a new track, the detector continues the old rider
+    frames = np.zeros((40, 120, 400, 3), np.uint8)
+    ts = np.arange(40) / 10
+
+    def localizer(frame, t):
+        if 1.5 <= t < 2.1:
+            return np.empty((0, 4))
+        x = 20 + 100 * t
+        return np.array([[x, 30.0, x + 40, 90.0]])
+
+    det = HelmetDetector(localizer=localizer, classifier=ConstClassifier(0.9), stitch_s=stitch_s)
+    ev = det.run(zip(frames, ts))
+    assert len(ev) == expected
+    if expected == 1:
+        assert ev[0].t_start == pytest.approx(0.0) and ev[0].t_end == pytest.approx(3.9)
+
+
 def test_localizer_detections_like_object_and_bad_output():
     class Dets:
         xyxy = np.array([[10, 10, 30, 50]], dtype=np.int64)

@@ -97,9 +97,11 @@ class HelmetDetectorConfig:
     diff_threshold : int
         Grey-level change that counts as motion for ``ghost_size``.
     stitch_s : float
-        An ended track is held this long; a new track that starts where it would be by
-        then (same height and ground line, position predicted from its speed) continues
-        it, so a rider whose blob broke or merged for a moment is still counted once.
+        A new track that starts at most this long after a track ended, where the ended
+        one would be by then (same height and ground line, position predicted from its
+        speed), continues it, so a rider whose blob broke or merged for a moment is still
+        counted once. Ended tracks are decided ``stitch_s + max_age_s`` after their last
+        detection.
     height_tol : float
         Frames whose box height differs from the track's recent median by more than this
         fraction (a merge with another object, a broken blob) give no head count or vote.
@@ -369,8 +371,9 @@ class HelmetDetector(Detector):
         return self._classifier
 
     # ------------------------------------------------------------------ localisation
-    def _motion_boxes(self, frame: np.ndarray) -> tuple[np.ndarray, np.ndarray, list]:
-        """Boxes (full-res, float), processing-res int boxes, and per-box head runs."""
+    def _motion_boxes(self, frame: np.ndarray) -> tuple[np.ndarray, np.ndarray, list, np.ndarray]:
+        """Blob boxes (full-res float), the same at processing resolution (int),
+        ``(label, stride)`` per box, and the label image."""
         c = self.config
         H, W = frame.shape[:2]
         s = max(1, int(round(W / c.process_width)))
@@ -465,16 +468,17 @@ class HelmetDetector(Detector):
             cx = 0.5 * float(b[0] + b[2])
             tr = self._tracks.get(tid)
             if tr is None:
-                tr = self._stitch(b, t)
-                if tr is not None:
-                    self._tracks[tid] = tr
-            if tr is None:
-                tr = self._tracks[tid] = _Track(tid, t, fi, cx)
-                try:  # the track began before it was confirmed: start there
+                t_first, f_first = t, fi
+                try:  # the track began before it was confirmed
                     h0 = self._tracker.history(tid)[0]
-                    tr.t0, tr.f0 = float(h0["t"]), int(h0["frame"])
+                    t_first, f_first = float(h0["t"]), int(h0["frame"])
                 except (KeyError, IndexError):
                     pass
+                tr = self._stitch(b, t, t_first)
+                if tr is None:
+                    tr = _Track(tid, t, fi, cx)
+                    tr.t0, tr.f0 = t_first, f_first
+                self._tracks[tid] = tr
             tr.t1 = t
             tr.f1 = fi
             tr.xs.append(cx)
@@ -550,21 +554,23 @@ class HelmetDetector(Detector):
         events: list[Event] = []
         keep = []
         for tr in self._pending:
-            if t - tr.t1 > c.stitch_s:
+            # held for the stitch gap plus the time a new track needs to be confirmed
+            if t - tr.t1 > c.stitch_s + c.max_age_s:
                 events.extend(self._decide(tr))
             else:
                 keep.append(tr)
         self._pending = keep
         return events
 
-    def _stitch(self, box: np.ndarray, t: float) -> _Track | None:
-        """A recently ended track this new box continues (same size, lane and predicted x)."""
+    def _stitch(self, box: np.ndarray, t: float, t_first: float) -> _Track | None:
+        """A recently ended track that the new track (first seen at ``t_first``, now at
+        ``box``) continues: same height and ground line, x where its speed predicts."""
         best, best_d = None, math.inf
         bh = float(box[3] - box[1])
         cx = 0.5 * float(box[0] + box[2])
         for tr in self._pending:
             dt = t - tr.t1
-            if dt > self.config.stitch_s or tr.last_box is None or len(tr.ts) < 2:
+            if t_first - tr.t1 > self.config.stitch_s or tr.last_box is None or len(tr.ts) < 2:
                 continue
             med = float(np.median(tr.hs[-25:]))
             if abs(bh - med) > 0.35 * med or abs(float(box[3]) - tr.last_box[3]) > 0.25 * med:
