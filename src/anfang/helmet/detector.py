@@ -79,6 +79,10 @@ class HelmetDetectorConfig:
         Frames a track must look like a rider before it is reported.
     head_frac : float
         Height of the head zone as a fraction of the rider box (the top 1/5).
+    head_zone : float
+        Rows searched for heads, as a fraction of the box height from its top: deep
+        enough to reach a pillion rider's head when one rider sits taller, shallow enough
+        to stay above the shoulders.
     max_votes : int
         Classifier votes per rider; once reached the rider is no longer classified.
     max_crops_per_frame : int
@@ -131,6 +135,7 @@ class HelmetDetectorConfig:
     min_speed: float = 1.2
     min_frames: int = 5
     head_frac: float = 0.2
+    head_zone: float = 0.14
     max_votes: int = 16
     max_crops_per_frame: int = 4
     threshold: float = 0.5
@@ -165,7 +170,7 @@ class HelmetDetectorConfig:
             if v > 1 and v % 2 == 0:
                 raise ValueError(f"{name}: expected 0, 1 or an odd int, got {v}")
         reals = {"min_area": (0.0, 1.0), "max_area": (0.0, 1.0), "min_aspect": (0.0, None),
-                 "max_aspect": (0.0, None), "min_speed": (0.0, None), "head_frac": (0.01, 1.0),
+                 "max_aspect": (0.0, None), "min_speed": (0.0, None), "head_frac": (0.01, 1.0), "head_zone": (0.01, 1.0),
                  "threshold": (0.0, 1.0), "margin": (0.0, 2.0), "max_age_s": (0.0, None),
                  "height_tol": (0.0, None), "max_head_width": (0.0, None), "stitch_s": (0.0, None),
                  "min_head_fraction": (0.0, 1.0)}
@@ -415,7 +420,7 @@ class HelmetDetector(Detector):
         c = self.config
         x0, y0, x1, y1 = (int(v) for v in box)
         bh = y1 - y0
-        zone = max(2, int(math.ceil(c.head_frac * bh * 0.7)))
+        zone = max(2, int(math.ceil(c.head_zone * bh)))
         sub = labels[y0:y0 + zone, x0:x1] == lab
         cols = sub.any(axis=0)
         if not cols.any():
