@@ -136,7 +136,7 @@ def _rewrite(src, dst, **changes):
         ({"format": np.array("something-else")}, "expected format"),
         ({"format_version": np.array(99)}, "format_version 99"),
         ({"conv1_w": None}, "missing key 'conv1_w'"),
-        ({"conv0_w": np.zeros((16, 3, 5, 5), np.float32)}, r"conv0_w expected shape \(16, 3, 3, 3\)"),
+        ({"conv0_w": np.zeros((24, 3, 5, 5), np.float32)}, r"conv0_w expected shape \(24, 3, 3, 3\)"),
         ({"fc_b": np.array([np.nan], np.float32)}, "non-finite"),
         ({"std": np.array([1.0, 0.0, 1.0], np.float32)}, "std"),
         ({"arch": np.array("not json")}, "malformed 'arch'"),
@@ -220,6 +220,18 @@ def test_cli_helmet_score_and_info(tmp_path, capsys):
     assert cli_main(["helmet", "info"]) == 0
     assert "HelmetClassifier(convs=" in capsys.readouterr().out
     assert cli_main(["helmet", "score", "--yolo", str(tmp_path / "nope")]) == 1
+
+
+def test_score_empty_folder_and_cli_train_without_torch(tmp_path, capsys, monkeypatch):
+    (tmp_path / "images").mkdir()
+    (tmp_path / "labels").mkdir()
+    rep = score_yolo_folder(tmp_path, _FakeClassifier())
+    assert rep["n"] == 0 and np.isnan(rep["accuracy"]) and np.isnan(rep["auc"])
+    assert cli_main(["helmet", "score", "--yolo", str(tmp_path), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["auc"] is None
+    monkeypatch.setitem(sys.modules, "torch", None)
+    assert cli_main(["helmet", "train", "--data", str(tmp_path), "--out", str(tmp_path / "m.npz")]) == 1
+    assert "anfang[train]" in capsys.readouterr().err
 
 
 # ------------------------------------------------------------------ the shipped model on real data

@@ -161,3 +161,20 @@ def test_wearing_rate_bad_input():
         wr.add("c", 1.0, True, confidence=2.0)
     wr.add("c", 1.0, np.bool_(True))
     assert wr.table()[0]["helmeted"] == 1
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.tuples(st.booleans(), st.integers(0, 4)), min_size=2, max_size=25))
+def test_roc_curve_area_equals_rank_auc(pairs):
+    from anfang.helmet._figures import draw_roc, roc_points
+
+    y = np.array([p[0] for p in pairs])
+    s = np.array([p[1] for p in pairs], float)
+    if y.all() or not y.any():
+        return
+    fpr, tpr = roc_points(y, s)
+    assert fpr[0] == tpr[0] == 0.0 and fpr[-1] == tpr[-1] == 1.0
+    area = float(np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1]) / 2))  # trapezoids: ties count 1/2
+    assert area == pytest.approx(roc_auc(y, s), abs=1e-12)
+    img = draw_roc(fpr, tpr, size=40, pad=4)
+    assert img.shape == (48, 48, 3) and img.dtype == np.uint8

@@ -51,5 +51,10 @@ def test_fit_tiny_separable_problem(tmp_path):
     path = tmp_path / "tiny.npz"
     clf.save(path)
     np.testing.assert_allclose(HelmetClassifier.load(path).predict_proba(crops), clf.predict_proba(crops))
+    # seeded: a second run gives the same weights
+    again = HelmetClassifier.fit(crops, np.array(labels), valid_crops=crops[:16],
+                                 valid_labels=np.array(labels[:16]), epochs=12, views=2, seed=1,
+                                 arch=((3, 8, True), (8, 8, False)))
+    np.testing.assert_array_equal(again.predict_proba(crops), clf.predict_proba(crops))
     with pytest.raises(ValueError, match="labels"):
         train_cnn(crops[:4], [(0, 0, 5, 5)] * 4, np.ones(4, bool), epochs=1)

@@ -39,8 +39,15 @@ def add_parser(subparsers) -> None:
 
 
 def _train(args) -> int:
-    from anfang.helmet.train import DEFAULT_ARCH, train_from_yolo
+    import sys
 
+    from anfang.helmet.train import DEFAULT_ARCH, require_torch, train_from_yolo
+
+    try:
+        require_torch()
+    except ImportError as exc:
+        print(f"anfang helmet train: error: {exc}", file=sys.stderr)
+        return 1
     if args.epochs < 1:
         from anfang.cli import UsageError
 

@@ -33,7 +33,7 @@ __all__ = ["DEFAULT_ARCH", "require_torch", "central_box", "make_views", "build_
            "export_params", "train_cnn", "train_from_yolo"]
 
 #: (in channels, out channels, 2x2 max pool after) of each 3x3 conv layer.
-DEFAULT_ARCH = ((3, 16, True), (16, 32, True), (32, 64, True), (64, 64, False))
+DEFAULT_ARCH = ((3, 24, True), (24, 48, True), (48, 64, True), (64, 96, False))
 DEFAULT_INPUT = (32, 32)
 _CLASS_NAMES = ("no_helmet", "helmet")
 
@@ -174,7 +174,7 @@ def train_cnn(
     *,
     valid=None,
     margin: float = DEFAULT_MARGIN,
-    epochs: int = 120,
+    epochs: int = 90,
     seed: int = 0,
     lr: float = 3e-3,
     weight_decay: float = 0.02,
