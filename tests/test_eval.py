@@ -234,3 +234,16 @@ def test_box_only_detection_matches_a_truth_trajectory_at_its_frames():
     assert evaluate(truth, [det])["kinds"]["rider"]["tp"] == 1
     det["bbox"] = [140, 0, 160, 20]  # 80 px from where the rider was at frames 4-6
     assert evaluate(truth, [det])["kinds"]["rider"]["tp"] == 0
+
+
+def test_cli_scores_tracks(tmp_path, capsys):
+    pytest.importorskip("motmetrics")
+    pytest.importorskip("trackeval")
+    from anfang.synth import facade
+
+    clip = facade(seed=5, size=(200, 120), fps=10.0, seconds=2.0, distractors=["birds"], n_birds=2)
+    d = clip.save(tmp_path / "c")
+    capsys.readouterr()
+    assert main(["eval", "--truth", str(d / "truth.json"), "--tracks", str(d / "gt.txt"), "--json"]) == 0
+    s = json.loads(capsys.readouterr().out)
+    assert s["MOTA"] == 1.0 and s["IDF1"] == 1.0

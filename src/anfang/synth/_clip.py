@@ -56,7 +56,8 @@ class Clip:
         return [Event.from_dict(e) for e in self.truth["events"]]
 
     def save(self, out: str | os.PathLike, mp4: bool = False, compress: bool = True) -> Path:
-        """Write ``frames.npz`` (keys ``frames``, ``t``) and ``truth.json`` into directory ``out``.
+        """Write ``frames.npz`` (keys ``frames``, ``t``), ``truth.json`` and ``gt.txt`` (every
+        truth object's boxes as MOTChallenge rows) into directory ``out``.
 
         With ``mp4=True`` and PyAV installed a ``clip.mp4`` is written too (lossy, for viewing).
         Returns the directory.
@@ -65,6 +66,9 @@ class Clip:
         d.mkdir(parents=True, exist_ok=True)
         _write_npz(d / "frames.npz", {"frames": self.frames, "t": self.t}, compress)
         (d / "truth.json").write_text(json.dumps(self.truth, separators=(",", ":")))
+        from anfang.eval.mot import truth_mot_rows, write_mot
+
+        write_mot(truth_mot_rows(self.truth), d / "gt.txt")
         if mp4:
             self.write_mp4(d / "clip.mp4")
         return d

@@ -173,6 +173,7 @@ def facade(
     n_leaves: int | None = None,
     n_insects: int | None = None,
     color: bool = False,
+    shutter: float = 0.5,
 ) -> Clip:
     """Render a facade clip with exact ground truth.
 
@@ -208,6 +209,9 @@ def facade(
         8x8 block quantisation step (0 = off; 6-16 looks like strong compression).
     color : bool
         RGB frames instead of grey.
+    shutter : float
+        Exposure as a fraction of the frame interval (motion blur of falling objects along
+        their path; 0 = none). Truth boxes cover the whole streak.
 
     Returns
     -------
@@ -442,7 +446,25 @@ def facade(
             ang = fs["phase"] + fs["omega"] * (tv - fs["t_rel"])
             a = fs["size"] / 2.0
             alpha = fs["contrast"] * (0.7 + 0.3 * math.cos(2 * ang))
-            b = R.ellipse(img, x, y, a, max(0.5, a * fs["aspect"]), ang, fs["rgb"], alpha)
+            bb = a * fs["aspect"]
+            if shutter > 0:
+                # motion blur: the exposure is centred on the frame time; positions along it
+                # from the velocity (a straight line over a few milliseconds)
+                half = 0.5 * shutter / fps
+                xa, ya = cam.project(*(st[:3] - st[3:] * half))
+                xb, yb = cam.project(*(st[:3] + st[3:] * half))
+                n = int(min(8, max(1, math.ceil(math.hypot(xb - xa, yb - ya) / max(a, 0.5)))))
+            else:
+                n, xa, ya, xb, yb = 1, x, y, x, y
+            if n == 1:
+                b = R.ellipse(img, x, y, a, max(0.5, bb), ang, fs["rgb"], alpha)
+            else:
+                parts = []
+                for k in range(n):
+                    f_ = k / (n - 1)
+                    parts.append(R.ellipse(img, xa + (xb - xa) * f_, ya + (yb - ya) * f_, a,
+                                           max(0.5, bb), ang, fs["rgb"], alpha * 1.6 / n))
+                b = R.union(*parts)
             if b is not None:
                 boxes.append((fs["obj"], b, (x, y)))
         for bd in birds:
@@ -508,8 +530,6 @@ def facade(
         for ts, gval in light_steps:
             if tv >= ts:
                 gain *= gval
-        if night:
-            gain *= 1.0
         if gain != 1.0:
             img *= gain
         dx = dy = 0.0
@@ -591,7 +611,7 @@ def facade(
         "conditions": {
             "night": night, "noise_sigma": sigma, "distractors": sorted(on),
             "shake_px": shake_amp, "content_fps": content_fps, "drop_prob": drop_prob,
-            "block_q": block_q, "rain": rain, "clouds": clouds is not None,
+            "block_q": block_q, "shutter": shutter, "rain": rain, "clouds": clouds is not None,
             "light_steps": [[a_, b_] for a_, b_ in light_steps], "color": color,
         },
         "shake": shakes,
