@@ -114,11 +114,11 @@ def test_evidence_crop_and_head_box(clips):
     assert Event.from_dict(e.to_dict()) == e
 
 
-@pytest.mark.parametrize("seed", [2, 6, 7])
+@pytest.mark.parametrize("seed", [0, 2, 6])
 def test_default_classifier_decisions(seed):
-    # The shipped classifier (trained on real photos) is right on about 3 in 4 synthetic
+    # The shipped classifier (trained on real photos) is right on about 4 in 5 synthetic
     # riders even with perfect head boxes (benches/bench_helmet.py, "oracle"); these clips
-    # (no helmet / helmet / a helmeted and a bare-headed rider on two vehicles) are ones
+    # (a helmeted and a bare-headed rider on one vehicle / no helmet / helmet) are ones
     # it gets right, so this guards localisation + crop + vote end to end.
     clip = street(seed=seed, size=(640, 360), fps=12, seconds=4, kind="riders", n_riders=1,
                   n_pedestrians=0, n_cars=0)
