@@ -1,7 +1,8 @@
 """Draw docs/img/helmet_video.png: HelmetDetector on a synthetic street clip.
 
-Top: one frame with the motion mask's rider blobs (grey boxes), the head boxes the detector
-cut (green: voted helmet, red: voted no helmet) and the true head boxes (thin white).
+Top: one frame with the head boxes the detector classified in that frame and each
+reported rider's centre (green: voted helmet, red: voted no helmet) and the true head boxes
+(thin white).
 Bottom: the best head crop of each reported rider (what ``detector.head_crops`` keeps),
 labelled with the voted P(helmet) and the truth.
 
