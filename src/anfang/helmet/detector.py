@@ -9,7 +9,8 @@ Pipeline per frame (see ``docs/helmet-video.md``)::
           ─► heads: runs of the blob's top rows (one run per rider, a wide run split)
           ─► head crops of all riders ─► one HelmetClassifier call per frame
           ─► per rider: quality-weighted mean log-odds over the track
-          ─► one ``rider`` event (+ ``helmet_violation``) per rider when its track ends
+          ─► one event per rider when its track ends: ``rider`` (helmet) or
+             ``helmet_violation`` (none)
 
 The rider localisation is pluggable: ``HelmetDetector(localizer=f)`` with any callable
 ``f(frame, t)`` returning an ``(N, 4)`` xyxy array (or a ``supervision.Detections``)
@@ -471,7 +472,7 @@ class HelmetDetector(Detector):
             boxes, small_boxes, labs, labels = self._motion_boxes(frame)
             ids = self._tracker.update(boxes, t=t)
             heads_of = list(zip(small_boxes, labs))
-        pending = []  # (rider slot, crop, quality)
+        pending = []  # (rider slot, head box, rider box, crop quality, track)
         for j in np.flatnonzero(ids >= 0):
             tid = int(ids[j])
             b = boxes[j]
@@ -497,6 +498,8 @@ class HelmetDetector(Detector):
             tr.xs.append(cx)
             tr.ts.append(t)
             tr.hs.append(bh)
+            if len(tr.ts) > 128:  # only the recent past is used; keep memory bounded
+                del tr.xs[:64], tr.ts[:64], tr.hs[:64]
             tr.last_box = tuple(float(v) for v in b)
             if self.localizer is None:
                 aspect = bw / bh
