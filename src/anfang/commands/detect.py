@@ -65,15 +65,19 @@ def _lost_kwargs(a: argparse.Namespace) -> dict:
 
 
 def _helmet_opts(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--rate-window", metavar="SECONDS", type=float,
-                   help="window of the helmet-wearing rate, in seconds")
+    p.add_argument("--rate-window", metavar="WINDOW", default=None,
+                   help="window of the helmet-wearing rate: seconds or e.g. 15min, 1h (default 15min)")
 
 
 def _helmet_kwargs(a: argparse.Namespace) -> dict:
     if a.rate_window is None:
         return {}
-    if not a.rate_window > 0:
-        raise ValueError(f"--rate-window: expected seconds > 0, got {a.rate_window}")
+    from anfang.helmet.rate import parse_window
+
+    try:
+        parse_window(a.rate_window)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"--rate-window: {exc}") from None
     return {"rate_window": a.rate_window}
 
 
@@ -200,4 +204,8 @@ def _run(args: argparse.Namespace) -> int:
                  camera_id=args.camera_id, progress=not args.no_progress, fps=args.fps,
                  color=args.color, pre=args.pre, post=args.post)
     print(f"anfang detect {args.detector}: {len(events)} events", file=sys.stderr)
+    rate = getattr(detector, "rate", None)
+    if rate is not None and hasattr(rate, "format_table"):
+        # the wearing-rate table goes to stderr when the events go to stdout
+        print(rate.format_table(), file=sys.stderr if out is sys.stdout else sys.stdout)
     return 0
