@@ -1,0 +1,694 @@
+"""The lost-package detector: drop, dwell, alarm, then pickup or removal.
+
+Pipeline per frame (per-pixel work in :mod:`anfang.motion`, Rust):
+
+1. the grey frame, sampled with stride ``scale``, feeds a :class:`anfang.motion.DualBackground`
+   (long-term + short-term sigma-delta and a static-evidence counter);
+2. the moving mask is cleaned (opening, closing), labelled, and its blobs feed an
+   :class:`anfang.tracking.Tracker`; the boxes and ids of every frame go into a bounded
+   history (small arrays, one entry per frame);
+3. the static mask (inside the watch zones) is closed with ``merge_px`` so the fragments of
+   one object join, then labelled: each blob is a static *candidate* or evidence for an
+   object already known. Candidates are held in the long-term model (never absorbed);
+4. a candidate static for ``dwell_s`` seconds (since it landed) is classified: size and
+   aspect, size relative to the tracks of the scene, ghost test (edges along the outline in
+   the current frame versus the remembered background), stopped-track test (the static
+   region is a track's own box after it travelled: a standing person, a stopped vehicle).
+   A package raises ``package_dropped`` once, with its dropper (the track near the spot when
+   it landed) and whether the dropper stayed near (attended);
+5. each confirmed package is compared, on its small patch, to its remembered appearance and
+   to the remembered background. When its region shows the background again, the track that
+   touched it last is the picker: ``package_picked_up`` is emitted when the picker leaves or
+   is lost (or at :meth:`finish`), with the picker's path and exit point; with no track
+   around it is ``package_removed``.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from anfang.detector import Detector
+from anfang.events import ONVIF_TOPICS, Event
+from anfang.frames import to_gray
+from anfang.lost.config import LostConfig
+from anfang.lost.geometry import (
+    box_area,
+    box_cover,
+    box_gap,
+    box_inter,
+    box_iou,
+    boundary_edges,
+    patch_mad,
+)
+from anfang.lost.zones import Zones
+
+__all__ = ["LostPackageDetector"]
+
+_EMPTY_BOXES = np.zeros((0, 4), np.float64)
+_EMPTY_IDS = np.zeros(0, np.int64)
+
+
+def _odd(n: float) -> int:
+    k = max(1, int(round(n)))
+    return k if k % 2 == 1 else k + 1
+
+
+def _blob_arrays(res: Any) -> tuple[np.ndarray, np.ndarray]:
+    """(area (N,), bbox (N, 4) float xyxy) from whatever ``motion.label`` returned."""
+    blobs = res[1]
+    if hasattr(blobs, "area"):
+        area, bbox = blobs.area, blobs.bbox
+    else:
+        area, bbox = blobs[0], blobs[1]
+    return np.asarray(area, np.float64).reshape(-1), np.asarray(bbox, np.float64).reshape(-1, 4)
+
+
+@dataclass
+class _Obj:
+    """One static object the detector knows about (a handful at a time)."""
+
+    oid: int
+    box: np.ndarray  # internal coords, float xyxy
+    area: float  # static pixels (internal)
+    first_t: float
+    first_frame: int
+    last_seen_t: float
+    t_land: float
+    frame_land: int
+    hold: tuple[int, int, int, int]  # integer xyxy region held in the long-term model
+    bg_patch: np.ndarray  # long-term background over `hold` when first seen
+    state: str = "candidate"  # candidate | confirmed | rejected | gone
+    reason: str = ""
+    t_alarm: float = math.nan
+    frame_alarm: int = -1
+    obj_patch: np.ndarray | None = None
+    dropper_id: int | None = None
+    bg_since: float | None = None  # first time the region looked like the background again
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class _Pickup:
+    obj: _Obj
+    picker_id: int
+    t_gone: float
+    frame_gone: int
+    last_t: float
+    last_frame: int
+    last_box: np.ndarray
+
+
+class LostPackageDetector(Detector):
+    """Detect packages left behind, their dropper, and who picks them up.
+
+    Parameters
+    ----------
+    zones : Zones, path, mapping or None
+        Watch/ignore polygons (:class:`anfang.lost.Zones`); a path is read with
+        :meth:`Zones.load`.
+    camera_id : str
+        Copied into every event.
+    config : LostConfig or path, optional
+        Full configuration; keyword arguments override its fields.
+    **overrides
+        Any :class:`LostConfig` field, e.g. ``dwell_s=10``.
+
+    Examples
+    --------
+    A bright box is put down on a plain grey scene and left there; with a 2 s dwell the drop
+    is reported once, with the time it landed and the time of the alarm:
+
+    >>> import numpy as np
+    >>> det = LostPackageDetector(dwell_s=2.0, min_object_px=50)
+    >>> events = []
+    >>> for i in range(150):
+    ...     f = np.full((120, 160), 90, np.uint8)
+    ...     if i >= 20:
+    ...         f[50:70, 60:84] = 200
+    ...     events += det.update(f, i / 25)
+    >>> events += det.finish()
+    >>> [(e.kind, e.bbox) for e in events]
+    [('package_dropped', (60.0, 50.0, 84.0, 70.0))]
+    >>> ev = events[0]
+    >>> ev["topic"], ev.t_start < ev["t_alarm"]
+    ('tns1:RuleEngine/ObjectAbandoned', True)
+    """
+
+    def __init__(
+        self,
+        zones: Zones | str | os.PathLike | dict | None = None,
+        camera_id: str = "",
+        config: LostConfig | str | os.PathLike | None = None,
+        **overrides: Any,
+    ) -> None:
+        super().__init__(camera_id=camera_id)
+        if config is None:
+            cfg = LostConfig()
+        elif isinstance(config, LostConfig):
+            cfg = config
+        elif isinstance(config, (str, os.PathLike)):
+            cfg = LostConfig.load(config)
+        else:
+            raise TypeError(f"config: expected a LostConfig, a path or None, got {type(config).__name__}")
+        self.config = cfg.replace(**overrides) if overrides else cfg
+        if zones is None:
+            zones = Zones()
+        elif isinstance(zones, (str, os.PathLike)):
+            zones = Zones.load(zones)
+        elif isinstance(zones, dict):
+            zones = Zones.from_dict(zones)
+        elif not isinstance(zones, Zones):
+            raise TypeError(f"zones: expected a Zones, a path, a mapping or None, got {type(zones).__name__}")
+        self.zones = zones
+        self._reset()
+
+    # -- state ----------------------------------------------------------------------
+    def _reset(self) -> None:
+        self._bg = None
+        self._tracker = None
+        self._scale = 0
+        self._shape: tuple[int, int] | None = None  # internal (h, w)
+        self._full: tuple[int, int] | None = None  # input (H, W)
+        self._hist: deque = deque()  # (frame, t, ids (K,), boxes (K, 4)) internal coords
+        self._objs: list[_Obj] = []
+        self._pickups: list[_Pickup] = []
+        self._next_oid = 1
+        self._last_static_t = -math.inf
+        self._static_mask: np.ndarray | None = None
+        self._small: np.ndarray | None = None
+
+    def _setup(self, full_hw: tuple[int, int]) -> None:
+        from anfang import motion
+        from anfang.tracking import Tracker
+
+        c = self.config
+        H, W = full_hw
+        s = c.scale or max(1, math.ceil(W / c.max_width))
+        self._scale = s
+        self._full = (H, W)
+        self._shape = ((H + s - 1) // s, (W + s - 1) // s)
+        self._bg = motion.DualBackground(
+            long_period=c.long_update_period,
+            short_period=c.short_update_period,
+            static_frames=c.static_frames,
+        )
+        self._tracker = Tracker(motion=c.track_motion)
+        a = s * s
+        self._min_area = c.min_object_px / a
+        self._max_area = c.max_object_px / a
+        self._moving_min = c.moving_min_px / a
+        self._open = _odd(c.moving_open_px / s) if c.moving_open_px > 1 else 0
+        self._close = _odd(c.moving_close_px / s) if c.moving_close_px > 1 else 0
+        self._merge = _odd(c.merge_px / s) if c.merge_px > 1 else 0
+        self._zone = self.zones.mask(self._shape, s)
+        self._motion = motion
+
+    # -- helpers --------------------------------------------------------------------
+    def _to_full(self, box: np.ndarray) -> tuple[float, float, float, float]:
+        s = self._scale
+        H, W = self._full
+        b = np.asarray(box, np.float64) * s
+        b[[0, 2]] = np.clip(b[[0, 2]], 0, W)
+        b[[1, 3]] = np.clip(b[[1, 3]], 0, H)
+        return tuple(float(v) for v in b)
+
+    def _label(self, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return _blob_arrays(self._motion.label(mask, 8))
+
+    def _region(self, box: np.ndarray, margin: float) -> tuple[int, int, int, int]:
+        h, w = self._shape
+        x0 = max(0, int(math.floor(box[0] - margin)))
+        y0 = max(0, int(math.floor(box[1] - margin)))
+        x1 = min(w, int(math.ceil(box[2] + margin)))
+        y1 = min(h, int(math.ceil(box[3] + margin)))
+        return x0, y0, max(x1, x0 + 1), max(y1, y0 + 1)
+
+    def _set_hold(self, region: tuple[int, int, int, int], on: bool) -> None:
+        m = np.zeros(self._shape, bool)
+        x0, y0, x1, y1 = region
+        m[y0:y1, x0:x1] = True
+        (self._bg.hold if on else self._bg.release)(m)
+
+    def _track_arrays(self, t0: float, t1: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Concatenated (frame, t, id, box) of confirmed tracks with t0 <= t <= t1."""
+        fr, ts, ids, bx = [], [], [], []
+        for f, t, i, b in self._hist:
+            if t0 <= t <= t1 and len(i):
+                keep = i >= 0
+                if keep.any():
+                    n = int(keep.sum())
+                    fr.append(np.full(n, f, np.int64))
+                    ts.append(np.full(n, t))
+                    ids.append(i[keep])
+                    bx.append(b[keep])
+        if not ids:
+            return _EMPTY_IDS, np.zeros(0), _EMPTY_IDS, _EMPTY_BOXES
+        return np.concatenate(fr), np.concatenate(ts), np.concatenate(ids), np.concatenate(bx)
+
+    def _trajectory(self, tid: int, t0: float, t1: float) -> list[list[float]]:
+        """``[[t, x, y], ...]`` centre path of track ``tid`` in full-resolution pixels."""
+        _, ts, ids, bx = self._track_arrays(t0, t1)
+        sel = ids == tid
+        if not sel.any():
+            return []
+        b = bx[sel] * self._scale
+        cx = (b[:, 0] + b[:, 2]) / 2
+        cy = (b[:, 1] + b[:, 3]) / 2
+        pts = np.stack([ts[sel], cx, cy], axis=1)
+        if len(pts) > 300:  # keep events small: at most ~300 points
+            pts = pts[np.linspace(0, len(pts) - 1, 300).round().astype(int)]
+        return np.round(pts, 3).tolist()
+
+    def _self_tracks(self, box: np.ndarray, ids: np.ndarray, bx: np.ndarray) -> set[int]:
+        """Ids of tracks that are the object itself (born on it, never left it)."""
+        if not len(ids):
+            return set()
+        out = set()
+        iou = box_iou(bx, box[None, :])[:, 0]
+        for tid in np.unique(ids):
+            sel = ids == tid
+            if np.median(iou[sel]) >= 0.3:
+                out.add(int(tid))
+        return out
+
+    # -- per frame ------------------------------------------------------------------
+    def _update(self, frame: np.ndarray, t: float) -> list[Event]:
+        gray = to_gray(frame)
+        if self._bg is None:
+            self._setup(gray.shape)
+        elif gray.shape != self._full:
+            raise ValueError(f"frame: expected shape {self._full} like the first frame, got {gray.shape}")
+        s = self._scale
+        small = np.ascontiguousarray(gray[::s, ::s]) if s > 1 else gray
+        self._small = small
+        mo = self._motion
+        moving, static = self._bg.apply(small)
+
+        # Moving blobs -> tracker.
+        if self._open:
+            moving = mo.opening(moving, self._open)
+        if self._close:
+            moving = mo.closing(moving, self._close)
+        area, boxes = self._label(moving)
+        keep = area >= self._moving_min
+        boxes = boxes[keep]
+        ids = np.asarray(self._tracker.update(boxes, t=t), np.int64).reshape(-1)
+        fi = self.frame_index
+        self._hist.append((fi, t, ids, boxes))
+        horizon = t - self.config.history_s
+        while self._hist and self._hist[0][1] < horizon:
+            self._hist.popleft()
+
+        events: list[Event] = []
+        if t - self._last_static_t >= self.config.static_period_s:
+            self._last_static_t = t
+            self._static_step(static, t)
+        events += self._confirm_step(t)
+        events += self._watch_step(t, ids, boxes)
+        events += self._follow_step(t, ids, boxes)
+        return events
+
+    # -- static objects ---------------------------------------------------------------
+    def _static_step(self, static: np.ndarray, t: float) -> None:
+        if self._zone is not None:
+            static = static & self._zone
+        if self._merge:
+            static = self._motion.closing(static, self._merge)
+        self._static_mask = static
+        area, boxes = self._label(static)
+        keep = area >= 0.5 * self._min_area
+        area, boxes = area[keep], boxes[keep]
+        objs = [o for o in self._objs if o.state != "gone"]
+        claimed = np.zeros(len(boxes), bool)
+        if len(boxes) and objs:
+            ob = np.stack([o.box for o in objs])
+            inter = box_inter(boxes, ob)
+            ab, ao = box_area(boxes), box_area(ob)
+            iou = inter / np.maximum(ab[:, None] + ao[None, :] - inter, 1e-9)
+            # A blob belongs to an object when they overlap enough, or when one lies
+            # (mostly) inside the other.
+            match = (
+                (iou >= self.config.match_iou)
+                | (inter >= 0.6 * ab[:, None])
+                | (inter >= 0.6 * ao[None, :])
+            )
+            for j, o in enumerate(objs):
+                sel = match[:, j] & ~claimed
+                if not sel.any():
+                    continue
+                claimed |= sel
+                o.last_seen_t = t
+                if o.state == "candidate":
+                    nb = np.array(
+                        [boxes[sel, 0].min(), boxes[sel, 1].min(), boxes[sel, 2].max(), boxes[sel, 3].max()]
+                    )
+                    na = float(area[sel].sum())
+                    if na < 0.5 * o.area and box_iou(nb[None], o.box[None])[0, 0] < 0.5:
+                        # Most of it left (a vehicle drove off, leaving something behind):
+                        # what stays is a new object that landed when the rest was there.
+                        o.first_t, o.first_frame = t, self.frame_index
+                    o.box, o.area = nb, na
+                    self._grow_hold(o)
+        for k in np.flatnonzero(~claimed):
+            if area[k] > self._max_area * 4:
+                continue  # e.g. a global illumination change: not an object
+            self._new_candidate(boxes[k], float(area[k]), t)
+        # Forget candidates and rejected objects that are no longer static.
+        grace = self.config.candidate_grace_s
+        alive = []
+        for o in self._objs:
+            if o.state in ("candidate", "rejected") and t - o.last_seen_t > grace:
+                if o.state == "candidate":
+                    self._set_hold(o.hold, False)
+                continue
+            if o.state == "gone" and t - o.last_seen_t > grace:
+                continue
+            alive.append(o)
+        self._objs = alive
+
+    def _grow_hold(self, o: _Obj) -> None:
+        reg = self._region(o.box, 2)
+        x0, y0, x1, y1 = o.hold
+        if reg[0] >= x0 and reg[1] >= y0 and reg[2] <= x1 and reg[3] <= y1:
+            return
+        new = (min(x0, reg[0]), min(y0, reg[1]), max(x1, reg[2]), max(y1, reg[3]))
+        bg = self._bg.background
+        patch = bg[new[1] : new[3], new[0] : new[2]].copy()
+        # Keep what was remembered for the old part (the model there is frozen anyway).
+        patch[y0 - new[1] : y1 - new[1], x0 - new[0] : x1 - new[0]] = o.bg_patch
+        o.hold, o.bg_patch = new, patch
+        self._set_hold(new, True)
+
+    def _new_candidate(self, box: np.ndarray, area: float, t: float) -> None:
+        reg = self._region(box, 2)
+        bg = self._bg.background
+        t_land, f_land = self._landing(box, t)
+        o = _Obj(
+            oid=self._next_oid,
+            box=box.astype(np.float64),
+            area=area,
+            first_t=t,
+            first_frame=self.frame_index,
+            last_seen_t=t,
+            t_land=t_land,
+            frame_land=f_land,
+            hold=reg,
+            bg_patch=bg[reg[1] : reg[3], reg[0] : reg[2]].copy(),
+        )
+        self._next_oid += 1
+        self._objs.append(o)
+        self._set_hold(reg, True)
+
+    def _landing(self, box: np.ndarray, t: float) -> tuple[float, int]:
+        """When the object arrived: the start of the run of frames, just before its static
+        evidence began, in which moving blobs covered it."""
+        gap_allow = self.config.static_frames * max(1, self.config.short_update_period) + 3
+        seen = False
+        gap = 0
+        t_land, f_land = t, self.frame_index
+        for f, tt, _ids, b in reversed(self._hist):
+            covered = len(b) > 0 and float(box_cover(box, b).max()) >= 0.5
+            if covered:
+                seen = True
+                gap = 0
+                t_land, f_land = tt, f
+            else:
+                gap += 1
+                if (seen and gap > 3) or (not seen and gap > gap_allow):
+                    break
+        return t_land, f_land
+
+    # -- confirmation -----------------------------------------------------------------
+    def _confirm_step(self, t: float) -> list[Event]:
+        out = []
+        c = self.config
+        for o in self._objs:
+            if o.state != "candidate" or t - o.t_land < c.dwell_s:
+                continue
+            if t - o.last_seen_t > 0.5 * c.candidate_grace_s + c.static_period_s:
+                continue
+            reason = self._classify(o, t)
+            if reason:
+                o.state, o.reason = "rejected", reason
+                self._set_hold(o.hold, False)
+                continue
+            out.append(self._confirm(o, t))
+        return out
+
+    def _classify(self, o: _Obj, t: float) -> str:
+        """'' for a package, else why it is not one."""
+        c = self.config
+        s2 = self._scale**2
+        w = o.box[2] - o.box[0]
+        h = o.box[3] - o.box[1]
+        area_full = o.area * s2
+        if area_full < c.min_object_px:
+            return "too_small"
+        if w * h * s2 > c.max_object_px:
+            return "too_large"
+        if max(w / max(h, 1e-9), h / max(w, 1e-9)) > c.max_aspect:
+            return "aspect"
+        _, ts, ids, bx = self._track_arrays(o.t_land - c.owner_lookback_s, t)
+        mine = self._self_tracks(o.box, ids, bx)
+        others = ~np.isin(ids, list(mine)) if mine else np.ones(len(ids), bool)
+        if others.any():
+            areas = (bx[others, 2] - bx[others, 0]) * (bx[others, 3] - bx[others, 1])
+            if w * h > c.max_rel_track_area * float(np.median(areas)):
+                return "large_for_scene"
+        # Ghost: the outline's edges are in the remembered background, not in the frame.
+        x0, y0, x1, y1 = o.hold
+        cur = self._small[y0:y1, x0:x1]
+        if self._static_mask is not None:
+            m = self._static_mask[y0:y1, x0:x1]
+        else:  # pragma: no cover - static step always ran before confirmation
+            m = np.zeros(cur.shape, bool)
+        e_cur, e_bg = boundary_edges(cur, o.bg_patch, m)
+        o.details["edge_current"], o.details["edge_background"] = round(e_cur, 2), round(e_bg, 2)
+        if e_bg > c.ghost_ratio * e_cur:
+            return "ghost"
+        # Stopped track: a track that travelled, then sat on this very box.
+        diag = math.hypot(w, h)
+        for tid in np.unique(ids):
+            sel = ids == tid
+            tb = bx[sel]
+            iou = box_iou(tb, o.box[None, :])[:, 0]
+            on = np.flatnonzero(iou >= c.stopped_iou)
+            if not len(on):
+                continue
+            cx = (tb[:, 0] + tb[:, 2]) / 2
+            cy = (tb[:, 1] + tb[:, 3]) / 2
+            k = on[0]
+            travel_before = np.hypot(cx[: k + 1] - cx[k], cy[: k + 1] - cy[k]).max()
+            travel_after = np.hypot(cx[k:] - cx[k], cy[k:] - cy[k]).max()
+            if travel_before >= c.stopped_travel * diag:
+                return "stopped_track"
+            if travel_after >= c.stopped_travel * diag and int(tid) not in mine:
+                return "ghost_departed"
+        return ""
+
+    def _confirm(self, o: _Obj, t: float) -> Event:
+        c = self.config
+        o.state, o.t_alarm, o.frame_alarm = "confirmed", t, self.frame_index
+        x0, y0, x1, y1 = o.hold
+        o.obj_patch = self._small[y0:y1, x0:x1].copy()
+        dropper, attended = self._find_dropper(o, t)
+        o.dropper_id = dropper
+        details = {
+            "topic": ONVIF_TOPICS["package_dropped"],
+            "t_alarm": t,
+            "frame_alarm": self.frame_index,
+            "dropper_id": dropper,
+            "dropper_trajectory": (
+                self._trajectory(dropper, o.t_land - c.owner_lookback_s, t) if dropper is not None else []
+            ),
+            "attended": attended,
+            "object_id": o.oid,
+            "dwell_s": round(t - o.t_land, 3),
+        }
+        details.update(o.details)
+        return Event(
+            kind="package_dropped",
+            t_start=o.t_land,
+            t_end=t,
+            frame_start=o.frame_land,
+            frame_end=self.frame_index,
+            camera_id=self.camera_id,
+            bbox=self._to_full(o.box),
+            track_id=dropper,
+            confidence=1.0 if dropper is not None else 0.8,
+            details=details,
+        )
+
+    def _find_dropper(self, o: _Obj, t: float) -> tuple[int | None, bool]:
+        c = self.config
+        s = self._scale
+        _, ts, ids, bx = self._track_arrays(o.t_land - c.owner_lookback_s, o.first_t)
+        if not len(ids):
+            return None, False
+        mine = self._self_tracks(o.box, ids, bx)
+        gap = box_gap(o.box, bx)
+        ok = (gap <= c.owner_radius_px / s) & ~np.isin(ids, list(mine))
+        if not ok.any():
+            return None, False
+        # The dropper is the track closest to the spot around the moment it landed: rank by
+        # gap, then by how far in time from the landing.
+        score = gap[ok] + 10.0 * np.abs(ts[ok] - o.t_land)
+        k = int(np.argmin(score))
+        tid = int(ids[ok][k])
+        # Attended: the dropper, still tracked now, within attended_factor object widths.
+        attended = False
+        fr, ts2, ids2, bx2 = self._track_arrays(t - c.lost_track_s, t)
+        sel = ids2 == tid
+        if sel.any():
+            last = bx2[sel][-1]
+            width = o.box[2] - o.box[0]
+            attended = bool(box_gap(o.box, last[None, :])[0] <= c.attended_factor * width)
+        return tid, attended
+
+    # -- confirmed objects: still there? ----------------------------------------------
+    def _watch_step(self, t: float, ids: np.ndarray, boxes: np.ndarray) -> list[Event]:
+        out = []
+        c = self.config
+        for o in self._objs:
+            if o.state != "confirmed":
+                continue
+            x0, y0, x1, y1 = o.hold
+            cur = self._small[y0:y1, x0:x1]
+            d_obj = patch_mad(cur, o.obj_patch)
+            d_bg = patch_mad(cur, o.bg_patch)
+            looks_bg = d_bg < c.patch_thresh and d_bg < 0.5 * d_obj
+            if not looks_bg:
+                o.bg_since = None
+                if d_obj < c.patch_thresh:
+                    o.last_seen_t = t
+                continue
+            if o.bg_since is None:
+                o.bg_since = t
+                o.details["frame_gone"] = self.frame_index
+            if t - o.bg_since < c.removal_s:
+                continue
+            out += self._gone(o, t)
+        return out
+
+    def _gone(self, o: _Obj, t: float) -> list[Event]:
+        c = self.config
+        o.state = "gone"
+        o.last_seen_t = t
+        self._set_hold(o.hold, False)
+        t_gone = float(o.bg_since)
+        f_gone = int(o.details.get("frame_gone", self.frame_index))
+        _, ts, ids, bx = self._track_arrays(t_gone - c.pickup_window_s, t)
+        picker = None
+        if len(ids):
+            reach = box_gap(o.box, bx) <= 2.0
+            if reach.any():
+                # The last track to touch the object before it was gone.
+                k = np.flatnonzero(reach)
+                near_gone = np.abs(ts[k] - t_gone)
+                picker = int(ids[k[np.argmin(near_gone)]])
+        if picker is None:
+            return [
+                Event(
+                    kind="package_removed",
+                    t_start=t_gone,
+                    t_end=t,
+                    frame_start=f_gone,
+                    frame_end=self.frame_index,
+                    camera_id=self.camera_id,
+                    bbox=self._to_full(o.box),
+                    track_id=None,
+                    confidence=0.8,
+                    details={
+                        "topic": ONVIF_TOPICS["package_removed"],
+                        "object_id": o.oid,
+                        "t_alarm": o.t_alarm,
+                    },
+                )
+            ]
+        sel = ids == picker
+        self._pickups.append(
+            _Pickup(o, picker, t_gone, f_gone, float(ts[sel][-1]), self.frame_index, bx[sel][-1])
+        )
+        return []
+
+    # -- pickers: follow until they leave -----------------------------------------------
+    def _follow_step(self, t: float, ids: np.ndarray, boxes: np.ndarray) -> list[Event]:
+        out = []
+        c = self.config
+        keep = []
+        for p in self._pickups:
+            hit = np.flatnonzero(ids == p.picker_id)
+            if len(hit):
+                p.last_t, p.last_frame, p.last_box = t, self.frame_index, boxes[hit[0]]
+            if t - p.last_t > c.lost_track_s or t - p.t_gone > c.max_follow_s:
+                out.append(self._pickup_event(p))
+            else:
+                keep.append(p)
+        self._pickups = keep
+        return out
+
+    def _pickup_event(self, p: _Pickup) -> Event:
+        c = self.config
+        s = self._scale
+        H, W = self._full
+        b = p.last_box * s
+        cx, cy = float((b[0] + b[2]) / 2), float((b[1] + b[3]) / 2)
+        m = c.edge_margin_px
+        at_edge = b[0] <= m or b[1] <= m or b[2] >= W - m or b[3] >= H - m
+        if at_edge:
+            # Where it left: the centre pushed to the nearest frame border.
+            d = [cx, cy, W - cx, H - cy]
+            side = int(np.argmin(d))
+            cx, cy = [(0.0, cy), (cx, 0.0), (float(W), cy), (cx, float(H))][side]
+        return Event(
+            kind="package_picked_up",
+            t_start=p.t_gone,
+            t_end=max(p.last_t, p.t_gone),
+            frame_start=p.frame_gone,
+            frame_end=max(p.last_frame, p.frame_gone),
+            camera_id=self.camera_id,
+            bbox=self._to_full(p.obj.box),
+            track_id=p.picker_id,
+            confidence=1.0,
+            details={
+                "topic": ONVIF_TOPICS["package_picked_up"],
+                "picker_id": p.picker_id,
+                "picker_trajectory": self._trajectory(p.picker_id, p.t_gone - c.pickup_window_s, p.last_t),
+                "exit_point": [round(cx, 2), round(cy, 2)],
+                "exit": "frame_edge" if at_edge else "lost",
+                "object_id": p.obj.oid,
+                "dropper_id": p.obj.dropper_id,
+                "t_alarm": p.obj.t_alarm,
+            },
+        )
+
+    def _finish(self) -> list[Event]:
+        out = [self._pickup_event(p) for p in self._pickups]
+        self._pickups = []
+        return out
+
+    # -- introspection ----------------------------------------------------------------
+    @property
+    def scale(self) -> int:
+        """Processing stride (0 before the first frame)."""
+        return self._scale
+
+    def objects(self) -> list[dict[str, Any]]:
+        """The static objects currently remembered (for debugging and pictures)."""
+        return [
+            {
+                "object_id": o.oid,
+                "state": o.state,
+                "reason": o.reason,
+                "bbox": self._to_full(o.box),
+                "t_land": o.t_land,
+                "dropper_id": o.dropper_id,
+            }
+            for o in self._objs
+        ]
