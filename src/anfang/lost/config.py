@@ -32,6 +32,8 @@ _RULES: dict[str, tuple[type, float, bool]] = {
     "static_frames": (int, 1, False),
     "long_update_period": (int, 1, False),
     "short_update_period": (int, 1, False),
+    "vmin": (int, 1, False),
+    "static_open_px": (int, 0, False),
     "static_period_s": (float, 0.0, False),
     "min_object_px": (float, 1.0, False),
     "max_object_px": (float, 1.0, False),
@@ -78,6 +80,11 @@ class LostConfig:
         to the short-term one before it counts as static evidence.
     long_update_period, short_update_period : int
         The long-term and short-term sigma-delta models update once every so many frames.
+    vmin : int
+        Smallest sigma-delta deviation (grey levels) that can count as foreground: above
+        the sensor noise, below the contrast of the smallest package to find.
+    static_open_px : int
+        Opening size (full-resolution pixels) that removes static speckle before merging.
     static_period_s : float
         Static objects are re-extracted at most this often (0: every frame).
     min_object_px, max_object_px : float
@@ -98,7 +105,8 @@ class LostConfig:
         travelled is that track, stopped (standing person, stopped vehicle).
     stopped_travel : float
         How far (in object diagonals) a track must have travelled before stopping to count as
-        "moved in and stopped".
+        "moved in and stopped"; while travelling its box must have had about the object's
+        size (within a factor of 2 in area), i.e. it *was* that object.
     ghost_ratio : float
         Ghost when the boundary edges of the remembered background exceed the current
         frame's boundary edges times this ratio.
@@ -135,6 +143,8 @@ class LostConfig:
     static_frames: int = 8
     long_update_period: int = 16
     short_update_period: int = 1
+    vmin: int = 8
+    static_open_px: int = 3
     static_period_s: float = 0.0
     min_object_px: float = 100.0
     max_object_px: float = 40000.0

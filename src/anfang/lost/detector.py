@@ -197,6 +197,7 @@ class LostPackageDetector(Detector):
             long_period=c.long_update_period,
             short_period=c.short_update_period,
             static_frames=c.static_frames,
+            vmin=c.vmin,
         )
         self._tracker = Tracker(motion=c.track_motion)
         a = s * s
@@ -206,6 +207,7 @@ class LostPackageDetector(Detector):
         self._open = _odd(c.moving_open_px / s) if c.moving_open_px > 1 else 0
         self._close = _odd(c.moving_close_px / s) if c.moving_close_px > 1 else 0
         self._merge = _odd(c.merge_px / s) if c.merge_px > 1 else 0
+        self._sopen = _odd(c.static_open_px / s) if c.static_open_px > 1 else 0
         self._zone = self.zones.mask(self._shape, s)
         self._motion = motion
 
@@ -318,6 +320,8 @@ class LostPackageDetector(Detector):
     def _static_step(self, static: np.ndarray, t: float) -> None:
         if self._zone is not None:
             static = static & self._zone
+        if self._sopen > 1:
+            static = self._motion.opening(static, self._sopen)
         if self._merge:
             static = self._motion.closing(static, self._merge)
         self._static_mask = static
@@ -408,7 +412,9 @@ class LostPackageDetector(Detector):
     def _landing(self, box: np.ndarray, t: float) -> tuple[float, int]:
         """When the object arrived: the start of the run of frames, just before its static
         evidence began, in which moving blobs covered it."""
-        gap_allow = self.config.static_frames * max(1, self.config.short_update_period) + 3
+        # Between the end of the moving evidence and the first static candidate: the static
+        # counter, plus the cleaning and labelling of both masks.
+        gap_allow = self.config.static_frames * max(1, self.config.short_update_period) + 15
         seen = False
         gap = 0
         t_land, f_land = t, self.frame_index
@@ -484,11 +490,24 @@ class LostPackageDetector(Detector):
             cx = (tb[:, 0] + tb[:, 2]) / 2
             cy = (tb[:, 1] + tb[:, 3]) / 2
             k = on[0]
-            travel_before = np.hypot(cx[: k + 1] - cx[k], cy[: k + 1] - cy[k]).max()
-            travel_after = np.hypot(cx[k:] - cx[k], cy[k:] - cy[k]).max()
-            if travel_before >= c.stopped_travel * diag:
+            dist = np.hypot(cx - cx[k], cy - cy[k])
+            away = dist >= c.stopped_travel * diag
+            # Same size as the object while it moved: it *was* the object.
+            ta = (tb[:, 2] - tb[:, 0]) * (tb[:, 3] - tb[:, 1])
+            same = (ta >= 0.5 * w * h) & (ta <= 2.0 * w * h)
+            before, after = away[: k + 1], away[k:]
+
+            def was_it(part: np.ndarray, sz: np.ndarray) -> bool:
+                # Mostly the object's size while away from the spot (not a moment of a
+                # blob split), seen over a few frames.
+                n = int(part.sum())
+                return n >= 3 and int((part & sz).sum()) >= 0.6 * n
+
+            # It moved in and then sat on this box for the rest of its life.
+            if was_it(before, same[: k + 1]) and not after.any():
+                o.details["stopped_track_id"] = int(tid)
                 return "stopped_track"
-            if travel_after >= c.stopped_travel * diag and int(tid) not in mine:
+            if was_it(after, same[k:]) and not before.any() and int(tid) not in mine:
                 return "ghost_departed"
         return ""
 
