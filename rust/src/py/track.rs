@@ -1,5 +1,195 @@
+//! Bindings for the tracker: argument checks, GIL release, numpy in and out.
+use crate::track::assign;
+use crate::track::tracker::{Motion, Tracker, TrackerConfig};
+use numpy::ndarray::Array2;
+use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
+use pyo3::types::PyDict;
 
-pub fn register(_m: &Bound<'_, PyModule>) -> PyResult<()> {
+fn verr(e: String) -> PyErr {
+    PyValueError::new_err(e)
+}
+
+fn boxes_vec(boxes: &PyReadonlyArray2<'_, f64>) -> PyResult<Vec<f64>> {
+    let a = boxes.as_array();
+    let (n, c) = a.dim();
+    if c != 4 {
+        return Err(PyValueError::new_err(format!("boxes: expected shape (N, 4), got ({n}, {c})")));
+    }
+    Ok(a.iter().copied().collect())
+}
+
+/// Multi-object tracker (Kalman CV/CA + two-stage gated optimal assignment).
+#[pyclass(module = "anfang._core", name = "Tracker")]
+pub struct PyTracker {
+    inner: Tracker,
+}
+
+#[pymethods]
+impl PyTracker {
+    #[new]
+    #[pyo3(signature = (motion="cv", *, high_thresh=0.5, low_thresh=0.1, min_hits=3, max_age_s=1.0,
+        gate=9.21, min_iou=0.3, iou_weight=0.3, history_len=128, process_noise=None,
+        meas_noise_px=1.0, meas_noise_rel=0.05, init_vel_std=200.0, init_acc_std=500.0,
+        gravity=(0.0, 0.0), size_smoothing=0.5, skip_duplicates=true))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        motion: &str,
+        high_thresh: f64,
+        low_thresh: f64,
+        min_hits: i64,
+        max_age_s: f64,
+        gate: f64,
+        min_iou: f64,
+        iou_weight: f64,
+        history_len: i64,
+        process_noise: Option<f64>,
+        meas_noise_px: f64,
+        meas_noise_rel: f64,
+        init_vel_std: f64,
+        init_acc_std: f64,
+        gravity: (f64, f64),
+        size_smoothing: f64,
+        skip_duplicates: bool,
+    ) -> PyResult<Self> {
+        let m = match motion {
+            "cv" => Motion::Cv,
+            "ca" => Motion::Ca,
+            other => return Err(verr(format!("motion: expected 'cv' or 'ca', got {other:?}"))),
+        };
+        if !(1..=1_000_000).contains(&min_hits) {
+            return Err(verr(format!("min_hits: expected an integer in [1, 1000000], got {min_hits}")));
+        }
+        if !(1..=10_000_000).contains(&history_len) {
+            return Err(verr(format!("history_len: expected an integer in [1, 10000000], got {history_len}")));
+        }
+        let mut cfg = TrackerConfig::new(m);
+        cfg.high_thresh = high_thresh;
+        cfg.low_thresh = low_thresh;
+        cfg.min_hits = min_hits as u32;
+        cfg.max_age_s = max_age_s;
+        cfg.gate = gate;
+        cfg.min_iou = min_iou;
+        cfg.iou_weight = iou_weight;
+        cfg.history_len = history_len as usize;
+        cfg.process_noise = process_noise.unwrap_or_else(|| TrackerConfig::default_process_noise(m));
+        cfg.meas_noise_px = meas_noise_px;
+        cfg.meas_noise_rel = meas_noise_rel;
+        cfg.init_vel_std = init_vel_std;
+        cfg.init_acc_std = init_acc_std;
+        cfg.gravity = [gravity.0, gravity.1];
+        cfg.size_smoothing = size_smoothing;
+        cfg.skip_duplicates = skip_duplicates;
+        Ok(PyTracker { inner: Tracker::new(cfg).map_err(verr)? })
+    }
+
+    /// Process one frame; returns one int64 id per box (-1: no confirmed track).
+    #[pyo3(signature = (boxes, scores=None, t=None))]
+    fn update<'py>(
+        &mut self,
+        py: Python<'py>,
+        boxes: PyReadonlyArray2<'py, f64>,
+        scores: Option<PyReadonlyArray1<'py, f64>>,
+        t: Option<f64>,
+    ) -> PyResult<Bound<'py, PyArray1<i64>>> {
+        let b = boxes_vec(&boxes)?;
+        let s: Option<Vec<f64>> = scores.map(|s| s.as_array().iter().copied().collect());
+        let inner = &mut self.inner;
+        let ids = py.detach(move || inner.update(&b, s.as_deref(), t)).map_err(verr)?;
+        Ok(ids.into_pyarray(py))
+    }
+
+    /// Predicted (ids, boxes) of the live tracks at time ``t``; no state changes.
+    fn predict<'py>(&self, py: Python<'py>, t: f64) -> PyResult<(Bound<'py, PyArray1<i64>>, Bound<'py, PyArray2<f64>>)> {
+        let (ids, boxes) = self.inner.predict(t).map_err(verr)?;
+        let n = ids.len();
+        let b = Array2::from_shape_vec((n, 4), boxes).map_err(|e| verr(e.to_string()))?;
+        Ok((ids.into_pyarray(py), b.into_pyarray(py)))
+    }
+
+    /// Live tracks as a dict of arrays.
+    fn tracks<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let tb = self.inner.table();
+        let n = tb.ids.len();
+        let d = PyDict::new(py);
+        let shape = |v: Vec<f64>, c: usize| Array2::from_shape_vec((n, c), v).map_err(|e| verr(e.to_string()));
+        d.set_item("ids", tb.ids.into_pyarray(py))?;
+        d.set_item("states", tb.states.into_pyarray(py))?;
+        d.set_item("boxes", shape(tb.boxes, 4)?.into_pyarray(py))?;
+        d.set_item("velocities", shape(tb.velocities, 2)?.into_pyarray(py))?;
+        d.set_item("accelerations", shape(tb.accelerations, 2)?.into_pyarray(py))?;
+        d.set_item("hits", tb.hits.into_pyarray(py))?;
+        d.set_item("age_s", tb.age_s.into_pyarray(py))?;
+        d.set_item("time_since_update", tb.time_since_update.into_pyarray(py))?;
+        d.set_item("scores", tb.scores.into_pyarray(py))?;
+        Ok(d)
+    }
+
+    /// History of a live or just-removed track as a dict of arrays, or None.
+    fn history<'py>(&self, py: Python<'py>, track_id: i64) -> PyResult<Option<Bound<'py, PyDict>>> {
+        let Some(h) = self.inner.history(track_id) else { return Ok(None) };
+        let n = h.len();
+        let mut frame = Vec::with_capacity(n);
+        let mut t = Vec::with_capacity(n);
+        let mut cols: [Vec<f64>; 6] = Default::default();
+        for r in h {
+            frame.push(r.frame);
+            t.push(r.t);
+            for k in 0..4 {
+                cols[k].push(r.bbox[k]);
+            }
+            cols[4].push(r.cx);
+            cols[5].push(r.cy);
+        }
+        let d = PyDict::new(py);
+        d.set_item("frame", frame.into_pyarray(py))?;
+        d.set_item("t", t.into_pyarray(py))?;
+        for (name, c) in ["x0", "y0", "x1", "y1", "cx", "cy"].iter().zip(cols) {
+            d.set_item(*name, c.into_pyarray(py))?;
+        }
+        Ok(Some(d))
+    }
+
+    /// Ids of the tracks removed during the last update.
+    fn removed_ids<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<i64>> {
+        let v: Vec<i64> = self.inner.removed().iter().map(|t| t.id).collect();
+        v.into_pyarray(py)
+    }
+
+    fn reset(&mut self) {
+        self.inner.reset();
+    }
+
+    #[getter]
+    fn frame_count(&self) -> i64 {
+        self.inner.frame_count()
+    }
+
+    #[getter]
+    fn last_time(&self) -> Option<f64> {
+        self.inner.last_time()
+    }
+}
+
+/// Minimum-cost rectangular assignment; non-finite costs are forbidden pairs.
+/// Returns (rows, cols) int64 arrays, sorted by row.
+#[pyfunction]
+fn linear_sum_assignment<'py>(
+    py: Python<'py>,
+    cost: PyReadonlyArray2<'py, f64>,
+) -> PyResult<(Bound<'py, PyArray1<i64>>, Bound<'py, PyArray1<i64>>)> {
+    let a = cost.as_array();
+    let (r, c) = a.dim();
+    let v: Vec<f64> = a.iter().copied().collect();
+    let pairs = py.detach(move || assign::linear_sum_assignment(&v, r, c));
+    let rows: Vec<i64> = pairs.iter().map(|p| p.0 as i64).collect();
+    let cols: Vec<i64> = pairs.iter().map(|p| p.1 as i64).collect();
+    Ok((rows.into_pyarray(py), cols.into_pyarray(py)))
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<PyTracker>()?;
+    m.add_function(wrap_pyfunction!(linear_sum_assignment, m)?)?;
     Ok(())
 }
