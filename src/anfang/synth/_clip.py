@@ -1,0 +1,87 @@
+"""The :class:`Clip` container: frames, timestamps and ground truth, saved as npz + JSON."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["Clip"]
+
+
+@dataclass
+class Clip:
+    """A rendered clip with exact ground truth.
+
+    Attributes
+    ----------
+    frames : ndarray
+        uint8 ``(T, H, W)`` grey or ``(T, H, W, 3)`` RGB.
+    t : ndarray
+        float64 ``(T,)`` timestamps in seconds (may have gaps where frames were dropped).
+    truth : dict
+        The ``truth.json`` document (see ``docs/benchmark.md``).
+    """
+
+    frames: np.ndarray
+    t: np.ndarray
+    truth: dict[str, Any]
+
+    def __len__(self) -> int:
+        return int(self.frames.shape[0])
+
+    def events(self):
+        """Truth events as :class:`anfang.events.Event` objects."""
+        from anfang.events import Event
+
+        return [Event.from_dict(e) for e in self.truth["events"]]
+
+    def save(self, out: str | os.PathLike, mp4: bool = False, compress: bool = True) -> Path:
+        """Write ``frames.npz`` (keys ``frames``, ``t``) and ``truth.json`` into directory ``out``.
+
+        With ``mp4=True`` and PyAV installed a ``clip.mp4`` is written too (lossy, for viewing).
+        Returns the directory.
+        """
+        d = Path(out)
+        d.mkdir(parents=True, exist_ok=True)
+        saver = np.savez_compressed if compress else np.savez
+        saver(d / "frames.npz", frames=self.frames, t=self.t)
+        (d / "truth.json").write_text(json.dumps(self.truth, separators=(",", ":")))
+        if mp4:
+            self.write_mp4(d / "clip.mp4")
+        return d
+
+    def write_mp4(self, path: str | os.PathLike) -> bool:
+        """Write an H.264 mp4 if PyAV is installed; return False when it is not."""
+        try:
+            import av  # noqa: PLC0415
+        except ImportError:
+            return False
+        fps = int(round(self.truth.get("fps", 25)))
+        with av.open(str(path), mode="w") as container:
+            stream = container.add_stream("libx264", rate=fps)
+            h, w = self.frames.shape[1:3]
+            stream.width, stream.height = w - w % 2, h - h % 2
+            stream.pix_fmt = "yuv420p"
+            fmt = "gray" if self.frames.ndim == 3 else "rgb24"
+            for f in self.frames:
+                f = np.ascontiguousarray(f[: stream.height, : stream.width])
+                frame = av.VideoFrame.from_ndarray(f, format=fmt)
+                for packet in stream.encode(frame):
+                    container.mux(packet)
+            for packet in stream.encode():
+                container.mux(packet)
+        return True
+
+    @classmethod
+    def load(cls, d: str | os.PathLike) -> "Clip":
+        """Read a directory written by :meth:`save`."""
+        d = Path(d)
+        with np.load(d / "frames.npz", allow_pickle=False) as z:
+            frames, t = z["frames"], z["t"]
+        truth = json.loads((d / "truth.json").read_text())
+        return cls(frames=frames, t=t, truth=truth)

@@ -1,0 +1,236 @@
+"""Tests of the scenario generator: determinism, truth vs pixels, physics, timing."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from anfang.events import Event
+from anfang.synth import Clip, facade, street, suite_spec
+
+SMALL = dict(size=(200, 120), fps=20.0)
+
+
+def _in_boxes(mask, rows, pad=0.0):
+    """Boolean image: pixels intersecting any of the boxes (pixel j covers [j, j+1))."""
+    H, W = mask.shape
+    cover = np.zeros_like(mask)
+    jj = np.arange(W)
+    ii = np.arange(H)
+    for x0, y0, x1, y1 in rows:
+        cx = (jj + 1 > x0 - pad) & (jj < x1 + pad)
+        cy = (ii + 1 > y0 - pad) & (ii < y1 + pad)
+        cover |= cy[:, None] & cx[None, :]
+    return cover
+
+
+def _boxes_at(truth, frame, key="frames"):
+    out = []
+    for o in truth["objects"]:
+        for r in o.get(key, []):
+            if r[0] == frame:
+                out.append(r[1:])
+    return out
+
+
+def test_same_seed_same_bytes_and_different_seed_differs():
+    a = facade(seed=11, seconds=1.5, distractors="all", **SMALL)
+    b = facade(seed=11, seconds=1.5, distractors="all", **SMALL)
+    c = facade(seed=12, seconds=1.5, distractors="all", **SMALL)
+    assert a.frames.tobytes() == b.frames.tobytes()
+    assert json.dumps(a.truth) == json.dumps(b.truth)
+    assert a.frames.tobytes() != c.frames.tobytes()
+    s1 = street(seed=5, seconds=2.0, kind="mixed", **SMALL)
+    s2 = street(seed=5, seconds=2.0, kind="mixed", **SMALL)
+    assert s1.frames.tobytes() == s2.frames.tobytes()
+    assert s1.frames.shape == (40, 120, 200, 3) and s1.frames.dtype == np.uint8
+
+
+@pytest.mark.parametrize("shake", [0.0, 2.3])
+def test_facade_truth_boxes_cover_rendered_pixels(shake):
+    kw = dict(seed=21, seconds=3.0, noise=0.0, shake=shake, night=False, **SMALL)
+    scene = facade(falls=[{"size_px": 6.0, "contrast": 1.0, "t_release": 0.2}],
+                   distractors=["birds", "leaves"], n_birds=2, n_leaves=2, **kw)
+    empty = facade(falls=0, distractors="none", **kw)
+    pad = 1.0 if shake else 0.0
+    changed_total = 0
+    for f in range(len(scene)):
+        diff = np.any(scene.frames[f] != empty.frames[f], axis=-1) if scene.frames.ndim == 4 else (
+            scene.frames[f] != empty.frames[f])
+        boxes = _boxes_at(scene.truth, f)
+        cover = _in_boxes(diff, boxes, pad)
+        assert not np.any(diff & ~cover), f"frame {f}: painted pixels outside every truth box"
+        changed_total += int(diff.sum())
+    assert changed_total > 0
+    # every box of the (full contrast) falling object holds changed pixels
+    fall = next(o for o in scene.truth["objects"] if o["kind"] == "falling_object")
+    for f, *box in fall["frames"]:
+        diff = scene.frames[f] != empty.frames[f]
+        assert np.any(diff & _in_boxes(diff, [box], pad)), f"frame {f}: empty fall box"
+
+
+def test_street_truth_boxes_and_head_boxes_cover_pixels():
+    kw = dict(seed=8, seconds=3.0, noise=0.0, light_drift=0.0, kind="riders", n_pedestrians=0,
+              n_cars=0, **SMALL)
+    scene = street(n_riders=3, **kw)
+    empty = street(n_riders=0, **kw)
+    assert np.array_equal(empty.frames[0], empty.frames[-1])  # nothing moves, no drift
+    for f in range(0, len(scene), 3):
+        diff = np.any(scene.frames[f] != empty.frames[f], axis=-1)
+        cover = _in_boxes(diff, _boxes_at(scene.truth, f))
+        assert not np.any(diff & ~cover)
+    riders = [o for o in scene.truth["objects"] if o["kind"] == "rider"]
+    assert riders and all("helmet" in o for o in riders)
+    for o in riders:
+        heads = {r[0]: r[1:] for r in o["head_frames"]}
+        body = {r[0]: r[1:] for r in o["frames"]}
+        for f, hb in heads.items():
+            bb = body[f]
+            assert bb[0] <= hb[0] + 1e-6 and bb[1] <= hb[1] + 1e-6
+            assert hb[2] <= bb[2] + 1e-6 and hb[3] <= bb[3] + 1e-6
+            diff = np.any(scene.frames[f] != empty.frames[f], axis=-1)
+            if hb[2] - hb[0] > 3 and 0 < hb[0] and hb[2] < SMALL["size"][0]:
+                assert np.any(diff & _in_boxes(diff, [hb]))
+
+
+def test_helmet_and_bare_heads_differ_in_look():
+    """A helmet is a uniform shell over the hair line; a bare head shows hair and skin."""
+    kw = dict(seed=3, seconds=2.0, noise=0.0, light_drift=0.0, kind="riders", n_pedestrians=0,
+              n_cars=0, n_riders=6, size=(640, 360), fps=10.0)
+    on = street(helmet_rate=1.0, **kw)
+    off = street(helmet_rate=0.0, **kw)
+    assert all(e["helmet"] for e in on.truth["events"])
+    assert not any(e["helmet"] for e in off.truth["events"])
+    assert on.frames.tobytes() != off.frames.tobytes()
+
+
+def test_fall_physics_matches_gravity_and_drag():
+    clip = facade(seed=5, size=(320, 180), fps=100.0, seconds=3.0, distractors="none", noise=0,
+                  falls=[{"type": "bag", "drag_k": 0.4, "t_release": 0.3, "v0": [1.0, 1.5, 1.0]}])
+    ev = clip.truth["events"][0]
+    ph = ev["physics"]
+    s = np.array(ph["samples"])
+    t, p = s[:, 0], s[:, 1:4]
+    dt = np.diff(t)
+    assert np.allclose(dt, 0.01, atol=1e-9)
+    v = (p[2:] - p[:-2]) / 0.02
+    a = (p[2:] - 2 * p[1:-1] + p[:-2]) / 0.01**2
+    speed = np.linalg.norm(v, axis=1)
+    expected = np.array([0.0, -9.81, 0.0]) - 0.4 * speed[:, None] * v
+    assert np.max(np.abs(a - expected)) < 0.05  # m/s^2, finite-difference error only
+    # drag slows the fall: it is below free fall after 1 s
+    assert -np.min(v[:, 1]) < 9.81 * (t[-1] - 0.3)
+
+
+def test_drag_free_fall_is_a_parabola_and_pixels_follow_the_camera():
+    clip = facade(seed=9, size=(320, 180), fps=25.0, seconds=4.0, distractors="none", noise=0,
+                  falls=[{"drag_k": 0.0, "t_release": 0.5, "v0": [0.0, 0.0, 0.5]}])
+    ev = clip.truth["events"][0]
+    s = np.array(ev["physics"]["samples"])
+    tt = s[:, 0] - 0.5
+    coef = np.polyfit(tt, s[:, 2], 2)
+    assert coef[0] == pytest.approx(-9.81 / 2, abs=1e-4)
+    assert coef[1] == pytest.approx(0.0, abs=1e-3)
+    cam = clip.truth["calibration"]["camera"]
+    K, Rm, C = (np.array(cam[k]) for k in ("K", "R", "C"))
+    by_t = {round(r[0], 6): r[1:] for r in ev["physics"]["samples"]}
+    for f, tf, x, y in ev["trajectory"]:
+        X = np.array(by_t[round(tf, 6)])
+        q = K @ (Rm @ (X - C))
+        assert q[0] / q[2] == pytest.approx(x, abs=2e-3)
+        assert q[1] / q[2] == pytest.approx(y, abs=2e-3)
+    # calibration homography maps the window point (column + 0.5, floor + 0.4) to the origin
+    Hcf = np.array(clip.truth["calibration"]["homography"])
+    o = ev["origin"]
+    q = Hcf @ np.array([o["column"] + 0.5, o["floor"] + 1.2 / 3.0, 1.0])
+    assert q[0] / q[2] == pytest.approx(o["x"], abs=2e-3)
+    assert q[1] / q[2] == pytest.approx(o["y"], abs=2e-3)
+    # trajectory moves down the image and the event span matches its rows
+    ys = [r[3] for r in ev["trajectory"]]
+    assert ys[-1] > ys[0]
+    assert ev["frame_start"] == ev["trajectory"][0][0]
+    assert ev["frame_end"] == ev["trajectory"][-1][0]
+
+
+def test_duplicated_and_dropped_frames():
+    dup = facade(seed=2, size=(160, 90), fps=30.0, seconds=2.0, content_fps=10.0, noise=0,
+                 distractors=["birds"], n_birds=2)
+    f = dup.frames
+    assert len(f) == 60
+    for k in range(0, 60, 3):
+        assert np.array_equal(f[k], f[k + 1]) and np.array_equal(f[k], f[k + 2])
+    assert np.all(np.diff(dup.t) > 0)
+    drop = facade(seed=2, size=(160, 90), fps=25.0, seconds=4.0, drop_prob=0.2, distractors="none")
+    gaps = np.diff(drop.t)
+    assert len(drop.t) == len(drop.frames) == drop.truth["n_frames"] < 100
+    assert gaps.max() > 1.5 / 25 and gaps.min() == pytest.approx(1 / 25)
+
+
+def test_block_artefacts_are_blockwise():
+    a = facade(seed=4, size=(160, 96), fps=10.0, seconds=0.3, block_q=12.0, noise=3.0,
+               distractors="none", falls=0)
+    b = a.frames[0].astype(float).reshape(12, 8, 20, 8)
+    dev = b - b.mean(axis=(1, 3), keepdims=True)
+    # deviations from the block mean cluster on steps of 12 (up to uint8 rounding)
+    r = np.abs(dev / 12.0 - np.round(dev / 12.0)) * 12.0
+    assert np.median(r) < 1.0
+
+
+def test_save_load_roundtrip_and_schema(tmp_path):
+    clip = street(seed=1, size=(160, 90), fps=10.0, seconds=8.0, kind="package")
+    d = clip.save(tmp_path / "c")
+    back = Clip.load(d)
+    assert np.array_equal(back.frames, clip.frames) and np.array_equal(back.t, clip.t)
+    tr = back.truth
+    for k in ("version", "scene", "seed", "size", "fps", "n_frames", "t", "calibration",
+              "objects", "events"):
+        assert k in tr
+    kinds = [e["kind"] for e in tr["events"]]
+    assert "package_dropped" in kinds and "package_picked_up" in kinds
+    drop = next(e for e in tr["events"] if e["kind"] == "package_dropped")
+    pick = next(e for e in tr["events"] if e["kind"] == "package_picked_up")
+    assert drop["frame_end"] < pick["frame_start"] and drop["dropper_id"] != pick["picker_id"]
+    assert pick["exit_point"] is not None
+    for e in tr["events"]:
+        ev = Event.from_dict(e)
+        assert ev.t_start == pytest.approx(tr["t"][e["frame_start"]])
+        assert ev.t_end == pytest.approx(tr["t"][e["frame_end"]])
+    # the package rests: its box is the same over the dropped span
+    pkg = next(o for o in tr["objects"] if o["id"] == drop["track_id"])
+    rest = [r[1:] for r in pkg["frames"] if drop["frame_start"] <= r[0] <= drop["frame_end"]]
+    assert rest and all(r == rest[0] for r in rest)
+
+
+def test_bad_arguments_raise_clear_errors():
+    with pytest.raises(ValueError, match="size"):
+        facade(size=(4, 4))
+    with pytest.raises(ValueError, match="distractors"):
+        facade(distractors=["dragons"], **SMALL)
+    with pytest.raises(ValueError, match="kind"):
+        street(kind="bikes")
+    with pytest.raises(ValueError, match="fps"):
+        street(fps=0)
+
+
+def test_suite_spec_is_fixed_and_complete():
+    spec = suite_spec()
+    assert spec == suite_spec()
+    fac = [c for c in spec if c["scene"] == "facade"]
+    st = [c for c in spec if c["scene"] == "street"]
+    assert len(fac) >= 30 and len([c for c in fac if c["params"].get("falls") == 0]) >= 10
+    assert len([c for c in st if c["params"]["kind"] == "package"]) >= 10
+    assert len([c for c in st if c["params"]["kind"] == "riders"]) >= 10
+    assert len({c["name"] for c in spec}) == len(spec)
+    assert len({(c["scene"], c["seed"]) for c in spec}) == len(spec)
+
+
+def test_distractor_only_clip_has_objects_but_no_events():
+    clip = facade(seed=6, size=(200, 120), fps=10.0, seconds=3.0, falls=0, distractors="all",
+                  n_birds=2, n_insects=1)
+    assert clip.truth["events"] == []
+    kinds = {o["kind"] for o in clip.truth["objects"]}
+    assert {"bird", "insect"} <= kinds
+    assert math.isclose(clip.truth["conditions"]["shake_px"] > 0, True)
