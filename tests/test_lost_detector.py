@@ -30,7 +30,7 @@ def scene(seconds=16.0, drop=True, pickup=True, stander=False, car_leaves=False,
 
     - dropper: walks in from the left from t=0, reaches x=100 at t=2, stands 1 s, puts the
       package down at t=2.5 (at its feet, to its right), leaves to the right edge by t=6
-      (or, with ``dropper_stays``, stands beside the package until the end);
+      (or, with ``dropper_stays``, steps 22 px past the package and waits there);
     - picker: walks in from the right at t=9, reaches the package at t=11, stands 1 s,
       picks it up at t=11.5 and walks back out to the right edge by t=15;
     - stander: walks in from the left at t=1, stands still at x=40 from t=3 on;
@@ -61,8 +61,8 @@ def scene(seconds=16.0, drop=True, pickup=True, stander=False, car_leaves=False,
             img[y:y + PACKAGE[1], x:x + PACKAGE[0]] = 180
         people = []
         if drop:
-            if dropper_stays:
-                p = _walk((-PERSON[0], 100), (100, 100), 0, 2, t)
+            if dropper_stays:  # steps aside and waits beside the package
+                p = _walk((-PERSON[0], 100), (100, 100), 0, 2, t) if t < 3 else _walk((100, 100), (150, 100), 3, 4, t)
             else:
                 p = _walk((-PERSON[0], 100), (100, 100), 0, 2, t) if t < 3 else _walk((100, 100), (W, 100), 3, 6, t)
             people.append(("dropper", p, t < 2.5))

@@ -102,6 +102,7 @@ class _Pickup:
     last_t: float
     last_frame: int
     last_box: np.ndarray
+    t_touch: float  # last time the picker touched the object
 
 
 class LostPackageDetector(Detector):
@@ -451,6 +452,9 @@ class LostPackageDetector(Detector):
         """'' for a package, else why it is not one."""
         c = self.config
         s2 = self._scale**2
+        _, ts, ids, bx = self._track_arrays(o.t_land - c.owner_lookback_s, t)
+        if not self._split_stopped(o, ids, bx):
+            return "stopped_track"
         w = o.box[2] - o.box[0]
         h = o.box[3] - o.box[1]
         area_full = o.area * s2
@@ -460,7 +464,6 @@ class LostPackageDetector(Detector):
             return "too_large"
         if max(w / max(h, 1e-9), h / max(w, 1e-9)) > c.max_aspect:
             return "aspect"
-        _, ts, ids, bx = self._track_arrays(o.t_land - c.owner_lookback_s, t)
         mine = self._self_tracks(o.box, ids, bx)
         others = ~np.isin(ids, list(mine)) if mine else np.ones(len(ids), bool)
         if others.any():
@@ -510,6 +513,60 @@ class LostPackageDetector(Detector):
             if was_it(after, same[k:]) and not before.any() and int(tid) not in mine:
                 return "ghost_departed"
         return ""
+
+    def _split_stopped(self, o: _Obj, ids: np.ndarray, bx: np.ndarray) -> bool:
+        """Cut out of the object the tracks that walked (drove) in and stopped on it.
+
+        A person standing still next to their bag makes one static region of both. Tracks
+        that travelled with a steady box size and whose last box lies on the region are
+        stopped movers: their last boxes are removed from the region's static mask and the
+        largest rest becomes the object. False when nothing is left (it was only them).
+        """
+        if not len(ids) or self._static_mask is None:
+            return True
+        c = self.config
+        cut = []
+        for tid in np.unique(ids):
+            tb = bx[ids == tid]
+            if len(tb) < 5:
+                continue
+            # Where it stopped: the median of its last boxes (the very last ones are often
+            # fragments, as the short-term model absorbs the still body).
+            last = np.median(tb[-10:], axis=0)
+            if box_cover(last, o.box[None, :])[0] < 0.5:
+                continue
+            ta = (tb[:, 2] - tb[:, 0]) * (tb[:, 3] - tb[:, 1])
+            la = (last[2] - last[0]) * (last[3] - last[1])
+            cx = (tb[:, 0] + tb[:, 2]) / 2
+            cy = (tb[:, 1] + tb[:, 3]) / 2
+            diag = math.hypot(last[2] - last[0], last[3] - last[1])
+            away = np.hypot(cx - cx[-1], cy - cy[-1]) >= c.stopped_travel * diag
+            same = (ta >= 0.5 * la) & (ta <= 2.0 * la)
+            n = int(away.sum())
+            if n >= 3 and int((away & same).sum()) >= 0.6 * n:
+                # ... and it is still there: its stopped box is largely static now (a track
+                # that merely ended there, by an id switch, leaves most of its box empty).
+                r = self._region(last, 0)
+                fill = float(self._static_mask[r[1] : r[3], r[0] : r[2]].mean())
+                if fill >= 0.35:
+                    cut.append(last)
+        if not cut:
+            return True
+        x0, y0, x1, y1 = o.hold
+        m = self._static_mask[y0:y1, x0:x1].copy()
+        for b in cut:
+            m[
+                max(0, int(b[1]) - 1 - y0) : max(0, int(math.ceil(b[3])) + 1 - y0),
+                max(0, int(b[0]) - 1 - x0) : max(0, int(math.ceil(b[2])) + 1 - x0),
+            ] = False
+        area, boxes = self._label(np.ascontiguousarray(m))
+        if not len(area) or area.max() < self._min_area:
+            return False
+        k = int(np.argmax(area))
+        o.box = boxes[k] + np.array([x0, y0, x0, y0], np.float64)
+        o.area = float(area[k])
+        o.details["split_from_tracks"] = len(cut)
+        return True
 
     def _confirm(self, o: _Obj, t: float) -> Event:
         c = self.config
@@ -605,12 +662,15 @@ class LostPackageDetector(Detector):
         _, ts, ids, bx = self._track_arrays(t_gone - c.pickup_window_s, t)
         picker = None
         if len(ids):
-            reach = box_gap(o.box, bx) <= 2.0
+            # Tracks on the object itself (its own blob, or the hole it left) are not pickers.
+            mine = self._self_tracks(o.box, ids, bx)
+            reach = (box_gap(o.box, bx) <= 2.0) & ~np.isin(ids, list(mine))
             if reach.any():
                 # The last track to touch the object before it was gone.
                 k = np.flatnonzero(reach)
-                near_gone = np.abs(ts[k] - t_gone)
-                picker = int(ids[k[np.argmin(near_gone)]])
+                best = k[np.argmin(np.abs(ts[k] - t_gone))]
+                picker = int(ids[best])
+                t_touch = float(ts[best])
         if picker is None:
             return [
                 Event(
@@ -632,7 +692,7 @@ class LostPackageDetector(Detector):
             ]
         sel = ids == picker
         self._pickups.append(
-            _Pickup(o, picker, t_gone, f_gone, float(ts[sel][-1]), self.frame_index, bx[sel][-1])
+            _Pickup(o, picker, t_gone, f_gone, float(ts[sel][-1]), self.frame_index, bx[sel][-1], t_touch)
         )
         return []
 
@@ -678,7 +738,8 @@ class LostPackageDetector(Detector):
             details={
                 "topic": ONVIF_TOPICS["package_picked_up"],
                 "picker_id": p.picker_id,
-                "picker_trajectory": self._trajectory(p.picker_id, p.t_gone - c.pickup_window_s, p.last_t),
+                # Its path from when it took the object until it left or was lost.
+                "picker_trajectory": self._trajectory(p.picker_id, min(p.t_touch, p.t_gone), p.last_t),
                 "exit_point": [round(cx, 2), round(cy, 2)],
                 "exit": "frame_edge" if at_edge else "lost",
                 "object_id": p.obj.oid,
