@@ -103,6 +103,13 @@ class _Pickup:
     last_frame: int
     last_box: np.ndarray
     t_touch: float  # last time the picker touched the object
+    follow_id: int = -1  # the track followed now (the picker's, or one that continued it)
+    seen_ids: set = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        if self.follow_id < 0:
+            self.follow_id = self.picker_id
+        self.seen_ids.add(self.picker_id)
 
 
 class LostPackageDetector(Detector):
@@ -254,10 +261,19 @@ class LostPackageDetector(Detector):
             return _EMPTY_IDS, np.zeros(0), _EMPTY_IDS, _EMPTY_BOXES
         return np.concatenate(fr), np.concatenate(ts), np.concatenate(ids), np.concatenate(bx)
 
-    def _trajectory(self, tid: int, t0: float, t1: float) -> list[list[float]]:
-        """``[[t, x, y], ...]`` centre path of track ``tid`` in full-resolution pixels."""
+    def _trajectory(
+        self, tid: int, t0: float, t1: float, exclude: np.ndarray | None = None
+    ) -> list[list[float]]:
+        """``[[t, x, y], ...]`` centre path of track ``tid`` (and the tracks stitched to it)
+        in full-resolution pixels; tracks that are the object ``exclude`` itself are left out."""
         _, ts, ids, bx = self._track_arrays(t0, t1)
+        if exclude is not None and len(ids):
+            keep = self._not_object(exclude, bx)
+            ts, ids, bx = ts[keep], ids[keep], bx[keep]
+        g = self._groups(ts, ids, bx)
         sel = ids == tid
+        if sel.any():
+            sel = g == g[np.flatnonzero(sel)[0]]
         if not sel.any():
             return []
         b = bx[sel] * self._scale
@@ -267,6 +283,41 @@ class LostPackageDetector(Detector):
         if len(pts) > 300:  # keep events small: at most ~300 points
             pts = pts[np.linspace(0, len(pts) - 1, 300).round().astype(int)]
         return np.round(pts, 3).tolist()
+
+    def _groups(self, ts: np.ndarray, ids: np.ndarray, bx: np.ndarray) -> np.ndarray:
+        """Stitch tracks that continue one another: a track that starts, near where another
+        ended, within ``lost_track_s`` of its end (an id switch when blobs split or merge).
+        Returns, per row, the id of the first track of its chain."""
+        if not len(ids):
+            return ids
+        uniq = np.unique(ids)
+        first_t = np.array([ts[ids == u].min() for u in uniq])
+        last_t = np.array([ts[ids == u].max() for u in uniq])
+        first_b = np.stack([bx[ids == u][0] for u in uniq])
+        last_b = np.stack([bx[ids == u][-1] for u in uniq])
+        root = {int(u): int(u) for u in uniq}
+        taken: set[int] = set()
+        for i in np.argsort(last_t):  # each track's end may continue into one later track
+            size = max(last_b[i, 2] - last_b[i, 0], last_b[i, 3] - last_b[i, 1])
+            dt = first_t - last_t[i]
+            ok = (dt > -0.3) & (dt <= self.config.lost_track_s) & (first_t > first_t[i])
+            ok &= box_gap(last_b[i], first_b) <= 0.5 * size
+            for j in np.flatnonzero(ok)[np.argsort(first_t[ok])]:
+                if int(uniq[j]) not in taken:
+                    taken.add(int(uniq[j]))
+                    root[int(uniq[j])] = root[int(uniq[i])]
+                    break
+        return np.array([root[int(v)] for v in ids], np.int64)
+
+    @staticmethod
+    def _not_object(box: np.ndarray, bx: np.ndarray) -> np.ndarray:
+        """Rows of ``bx`` that are not the object ``box`` itself (its own blob, or the hole
+        it leaves): a track box that mostly is the object says nothing about people."""
+        if not len(bx):
+            return np.zeros(0, bool)
+        iou = box_iou(bx, box[None, :])[:, 0]
+        inside = box_inter(bx, box[None, :])[:, 0] >= 0.8 * np.maximum(box_area(bx), 1e-9)
+        return (iou < 0.3) & ~inside
 
     def _self_tracks(self, box: np.ndarray, ids: np.ndarray, bx: np.ndarray) -> set[int]:
         """Ids of tracks that are the object itself (born on it, never left it)."""
@@ -453,6 +504,7 @@ class LostPackageDetector(Detector):
         c = self.config
         s2 = self._scale**2
         _, ts, ids, bx = self._track_arrays(o.t_land - c.owner_lookback_s, t)
+        ids = self._groups(ts, ids, bx)  # a stitched chain counts as one track
         if not self._split_stopped(o, ids, bx):
             return "stopped_track"
         w = o.box[2] - o.box[0]
@@ -581,7 +633,9 @@ class LostPackageDetector(Detector):
             "frame_alarm": self.frame_index,
             "dropper_id": dropper,
             "dropper_trajectory": (
-                self._trajectory(dropper, o.t_land - c.owner_lookback_s, t) if dropper is not None else []
+                self._trajectory(dropper, o.t_land - c.owner_lookback_s, t, o.box)
+                if dropper is not None
+                else []
             ),
             "attended": attended,
             "object_id": o.oid,
@@ -609,7 +663,7 @@ class LostPackageDetector(Detector):
             return None, False
         mine = self._self_tracks(o.box, ids, bx)
         gap = box_gap(o.box, bx)
-        ok = (gap <= c.owner_radius_px / s) & ~np.isin(ids, list(mine))
+        ok = (gap <= c.owner_radius_px / s) & ~np.isin(ids, list(mine)) & self._not_object(o.box, bx)
         if not ok.any():
             return None, False
         # The dropper is the track closest to the spot around the moment it landed: rank by
@@ -617,14 +671,23 @@ class LostPackageDetector(Detector):
         score = gap[ok] + 10.0 * np.abs(ts[ok] - o.t_land)
         k = int(np.argmin(score))
         tid = int(ids[ok][k])
-        # Attended: the dropper, still tracked now, within attended_factor object widths.
+        # Attended: the dropper (or the track that continued it) is within attended_factor
+        # object widths now, either still tracked or standing still where it stopped.
+        _, ts2, ids2, bx2 = self._track_arrays(o.t_land - c.owner_lookback_s, t)
+        keep = self._not_object(o.box, bx2)
+        ts2, ids2, bx2 = ts2[keep], ids2[keep], bx2[keep]
+        g = self._groups(ts2, ids2, bx2)
+        sel = g == g[np.flatnonzero(ids2 == tid)[0]] if (ids2 == tid).any() else ids2 == tid
         attended = False
-        fr, ts2, ids2, bx2 = self._track_arrays(t - c.lost_track_s, t)
-        sel = ids2 == tid
         if sel.any():
-            last = bx2[sel][-1]
-            width = o.box[2] - o.box[0]
-            attended = bool(box_gap(o.box, last[None, :])[0] <= c.attended_factor * width)
+            last_t = float(ts2[sel][-1])
+            last = np.median(bx2[sel][-10:], axis=0)
+            near = box_gap(o.box, last[None, :])[0] <= c.attended_factor * (o.box[2] - o.box[0])
+            if last_t >= t - c.lost_track_s:
+                attended = bool(near)
+            elif near and self._static_mask is not None:
+                r = self._region(last, 0)
+                attended = float(self._static_mask[r[1] : r[3], r[0] : r[2]].mean()) >= 0.35
         return tid, attended
 
     # -- confirmed objects: still there? ----------------------------------------------
@@ -664,7 +727,7 @@ class LostPackageDetector(Detector):
         if len(ids):
             # Tracks on the object itself (its own blob, or the hole it left) are not pickers.
             mine = self._self_tracks(o.box, ids, bx)
-            reach = (box_gap(o.box, bx) <= 2.0) & ~np.isin(ids, list(mine))
+            reach = (box_gap(o.box, bx) <= 2.0) & ~np.isin(ids, list(mine)) & self._not_object(o.box, bx)
             if reach.any():
                 # The last track to touch the object before it was gone.
                 k = np.flatnonzero(reach)
@@ -702,7 +765,17 @@ class LostPackageDetector(Detector):
         c = self.config
         keep = []
         for p in self._pickups:
-            hit = np.flatnonzero(ids == p.picker_id)
+            hit = np.flatnonzero(ids == p.follow_id)
+            if not len(hit) and t - p.last_t > 0 and len(ids):
+                # Lost? A new track starting where it was is its continuation.
+                size = max(p.last_box[2] - p.last_box[0], p.last_box[3] - p.last_box[1])
+                near = (box_gap(p.last_box, boxes) <= 0.5 * size) & (ids >= 0)
+                near &= ~np.isin(ids, list(p.seen_ids))
+                if near.any():
+                    k = int(np.flatnonzero(near)[0])
+                    p.follow_id = int(ids[k])
+                    p.seen_ids.add(p.follow_id)
+                    hit = np.array([k])
             if len(hit):
                 p.last_t, p.last_frame, p.last_box = t, self.frame_index, boxes[hit[0]]
             if t - p.last_t > c.lost_track_s or t - p.t_gone > c.max_follow_s:
@@ -739,7 +812,10 @@ class LostPackageDetector(Detector):
                 "topic": ONVIF_TOPICS["package_picked_up"],
                 "picker_id": p.picker_id,
                 # Its path from when it took the object until it left or was lost.
-                "picker_trajectory": self._trajectory(p.picker_id, min(p.t_touch, p.t_gone), p.last_t),
+                "picker_trajectory": self._trajectory(
+                    p.picker_id, min(p.t_touch, p.t_gone), p.last_t, p.obj.box
+                ),
+                "picker_track_ids": sorted(p.seen_ids),
                 "exit_point": [round(cx, 2), round(cy, 2)],
                 "exit": "frame_edge" if at_edge else "lost",
                 "object_id": p.obj.oid,
