@@ -120,7 +120,7 @@ def test_drop_then_pickup_chain():
     assert drop["dropper_id"] is not None and drop["dropper_id"] >= 0
     assert drop["attended"] is False
     path = np.array(drop["dropper_trajectory"])
-    assert path.shape[1] == 3 and path[0, 1] < 100 < path[-1, 1]
+    assert path.shape[1] == 4 and path[0, 2] < 100 < path[-1, 2]  # rows: frame, t, x, y
     # Pickup: a different track, seen leaving at the right edge.
     assert pick["topic"] == ONVIF_TOPICS["package_picked_up"]
     assert pick["picker_id"] != drop["dropper_id"]
@@ -128,7 +128,7 @@ def test_drop_then_pickup_chain():
     ex, ey = pick["exit_point"]
     assert ex == W and 100 <= ey <= 130 and pick["exit"] == "frame_edge"
     ppath = np.array(pick["picker_trajectory"])
-    assert ppath[-1, 1] > ppath[0, 1]  # moved right, towards the exit
+    assert ppath[-1, 2] > ppath[0, 2]  # moved right, towards the exit
     assert _box_iou(pick.bbox, truth["package_box"]) > 0.6
 
 

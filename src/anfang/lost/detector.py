@@ -264,12 +264,12 @@ class LostPackageDetector(Detector):
     def _trajectory(
         self, tid: int, t0: float, t1: float, exclude: np.ndarray | None = None
     ) -> list[list[float]]:
-        """``[[t, x, y], ...]`` centre path of track ``tid`` (and the tracks stitched to it)
+        """``[[frame, t, x, y], ...]`` centre path of track ``tid`` (and the tracks stitched to it)
         in full-resolution pixels; tracks that are the object ``exclude`` itself are left out."""
-        _, ts, ids, bx = self._track_arrays(t0, t1)
+        fr, ts, ids, bx = self._track_arrays(t0, t1)
         if exclude is not None and len(ids):
             keep = self._not_object(exclude, bx)
-            ts, ids, bx = ts[keep], ids[keep], bx[keep]
+            fr, ts, ids, bx = fr[keep], ts[keep], ids[keep], bx[keep]
         g = self._groups(ts, ids, bx)
         sel = ids == tid
         if sel.any():
@@ -279,10 +279,13 @@ class LostPackageDetector(Detector):
         b = bx[sel] * self._scale
         cx = (b[:, 0] + b[:, 2]) / 2
         cy = (b[:, 1] + b[:, 3]) / 2
-        pts = np.stack([ts[sel], cx, cy], axis=1)
+        pts = np.stack([fr[sel], ts[sel], cx, cy], axis=1)
         if len(pts) > 300:  # keep events small: at most ~300 points
             pts = pts[np.linspace(0, len(pts) - 1, 300).round().astype(int)]
-        return np.round(pts, 3).tolist()
+        rows = np.round(pts, 3).tolist()
+        for r in rows:
+            r[0] = int(r[0])
+        return rows
 
     def _groups(self, ts: np.ndarray, ids: np.ndarray, bx: np.ndarray) -> np.ndarray:
         """Stitch tracks that continue one another: a track that starts, near where another
@@ -834,6 +837,14 @@ class LostPackageDetector(Detector):
     def scale(self) -> int:
         """Processing stride (0 before the first frame)."""
         return self._scale
+
+    def track_boxes(self, track_ids: Any) -> tuple[np.ndarray, np.ndarray]:
+        """Frames and full-resolution boxes of the given tracks still in the bounded history
+        (``history_s`` seconds): ``(frame (N,), boxes (N, 4))``, in time order."""
+        want = np.atleast_1d(np.asarray(track_ids, np.int64))
+        fr, _, ids, bx = self._track_arrays(-math.inf, math.inf)
+        sel = np.isin(ids, want)
+        return fr[sel], bx[sel] * max(self._scale, 1)
 
     def objects(self) -> list[dict[str, Any]]:
         """The static objects currently remembered (for debugging and pictures)."""
