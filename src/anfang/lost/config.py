@@ -141,7 +141,7 @@ class LostConfig:
     scale: int = 0
     max_width: int = 640
     static_frames: int = 8
-    long_update_period: int = 16
+    long_update_period: int = 4
     short_update_period: int = 1
     vmin: int = 8
     static_open_px: int = 3
