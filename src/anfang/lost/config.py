@@ -92,8 +92,8 @@ class LostConfig:
     max_aspect : float
         Largest ``max(w/h, h/w)`` of a package box.
     max_rel_track_area : float
-        A static object larger than this times the median box area of the tracks seen in the
-        scene is not a package (a car, a group of people).
+        A static object larger than this times the typical track box area of the scene (the
+        median over tracks of each track's median area) is not a package (a car, a group).
     merge_px : int
         Closing size (full-resolution pixels) that merges static fragments into one object.
     moving_open_px, moving_close_px, moving_min_px : int, int, float
@@ -146,10 +146,10 @@ class LostConfig:
     vmin: int = 8
     static_open_px: int = 3
     static_period_s: float = 0.0
-    min_object_px: float = 100.0
+    min_object_px: float = 60.0
     max_object_px: float = 40000.0
-    max_aspect: float = 4.0
-    max_rel_track_area: float = 0.8
+    max_aspect: float = 6.0
+    max_rel_track_area: float = 2.0
     merge_px: int = 12
     moving_open_px: int = 4
     moving_close_px: int = 12

@@ -522,8 +522,12 @@ class LostPackageDetector(Detector):
         mine = self._self_tracks(o.box, ids, bx)
         others = ~np.isin(ids, list(mine)) if mine else np.ones(len(ids), bool)
         if others.any():
+            # Typical size of the things that move here: the median over tracks (seen at
+            # least 10 times) of each track's median box area.
             areas = (bx[others, 2] - bx[others, 0]) * (bx[others, 3] - bx[others, 1])
-            if w * h > c.max_rel_track_area * float(np.median(areas)):
+            oid = ids[others]
+            per = [float(np.median(areas[oid == u])) for u in np.unique(oid) if (oid == u).sum() >= 10]
+            if per and w * h > c.max_rel_track_area * float(np.median(per)):
                 return "large_for_scene"
         # Ghost: the outline's edges are in the remembered background, not in the frame.
         x0, y0, x1, y1 = o.hold

@@ -29,7 +29,7 @@ import numpy as np
 
 from anfang.lost.detector import LostPackageDetector
 
-__all__ = ["score_clip", "track_match", "main"]
+__all__ = ["score_clip", "track_match", "figure", "main"]
 
 
 def _truth_boxes(obj: dict) -> dict[int, np.ndarray]:
@@ -115,6 +115,72 @@ def score_clip(clip: Any, **config: Any) -> dict[str, Any]:
     return out
 
 
+def _draw_box(img: np.ndarray, box: Any, color: tuple[int, int, int], width: int = 2) -> None:
+    from skimage.draw import rectangle_perimeter
+
+    h, w = img.shape[:2]
+    x0, y0, x1, y1 = [float(v) for v in box]
+    for k in range(width):
+        rr, cc = rectangle_perimeter((y0 - k, x0 - k), end=(y1 + k - 1, x1 + k - 1), shape=(h, w), clip=True)
+        img[rr, cc] = color
+
+
+def _draw_path(img: np.ndarray, rows: list, color: tuple[int, int, int]) -> None:
+    from skimage.draw import disk, line
+
+    h, w = img.shape[:2]
+    pts = [(int(round(r[3])), int(round(r[2]))) for r in rows]  # rows: frame, t, x, y
+    for (ya, xa), (yb, xb) in zip(pts, pts[1:]):
+        rr, cc = line(ya, xa, yb, xb)
+        ok = (rr >= 0) & (rr < h) & (cc >= 0) & (cc < w)
+        img[rr[ok], cc[ok]] = color
+        img[np.clip(rr[ok] + 1, 0, h - 1), cc[ok]] = color
+    if pts:
+        rr, cc = disk(pts[-1], 4, shape=(h, w))
+        img[rr, cc] = color
+
+
+def figure(clip: Any, events: list[dict], out: str, width: int = 480) -> Path:
+    """Two panels: the frame of the drop alarm (package box, dropper path) and the frame
+    where the picker leaves (picker path, exit point); PNG written with scikit-image."""
+    from skimage.io import imsave
+    from skimage.transform import resize
+
+    from anfang.frames import to_gray
+
+    panels = []
+    drop = next((e for e in events if e["kind"] == "package_dropped"), None)
+    pick = next((e for e in events if e["kind"] in ("package_picked_up", "package_removed")), None)
+    for ev, path_key, color in ((drop, "dropper_trajectory", (255, 140, 0)), (pick, "picker_trajectory", (0, 170, 255))):
+        if ev is None:
+            continue
+        f = int(ev.get("frame_alarm", ev["frame_end"])) if ev is drop else int(ev["frame_end"])
+        g = to_gray(clip.frames[min(f, len(clip.frames) - 1)])
+        img = np.repeat(g[..., None], 3, axis=2).copy()
+        _draw_path(img, ev.get(path_key) or [], color)
+        _draw_box(img, ev["bbox"], (255, 40, 40))
+        if ev.get("exit_point"):
+            from skimage.draw import disk
+
+            x, y = ev["exit_point"]
+            rr, cc = disk((y, x), 7, shape=img.shape[:2])
+            img[rr, cc] = (60, 220, 60)
+        panels.append(img)
+    if not panels:
+        raise ValueError("events: no package_dropped / package_picked_up event to draw")
+    h, w = panels[0].shape[:2]
+    hh = int(round(h * width / w))
+    small = [(resize(p, (hh, width), order=1, anti_aliasing=True, preserve_range=True)).astype(np.uint8) for p in panels]
+    sep = np.full((hh, 4, 3), 255, np.uint8)
+    canvas = small[0]
+    for p in small[1:]:
+        canvas = np.concatenate([canvas, sep, p], axis=1)
+    outp = Path(out)
+    outp.parent.mkdir(parents=True, exist_ok=True)
+    imsave(outp, canvas, check_contrast=False)
+    return outp
+
+
 def _clips(suite: str | None) -> Iterable[tuple[str, Any]]:
     if suite:
         from anfang.synth import Clip
@@ -133,9 +199,11 @@ def _clips(suite: str | None) -> Iterable[tuple[str, Any]]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m anfang.lost.evaluate", description=__doc__.split("\n")[0])
     ap.add_argument("--suite", help="suite directory (anfang bench suite --only street_package)")
+    ap.add_argument("--only", default="", help="only clips whose name contains this text")
     ap.add_argument("--dwell", type=float, default=2.5, help="dwell_s (the suite's packages rest 4-8 s)")
     ap.add_argument("--config", help="LostConfig JSON")
     ap.add_argument("--json", help="write the full results here")
+    ap.add_argument("--figure", help="write a PNG of the drop and pickup of the first clip here")
     a = ap.parse_args(argv)
     cfg: dict[str, Any] = {"dwell_s": a.dwell}
     if a.config:
@@ -144,8 +212,14 @@ def main(argv: list[str] | None = None) -> int:
     pickers, droppers, fa, frames, secs = [], [], 0, 0, 0.0
     per = {}
     for name, clip in _clips(a.suite):
+        if a.only not in name:
+            continue
         r = score_clip(clip, **cfg)
         per[name] = r
+        if a.figure:
+            figure(clip, r["events"], a.figure)
+            print(f"wrote {a.figure}")
+            a.figure = None
         for key, kind in (("drop", "package_dropped"), ("pick", "package_picked_up")):
             mk = r["metrics"].get(kind, {"tp": 0, "fp": 0, "fn": 0})
             for i, f in enumerate(("tp", "fp", "fn")):
