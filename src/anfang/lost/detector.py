@@ -105,6 +105,7 @@ class _Pickup:
     t_touch: float  # last time the picker touched the object
     follow_id: int = -1  # the track followed now (the picker's, or one that continued it)
     seen_ids: set = field(default_factory=set)
+    path: list = field(default_factory=list)  # (frame, t, box) internal coords
 
     def __post_init__(self) -> None:
         if self.follow_id < 0:
@@ -760,31 +761,50 @@ class LostPackageDetector(Detector):
                     },
                 )
             ]
-        sel = ids == picker
-        self._pickups.append(
-            _Pickup(o, picker, t_gone, f_gone, float(ts[sel][-1]), self.frame_index, bx[sel][-1], t_touch)
-        )
+        fr = self._track_arrays(t_gone - c.pickup_window_s, t)[0]
+        sel = (ids == picker) & (ts >= min(t_touch, t_gone)) & self._not_object(o.box, bx)
+        if not sel.any():
+            sel = ids == picker
+        pk = _Pickup(o, picker, t_gone, f_gone, float(ts[sel][-1]), int(fr[sel][-1]), bx[sel][-1], t_touch)
+        # The picker's rows up to the moment it was chosen, then replay the frames since (the
+        # object had to look like the background for removal_s first).
+        first = int(np.flatnonzero(sel)[0])
+        pk.path = [(int(fr[first]), float(ts[first]), bx[first])]
+        pk.last_t, pk.last_frame, pk.last_box = float(ts[first]), int(fr[first]), bx[first]
+        for f, tt, hid, hbx in self._hist:
+            if f > pk.last_frame:
+                self._follow_one(pk, f, tt, hid, hbx)
+        self._pickups.append(pk)
         return []
 
     # -- pickers: follow until they leave -----------------------------------------------
+    def _follow_one(self, p: _Pickup, frame: int, t: float, ids: np.ndarray, boxes: np.ndarray) -> None:
+        """Follow the picker's box, not only its id: trackers switch ids when a walker's blob
+        splits or merges. The next box is the one that overlaps the last box most (the
+        picker's own track preferred), never the object's own blob."""
+        if not len(boxes) or frame <= p.last_frame:
+            return
+        lb = p.last_box
+        size = max(lb[2] - lb[0], lb[3] - lb[1])
+        iou = box_iou(boxes, lb[None, :])[:, 0]
+        near = ((iou > 0.05) | (box_gap(lb, boxes) <= 0.25 * size)) & self._not_object(p.obj.box, boxes)
+        if not near.any():
+            return
+        k = np.flatnonzero(near)
+        own = k[ids[k] == p.follow_id]
+        j = int(own[0]) if len(own) else int(k[np.argmax(iou[k])])
+        if ids[j] >= 0:
+            p.follow_id = int(ids[j])
+            p.seen_ids.add(p.follow_id)
+        p.last_t, p.last_frame, p.last_box = t, frame, boxes[j]
+        p.path.append((frame, t, boxes[j]))
+
     def _follow_step(self, t: float, ids: np.ndarray, boxes: np.ndarray) -> list[Event]:
         out = []
         c = self.config
         keep = []
         for p in self._pickups:
-            hit = np.flatnonzero(ids == p.follow_id)
-            if not len(hit) and t - p.last_t > 0 and len(ids):
-                # Lost? A new track starting where it was is its continuation.
-                size = max(p.last_box[2] - p.last_box[0], p.last_box[3] - p.last_box[1])
-                near = (box_gap(p.last_box, boxes) <= 0.5 * size) & (ids >= 0)
-                near &= ~np.isin(ids, list(p.seen_ids))
-                if near.any():
-                    k = int(np.flatnonzero(near)[0])
-                    p.follow_id = int(ids[k])
-                    p.seen_ids.add(p.follow_id)
-                    hit = np.array([k])
-            if len(hit):
-                p.last_t, p.last_frame, p.last_box = t, self.frame_index, boxes[hit[0]]
+            self._follow_one(p, self.frame_index, t, ids, boxes)
             if t - p.last_t > c.lost_track_s or t - p.t_gone > c.max_follow_s:
                 out.append(self._pickup_event(p))
             else:
@@ -819,9 +839,13 @@ class LostPackageDetector(Detector):
                 "topic": ONVIF_TOPICS["package_picked_up"],
                 "picker_id": p.picker_id,
                 # Its path from when it took the object until it left or was lost.
-                "picker_trajectory": self._trajectory(
-                    p.picker_id, min(p.t_touch, p.t_gone), p.last_t, p.obj.box
-                ),
+                "picker_trajectory": [
+                    [f, round(tt, 3), round(float(b[0] + b[2]) * s / 2, 2), round(float(b[1] + b[3]) * s / 2, 2)]
+                    for f, tt, b in p.path[:: max(1, len(p.path) // 300 + 1)]
+                ],
+                "picker_boxes": [
+                    [f] + [round(float(v) * s, 2) for v in b] for f, _tt, b in p.path[:: max(1, len(p.path) // 300 + 1)]
+                ],
                 "picker_track_ids": sorted(p.seen_ids),
                 "exit_point": [round(cx, 2), round(cy, 2)],
                 "exit": "frame_edge" if at_edge else "lost",

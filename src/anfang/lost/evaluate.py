@@ -91,8 +91,12 @@ def score_clip(clip: Any, **config: Any) -> dict[str, Any]:
             if tid is None:
                 res.append({"truth": want, "track": None, "ok": False, "iou": 0.0})
                 continue
-            ids = de[j].get(det_key.replace("_id", "_track_ids")) or [tid]
-            fr, bx = det.track_boxes(ids)
+            rows = de[j].get(det_key.replace("_id", "_boxes"))
+            if rows:  # the path the detector followed (pickups)
+                arr = np.asarray(rows, float)
+                fr, bx = arr[:, 0].astype(int), arr[:, 1:5]
+            else:  # the track (drops)
+                fr, bx = det.track_boxes([tid])
             got, iou = track_match(fr, bx, objects)
             res.append({"truth": want, "track": tid, "matched_object": got, "iou": round(iou, 3),
                         "ok": got == want and iou >= 0.3})
@@ -116,13 +120,14 @@ def score_clip(clip: Any, **config: Any) -> dict[str, Any]:
 
 
 def _draw_box(img: np.ndarray, box: Any, color: tuple[int, int, int], width: int = 2) -> None:
-    from skimage.draw import rectangle_perimeter
-
     h, w = img.shape[:2]
-    x0, y0, x1, y1 = [float(v) for v in box]
-    for k in range(width):
-        rr, cc = rectangle_perimeter((y0 - k, x0 - k), end=(y1 + k - 1, x1 + k - 1), shape=(h, w), clip=True)
-        img[rr, cc] = color
+    x0, y0, x1, y1 = (int(round(float(v))) for v in box)
+    x0, x1 = max(0, x0 - width), min(w, x1 + width)
+    y0, y1 = max(0, y0 - width), min(h, y1 + width)
+    img[y0 : y0 + width, x0:x1] = color
+    img[max(y1 - width, 0) : y1, x0:x1] = color
+    img[y0:y1, x0 : x0 + width] = color
+    img[y0:y1, max(x1 - width, 0) : x1] = color
 
 
 def _draw_path(img: np.ndarray, rows: list, color: tuple[int, int, int]) -> None:
@@ -140,7 +145,7 @@ def _draw_path(img: np.ndarray, rows: list, color: tuple[int, int, int]) -> None
         img[rr, cc] = color
 
 
-def figure(clip: Any, events: list[dict], out: str, width: int = 480) -> Path:
+def figure(clip: Any, events: list[dict], out: str, width: int = 420) -> Path:
     """Two panels: the frame of the drop alarm (package box, dropper path) and the frame
     where the picker leaves (picker path, exit point); PNG written with scikit-image."""
     from skimage.io import imsave
@@ -181,18 +186,18 @@ def figure(clip: Any, events: list[dict], out: str, width: int = 480) -> Path:
     return outp
 
 
-def _clips(suite: str | None) -> Iterable[tuple[str, Any]]:
+def _clips(suite: str | None, only: str = "") -> Iterable[tuple[str, Any]]:
     if suite:
         from anfang.synth import Clip
 
         for d in sorted(Path(suite).iterdir()):
-            if d.is_dir() and d.name.startswith("street_package"):
+            if d.is_dir() and d.name.startswith("street_package") and only in d.name:
                 yield d.name, Clip.load(d)
         return
     from anfang.synth._suite import render, suite_spec
 
     for entry in suite_spec():
-        if entry["name"].startswith("street_package"):
+        if entry["name"].startswith("street_package") and only in entry["name"]:
             yield entry["name"], render(entry)
 
 
@@ -211,9 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     tot = {"drop": [0, 0, 0], "pick": [0, 0, 0]}
     pickers, droppers, fa, frames, secs = [], [], 0, 0, 0.0
     per = {}
-    for name, clip in _clips(a.suite):
-        if a.only not in name:
-            continue
+    for name, clip in _clips(a.suite, a.only):
         r = score_clip(clip, **cfg)
         per[name] = r
         if a.figure:
