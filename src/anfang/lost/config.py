@@ -145,7 +145,7 @@ class LostConfig:
     short_update_period: int = 1
     vmin: int = 8
     static_open_px: int = 3
-    static_period_s: float = 0.0
+    static_period_s: float = 0.2
     min_object_px: float = 60.0
     max_object_px: float = 40000.0
     max_aspect: float = 6.0

@@ -467,24 +467,33 @@ class LostPackageDetector(Detector):
 
     def _landing(self, box: np.ndarray, t: float) -> tuple[float, int]:
         """When the object arrived: the start of the run of frames, just before its static
-        evidence began, in which moving blobs covered it."""
+        evidence began, in which moving blobs covered it (looked back at most 20 s)."""
         # Between the end of the moving evidence and the first static candidate: the static
-        # counter, plus the cleaning and labelling of both masks.
-        gap_allow = self.config.static_frames * max(1, self.config.short_update_period) + 15
-        seen = False
-        gap = 0
-        t_land, f_land = t, self.frame_index
-        for f, tt, _ids, b in reversed(self._hist):
-            covered = len(b) > 0 and float(box_cover(box, b).max()) >= 0.5
-            if covered:
-                seen = True
-                gap = 0
-                t_land, f_land = tt, f
-            else:
-                gap += 1
-                if (seen and gap > 3) or (not seen and gap > gap_allow):
-                    break
-        return t_land, f_land
+        # counter, plus the cleaning, labelling and the static step period.
+        c = self.config
+        gap_allow = c.static_frames * max(1, c.short_update_period) + 15
+        hist = [h for h in self._hist if h[1] >= t - 20.0]
+        if not hist:
+            return t, self.frame_index
+        n = np.array([len(h[3]) for h in hist])
+        cov = np.zeros(len(hist), bool)
+        if n.sum():
+            allb = np.concatenate([h[3] for h in hist if len(h[3])])
+            ok = box_cover(box, allb) >= 0.5
+            row = np.repeat(np.arange(len(hist)), n)
+            cov[np.unique(row[ok])] = True
+        idx = np.flatnonzero(cov)
+        if not len(idx):
+            return t, self.frame_index
+        # Newest covered frame, if recent enough; then back while the gaps stay short.
+        last = idx[-1]
+        if len(hist) - 1 - last > gap_allow + max(0.0, c.static_period_s) * 30:
+            return t, self.frame_index
+        k = len(idx) - 1
+        while k > 0 and idx[k] - idx[k - 1] <= 4:
+            k -= 1
+        f0, t0 = hist[idx[k]][0], hist[idx[k]][1]
+        return float(t0), int(f0)
 
     # -- confirmation -----------------------------------------------------------------
     def _confirm_step(self, t: float) -> list[Event]:
