@@ -47,6 +47,7 @@ _RULES: dict[str, tuple[type, float, bool]] = {
     "stopped_iou": (float, 0.0, True),
     "stopped_travel": (float, 0.0, False),
     "ghost_ratio": (float, 0.0, True),
+    "ghost_memory_s": (float, 0.0, False),
     "owner_radius_px": (float, 0.0, False),
     "owner_lookback_s": (float, 0.0, True),
     "attended_factor": (float, 0.0, False),
@@ -110,6 +111,9 @@ class LostConfig:
     ghost_ratio : float
         Ghost when the boundary edges of the remembered background exceed the current
         frame's boundary edges times this ratio.
+    ghost_memory_s : float
+        How long a ghost's region (or the start box of a track that left from there) stays
+        known: new static blobs inside it are more of the same ghost.
     owner_radius_px : float
         Dropper search radius around the object (full-resolution pixels).
     owner_lookback_s : float
@@ -158,6 +162,7 @@ class LostConfig:
     stopped_iou: float = 0.5
     stopped_travel: float = 1.0
     ghost_ratio: float = 1.0
+    ghost_memory_s: float = 60.0
     owner_radius_px: float = 80.0
     owner_lookback_s: float = 30.0
     attended_factor: float = 2.0

@@ -188,6 +188,7 @@ class LostPackageDetector(Detector):
         self._objs: list[_Obj] = []
         self._pickups: list[_Pickup] = []
         self._next_oid = 1
+        self._ghost_zones: list[tuple[np.ndarray, float]] = []  # (box, remember until t)
         self._last_static_t = -math.inf
         self._static_mask: np.ndarray | None = None
         self._small: np.ndarray | None = None
@@ -546,10 +547,33 @@ class LostPackageDetector(Detector):
             m = self._static_mask[y0:y1, x0:x1]
         else:  # pragma: no cover - static step always ran before confirmation
             m = np.zeros(cur.shape, bool)
+        if int(m.sum()) < 0.5 * self._min_area:
+            return "faded"  # its static evidence is gone: nothing left to judge
+        # Inside a place something parked left from: more of the same ghost.
+        for zb, z_until in self._ghost_zones:
+            if z_until >= t and box_cover(o.box, zb[None, :])[0] >= 0.5:
+                return "ghost_zone"
         e_cur, e_bg = boundary_edges(cur, o.bg_patch, m)
         o.details["edge_current"], o.details["edge_background"] = round(e_cur, 2), round(e_bg, 2)
         if e_bg > c.ghost_ratio * e_cur:
+            self._ghost_zones.append((o.box.copy(), t + c.ghost_memory_s))
             return "ghost"
+        # Departed: a track born (within 1.5 s of the landing) on a box that holds this
+        # region, which then drove or walked off: what appeared is the place it left.
+        raw = self._track_arrays(o.t_land - 3.0, t)
+        if len(raw[2]):
+            rts, rids, rbx = raw[1], raw[2], raw[3]
+            for tid in np.unique(rids):
+                sel = rids == tid
+                tts, tb = rts[sel], rbx[sel]
+                if abs(tts[0] - o.t_land) > 1.5 or box_cover(o.box, tb[:1])[0] < 0.8:
+                    continue
+                cx = (tb[:, 0] + tb[:, 2]) / 2
+                cy = (tb[:, 1] + tb[:, 3]) / 2
+                if np.hypot(cx - cx[0], cy - cy[0]).max() >= tb[0, 2] - tb[0, 0]:
+                    self._ghost_zones.append((tb[0].copy(), t + c.ghost_memory_s))
+                    o.details["departed_track_id"] = int(tid)
+                    return "ghost_departed"
         # Stopped track: a track that travelled, then sat on this very box.
         diag = math.hypot(w, h)
         for tid in np.unique(ids):
