@@ -550,8 +550,12 @@ class LostPackageDetector(Detector):
         if int(m.sum()) < 0.5 * self._min_area:
             return "faded"  # its static evidence is gone: nothing left to judge
         # Inside a place something parked left from: more of the same ghost.
-        for zb, z_until in self._ghost_zones:
-            if z_until >= t and box_cover(o.box, zb[None, :])[0] >= 0.5:
+        live = [zb for zb, z_until in self._ghost_zones if z_until >= t]
+        if live:
+            zb = np.stack(live)
+            pad = 0.25 * np.maximum(zb[:, 2] - zb[:, 0], zb[:, 3] - zb[:, 1])[:, None]
+            zb = zb + np.concatenate([-pad, -pad, pad, pad], axis=1)
+            if float(box_cover(o.box, zb).sum()) >= 0.5:  # the ghost's pieces together
                 return "ghost_zone"
         e_cur, e_bg = boundary_edges(cur, o.bg_patch, m)
         o.details["edge_current"], o.details["edge_background"] = round(e_cur, 2), round(e_bg, 2)
@@ -813,19 +817,40 @@ class LostPackageDetector(Detector):
     # -- pickers: follow until they leave -----------------------------------------------
     def _follow_one(self, p: _Pickup, frame: int, t: float, ids: np.ndarray, boxes: np.ndarray) -> None:
         """Follow the picker's box, not only its id: trackers switch ids when a walker's blob
-        splits or merges. The next box is the one that overlaps the last box most (the
-        picker's own track preferred), never the object's own blob."""
-        if not len(boxes) or frame <= p.last_frame:
+        splits or merges. The predicted box (last box moved by the recent velocity) is
+        matched to the box that overlaps it best at a similar size (the picker's own track
+        preferred), never to the object's own blob. A much larger box (the picker merged
+        with a passing vehicle) keeps the picker "seen" at its predicted place."""
+        if frame <= p.last_frame:
             return
         lb = p.last_box
-        size = max(lb[2] - lb[0], lb[3] - lb[1])
-        iou = box_iou(boxes, lb[None, :])[:, 0]
-        near = ((iou > 0.05) | (box_gap(lb, boxes) <= 0.25 * size)) & self._not_object(p.obj.box, boxes)
+        if len(p.path) >= 3:
+            f0, t0, b0 = p.path[max(0, len(p.path) - 8)]
+            dtp = p.last_t - t0
+            v = ((lb[0] + lb[2]) - (b0[0] + b0[2])) / 2 / dtp if dtp > 0 else 0.0
+            w = ((lb[1] + lb[3]) - (b0[1] + b0[3])) / 2 / dtp if dtp > 0 else 0.0
+            dt = t - p.last_t
+            pred = lb + np.array([v * dt, w * dt, v * dt, w * dt])
+        else:
+            pred = lb
+        if not len(boxes):
+            return
+        size = max(pred[2] - pred[0], pred[3] - pred[1])
+        iou = box_iou(boxes, pred[None, :])[:, 0]
+        near = ((iou > 0.05) | (box_gap(pred, boxes) <= 0.25 * size)) & self._not_object(p.obj.box, boxes)
         if not near.any():
             return
         k = np.flatnonzero(near)
-        own = k[ids[k] == p.follow_id]
-        j = int(own[0]) if len(own) else int(k[np.argmax(iou[k])])
+        ar = box_area(boxes[k]) / max(float(box_area(pred[None, :])[0]), 1e-9)
+        sim = np.minimum(ar, 1.0 / np.maximum(ar, 1e-9))
+        own = k[(ids[k] == p.follow_id) & (sim >= 0.4)]
+        j = int(own[0]) if len(own) else int(k[np.argmax((iou[k] + 0.1) * sim)])
+        jsim = float(sim[np.flatnonzero(k == j)[0]])
+        if jsim < 0.4:
+            # Merged into something much larger (or a fragment): still there, keep the
+            # predicted box.
+            p.last_t, p.last_frame, p.last_box = t, frame, pred
+            return
         if ids[j] >= 0:
             p.follow_id = int(ids[j])
             p.seen_ids.add(p.follow_id)
