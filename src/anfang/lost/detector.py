@@ -90,6 +90,8 @@ class _Obj:
     obj_patch: np.ndarray | None = None
     dropper_id: int | None = None
     bg_since: float | None = None  # first time the region looked like the background again
+    present_t: float = math.nan  # last time the region looked like the object
+    ring: np.ndarray | None = None  # hold region minus the object box (patch coords)
     details: dict[str, Any] = field(default_factory=dict)
 
 
@@ -743,14 +745,29 @@ class LostPackageDetector(Detector):
             if o.state != "confirmed":
                 continue
             x0, y0, x1, y1 = o.hold
-            cur = self._small[y0:y1, x0:x1]
-            d_obj = patch_mad(cur, o.obj_patch)
-            d_bg = patch_mad(cur, o.bg_patch)
+            cur = self._small[y0:y1, x0:x1].astype(np.int16)
+            # Lighting drifts while the package waits: remove the offset measured on the
+            # ring around the object (the hold margin, ground in both patches).
+            ring = o.ring
+            if ring is None:
+                ring = np.ones(cur.shape, bool)
+                bx0, by0 = int(math.floor(o.box[0])) - x0, int(math.floor(o.box[1])) - y0
+                bx1, by1 = int(math.ceil(o.box[2])) - x0, int(math.ceil(o.box[3])) - y0
+                ring[max(by0, 0) : max(by1, 0), max(bx0, 0) : max(bx1, 0)] = False
+                o.ring = ring
+            if ring.sum() >= 8:
+                off_o = int(np.median(cur[ring] - o.obj_patch[ring]))
+                off_b = int(np.median(cur[ring] - o.bg_patch[ring]))
+            else:
+                off_o = off_b = 0
+            d_obj = patch_mad(cur - off_o, o.obj_patch)
+            d_bg = patch_mad(cur - off_b, o.bg_patch)
             looks_bg = d_bg < c.patch_thresh and d_bg < 0.5 * d_obj
             if not looks_bg:
                 o.bg_since = None
                 if d_obj < c.patch_thresh:
                     o.last_seen_t = t
+                    o.present_t = t
                 continue
             if o.bg_since is None:
                 o.bg_since = t
@@ -773,12 +790,18 @@ class LostPackageDetector(Detector):
             # Tracks on the object itself (its own blob, or the hole it left) are not pickers.
             mine = self._self_tracks(o.box, ids, bx)
             reach = (box_gap(o.box, bx) <= 2.0) & ~np.isin(ids, list(mine)) & self._not_object(o.box, bx)
+            # The picker was over the object while it went from "there" to "gone": the
+            # track touching it most in that interval (a passer-by crosses in a moment).
+            t_a = o.present_t if math.isfinite(o.present_t) else t_gone - c.pickup_window_s
+            during = (ts >= min(t_a, t_gone) - 0.5) & (ts <= t_gone + 0.2)
+            if (reach & during).any():
+                reach = reach & during
             if reach.any():
-                # The last track to touch the object before it was gone.
                 k = np.flatnonzero(reach)
-                best = k[np.argmin(np.abs(ts[k] - t_gone))]
-                picker = int(ids[best])
-                t_touch = float(ts[best])
+                u, cnt = np.unique(ids[k], return_counts=True)
+                picker = int(u[np.argmax(cnt)])
+                mine_k = k[ids[k] == picker]
+                t_touch = float(ts[mine_k].min())
         if picker is None:
             return [
                 Event(

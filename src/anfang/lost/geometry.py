@@ -74,7 +74,7 @@ def crop(img: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
 
 def patch_mad(a: np.ndarray, b: np.ndarray, mask: np.ndarray | None = None) -> float:
     """Mean absolute grey difference of two equal-shape patches (inside ``mask`` if given)."""
-    d = np.abs(a.astype(np.int16) - b.astype(np.int16))
+    d = np.abs(np.asarray(a).astype(np.int16) - np.asarray(b).astype(np.int16))
     if mask is not None and mask.any():
         return float(d[mask].mean())
     return float(d.mean()) if d.size else 0.0
