@@ -828,8 +828,12 @@ class LostPackageDetector(Detector):
         pk = _Pickup(o, picker, t_gone, f_gone, float(ts[sel][-1]), int(fr[sel][-1]), bx[sel][-1], t_touch)
         # The picker's rows up to the moment it was chosen, then replay the frames since (the
         # object had to look like the background for removal_s first).
-        first = int(np.flatnonzero(sel)[0])
-        pk.path = [(int(fr[first]), float(ts[first]), bx[first])]
+        # Start following from the picker's box nearest the moment the object went (its
+        # earlier boxes may be merged with passers-by); the path keeps its rows since it
+        # touched the object.
+        rows = np.flatnonzero(sel)
+        first = int(rows[np.argmin(np.abs(ts[rows] - t_gone))])
+        pk.path = [(int(fr[r]), float(ts[r]), bx[r]) for r in rows if r <= first]
         pk.last_t, pk.last_frame, pk.last_box = float(ts[first]), int(fr[first]), bx[first]
         for f, tt, hid, hbx in self._hist:
             if f > pk.last_frame:

@@ -8,9 +8,10 @@ writes:
 - drop and pickup recall / precision from :func:`anfang.eval.evaluate` (``package_removed``
   counts as a pickup there);
 - **picker id**: for every matched pickup, the boxes of the detector's picker track (and
-  the tracks stitched to it) are compared with the truth picker's boxes on the frames both
-  have; the pickup is "correct" when the mean IoU over those frames is at least 0.3 and the
-  truth picker is, among all truth objects, the best match of the picker track;
+  the tracks stitched to it, as followed by the detector: ``picker_boxes``) are compared
+  with every truth object's boxes on the frames both have; the pickup is "correct" when the
+  truth picker is the best match (highest mean IoU over those frames) with a mean IoU of at
+  least ``MIN_IOU`` = 0.1;
 - **dropper id**: the same check for the dropper track of every matched drop, on the frames
   from 3 s before the landing to the alarm (a rider of the delivery tricycle counts as the
   tricycle);
@@ -32,6 +33,13 @@ import numpy as np
 from anfang.lost.detector import LostPackageDetector
 
 __all__ = ["score_clip", "track_match", "figure", "main"]
+
+
+#: Least mean IoU between the detector's picker (dropper) boxes and the truth object's boxes.
+#: Moving blobs of a walker are often fragments (legs, torso) of the full-body truth box, so
+#: a correct track scores 0.1-0.5; the identity test is that the truth picker is the *best*
+#: matching truth object.
+MIN_IOU = 0.1
 
 
 def _truth_boxes(obj: dict) -> dict[int, np.ndarray]:
@@ -108,7 +116,7 @@ def score_clip(clip: Any, **config: Any) -> dict[str, Any]:
             # A rider on the delivery tricycle is part of the dropper.
             same = {want} | {o["id"] for o in objects if o.get("vehicle_id") == want}
             res.append({"truth": want, "track": tid, "matched_object": got, "iou": round(iou, 3),
-                        "ok": got in same and iou >= 0.3})
+                        "ok": got in same and iou >= MIN_IOU})
         return res
 
     out["pickers"] = ids_check("package_picked_up", ("package_picked_up",), "picker_id", "picker_id")
