@@ -48,6 +48,7 @@ _RULES: dict[str, tuple[type, float, bool]] = {
     "stopped_travel": (float, 0.0, False),
     "ghost_ratio": (float, 0.0, True),
     "ghost_memory_s": (float, 0.0, False),
+    "warmup_s": (float, 0.0, False),
     "owner_radius_px": (float, 0.0, False),
     "owner_lookback_s": (float, 0.0, True),
     "attended_factor": (float, 0.0, False),
@@ -114,6 +115,9 @@ class LostConfig:
     ghost_memory_s : float
         How long a ghost's region (or the start box of a track that left from there) stays
         known: new static blobs inside it are more of the same ghost.
+    warmup_s : float
+        Tracks that appear in the first seconds moved off from the first frame, which the
+        long-term model started from: the place each leaves is remembered as a ghost zone.
     owner_radius_px : float
         Dropper search radius around the object (full-resolution pixels).
     owner_lookback_s : float
@@ -163,6 +167,7 @@ class LostConfig:
     stopped_travel: float = 1.0
     ghost_ratio: float = 1.0
     ghost_memory_s: float = 60.0
+    warmup_s: float = 2.0
     owner_radius_px: float = 80.0
     owner_lookback_s: float = 30.0
     attended_factor: float = 2.0

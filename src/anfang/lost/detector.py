@@ -191,6 +191,8 @@ class LostPackageDetector(Detector):
         self._pickups: list[_Pickup] = []
         self._next_oid = 1
         self._ghost_zones: list[tuple[np.ndarray, float]] = []  # (box, remember until t)
+        self._t0: float | None = None
+        self._warm_ids: set[int] = set()
         self._last_static_t = -math.inf
         self._static_mask: np.ndarray | None = None
         self._small: np.ndarray | None = None
@@ -361,6 +363,14 @@ class LostPackageDetector(Detector):
         boxes = boxes[keep]
         ids = np.asarray(self._tracker.update(boxes, t=t), np.int64).reshape(-1)
         fi = self.frame_index
+        if self._t0 is None:
+            self._t0 = t
+        if t - self._t0 <= self.config.warmup_s and len(ids):
+            # Whatever moves off in the first seconds was in the first frame, from which the
+            # long-term model started: the place it leaves is a ghost (its first box).
+            for k in np.flatnonzero((ids >= 0) & ~np.isin(ids, list(self._warm_ids))):
+                self._warm_ids.add(int(ids[k]))
+                self._ghost_zones.append((boxes[k].copy(), t + self.config.ghost_memory_s))
         self._hist.append((fi, t, ids, boxes))
         horizon = t - self.config.history_s
         while self._hist and self._hist[0][1] < horizon:
