@@ -49,6 +49,7 @@ _RULES: dict[str, tuple[type, float, bool]] = {
     "ghost_ratio": (float, 0.0, True),
     "ghost_memory_s": (float, 0.0, False),
     "warmup_s": (float, 0.0, False),
+    "fidget_frac": (float, 0.0, True),
     "owner_radius_px": (float, 0.0, False),
     "owner_lookback_s": (float, 0.0, True),
     "attended_factor": (float, 0.0, False),
@@ -118,6 +119,9 @@ class LostConfig:
     warmup_s : float
         Tracks that appear in the first seconds moved off from the first frame, which the
         long-term model started from: the place each leaves is remembered as a ghost zone.
+    fidget_frac : float
+        Not a package when moving blobs cover the region in more than this fraction of the
+        frames since its static evidence began (a person standing there sways).
     owner_radius_px : float
         Dropper search radius around the object (full-resolution pixels).
     owner_lookback_s : float
@@ -152,7 +156,7 @@ class LostConfig:
     long_update_period: int = 4
     short_update_period: int = 1
     vmin: int = 8
-    static_open_px: int = 3
+    static_open_px: int = 0
     static_period_s: float = 0.2
     min_object_px: float = 60.0
     max_object_px: float = 40000.0
@@ -165,9 +169,10 @@ class LostConfig:
     track_motion: str = "cv"
     stopped_iou: float = 0.5
     stopped_travel: float = 1.0
-    ghost_ratio: float = 1.0
+    ghost_ratio: float = 0.5
     ghost_memory_s: float = 60.0
     warmup_s: float = 2.0
+    fidget_frac: float = 0.4
     owner_radius_px: float = 80.0
     owner_lookback_s: float = 30.0
     attended_factor: float = 2.0

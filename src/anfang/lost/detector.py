@@ -561,6 +561,17 @@ class LostPackageDetector(Detector):
             m = np.zeros(cur.shape, bool)
         if int(m.sum()) < 0.5 * self._min_area:
             return "faded"  # its static evidence is gone: nothing left to judge
+        # A package is still once it is down; a person standing there fidgets: moving blobs
+        # keep covering the region after its static evidence began.
+        recent = [h[3] for h in self._hist if h[1] >= o.first_t]
+        if len(recent) >= 5:
+            n = np.array([len(b) for b in recent])
+            if n.sum():
+                allb = np.concatenate([b for b in recent if len(b)])
+                hit = box_cover(o.box, allb) >= 0.3
+                rows = np.unique(np.repeat(np.arange(len(recent)), n)[hit])
+                if len(rows) > c.fidget_frac * len(recent):
+                    return "fidgets"
         # Inside a place something parked left from: more of the same ghost.
         live = [zb for zb, z_until in self._ghost_zones if z_until >= t]
         if live:
