@@ -193,6 +193,7 @@ class LostPackageDetector(Detector):
         self._ghost_zones: list[tuple[np.ndarray, float]] = []  # (box, remember until t)
         self._t0: float | None = None
         self._warm_ids: set[int] = set()
+        self._warm: list[tuple[int, np.ndarray, float]] = []  # (track id, first box, until)
         self._last_static_t = -math.inf
         self._static_mask: np.ndarray | None = None
         self._small: np.ndarray | None = None
@@ -370,7 +371,7 @@ class LostPackageDetector(Detector):
             # long-term model started: the place it leaves is a ghost (its first box).
             for k in np.flatnonzero((ids >= 0) & ~np.isin(ids, list(self._warm_ids))):
                 self._warm_ids.add(int(ids[k]))
-                self._ghost_zones.append((boxes[k].copy(), t + self.config.ghost_memory_s))
+                self._warm.append((int(ids[k]), boxes[k].copy(), t + self.config.ghost_memory_s))
         self._hist.append((fi, t, ids, boxes))
         horizon = t - self.config.history_s
         while self._hist and self._hist[0][1] < horizon:
@@ -573,6 +574,18 @@ class LostPackageDetector(Detector):
                 if len(rows) > c.fidget_frac * len(recent):
                     return "fidgets"
         # Inside a place something parked left from: more of the same ghost.
+        for tid, wb, w_until in self._warm:
+            # Only if that early track then moved off its first box (a thing that merely
+            # appeared early, and stays, is no ghost).
+            if w_until < t or box_cover(o.box, wb[None, :])[0] < 0.5:
+                continue
+            _, _, wids, wbx = self._track_arrays(-math.inf, t)
+            tb = wbx[wids == tid]
+            if len(tb):
+                cx = (tb[:, 0] + tb[:, 2]) / 2
+                cy = (tb[:, 1] + tb[:, 3]) / 2
+                if np.hypot(cx - cx[0], cy - cy[0]).max() >= wb[2] - wb[0]:
+                    self._ghost_zones.append((wb, w_until))
         live = [zb for zb, z_until in self._ghost_zones if z_until >= t]
         if live:
             zb = np.stack(live)
