@@ -221,3 +221,20 @@ def test_bad_frames_are_named():
         det.update(np.zeros((20, 30), np.float32), 0.2)
     with pytest.raises(ValueError, match="t"):
         det.update(np.zeros((20, 30), np.uint8), -1.0)
+
+
+def test_fragmented_bag_is_one_object():
+    # A bag whose static mask comes in three pieces (dark straps split it): one alarm, one
+    # box around all pieces.
+    rng = np.random.default_rng(3)
+    frames, ts = [], []
+    for i in range(160):
+        f = np.full((120, 160), 100.0) + rng.normal(0, 1.5, (120, 160))
+        if i >= 10:
+            for x0 in (60, 70, 80):
+                f[50:66, x0:x0 + 7] = 170
+        frames.append(np.clip(f, 0, 255).astype(np.uint8))
+        ts.append(i / FPS)
+    ev = run(LostPackageDetector(dwell_s=3.0), frames, ts)
+    assert [e.kind for e in ev] == ["package_dropped"]
+    assert _box_iou(ev[0].bbox, (60, 50, 87, 66)) > 0.8

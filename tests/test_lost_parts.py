@@ -152,3 +152,40 @@ def test_boundary_edges_degenerate(shape):
     z = np.zeros(shape, np.uint8)
     assert boundary_edges(z, z, np.zeros(shape, bool)) == (0.0, 0.0)
     assert boundary_edges(z, z, np.ones(shape, bool)) == (0.0, 0.0)
+
+
+rect = st.tuples(st.integers(0, 30), st.integers(0, 30), st.integers(1, 25), st.integers(1, 25))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(rect, min_size=1, max_size=3), st.lists(rect, max_size=2), st.integers(1, 4),
+       st.integers(1, 48), st.integers(1, 48))
+def test_zones_rectangles_property(watch, ignore, scale, h, w):
+    """Axis-aligned rectangles against a slicing oracle, at any stride and size (1x1 too)."""
+    def poly(r):
+        x, y, dw, dh = r
+        return [(x, y), (x + dw, y), (x + dw, y + dh), (x, y + dh)]
+
+    z = Zones(watch=[poly(r) for r in watch], ignore=[poly(r) for r in ignore])
+    full_h, full_w = h * scale, w * scale
+    ref = np.zeros((full_h, full_w), bool)
+    for x, y, dw, dh in watch:
+        ref[y : y + dh + 1, x : x + dw + 1] = True
+    for x, y, dw, dh in ignore:
+        ref[y : y + dh + 1, x : x + dw + 1] = False
+    m = z.mask((h, w), scale)
+    np.testing.assert_array_equal(m, ref[::scale, ::scale][:h, :w])
+
+
+def test_track_match_picks_the_overlapping_object():
+    from anfang.lost.evaluate import track_match
+
+    objs = [
+        {"id": 3, "frames": [[f, 10 + f, 0, 20 + f, 30] for f in range(10)]},
+        {"id": 4, "frames": [[f, 100, 0, 110, 30] for f in range(10)]},
+    ]
+    fr = np.arange(2, 8)
+    bx = np.array([[10 + f, 5, 20 + f, 30] for f in fr], float)
+    got, iou = track_match(fr, bx, objs)
+    assert got == 3 and iou == pytest.approx(25 / 30)
+    assert track_match(fr[:2], bx[:2], objs) == (None, 0.0)  # fewer than 3 shared frames
