@@ -224,3 +224,16 @@ def test_blobs_selection_and_xyxy():
     with pytest.raises(ValueError):
         b.area[0] = 7  # read-only arrays
     assert len(motion.Blobs.empty()) == 0
+
+
+def test_threads_give_serial_results():
+    # The kernels release the GIL; concurrent calls on separate inputs must not interfere.
+    from concurrent.futures import ThreadPoolExecutor
+
+    pairs = [(rand_img((120, 170), s), rand_img((120, 170), s + 50)) for s in range(8)]
+    serial = [motion.blobs(a, b, 200, open_size=1) for a, b in pairs]
+    with ThreadPoolExecutor(4) as ex:
+        par = list(ex.map(lambda ab: motion.blobs(ab[0], ab[1], 200, open_size=1), pairs))
+    for s, p in zip(serial, par):
+        np.testing.assert_array_equal(s.bbox, p.bbox)
+        np.testing.assert_array_equal(s.centroid, p.centroid)

@@ -239,3 +239,89 @@ def test_shift_compensation_roundtrip():
     err = np.abs(back[inner].astype(int) - prev[inner]).mean()
     raw = np.abs(cur[inner].astype(int) - prev[inner]).mean()
     assert err < 0.15 * raw
+
+
+@pytest.mark.parametrize("dx,dy", [(15.5, -12.0), (-16.0, 0.25)])
+def test_estimate_shift_large_shifts(dx, dy):
+    prev = to_u8(scene(240, 320, 0, 0, 3), 2.0, 1)
+    cur = to_u8(scene(240, 320, dx, dy, 3), 2.0, 2)
+    ex, ey = motion.estimate_shift(prev, cur)
+    assert abs(ex - dx) < 0.15 and abs(ey - dy) < 0.15, (ex, ey)
+
+
+def test_estimate_shift_small_frames():
+    prev = to_u8(scene(32, 36, 0, 0, 5), 0.0, 1)
+    cur = to_u8(scene(32, 36, 1.5, -2.0, 5), 0.0, 1)
+    ex, ey = motion.estimate_shift(prev, cur)
+    assert abs(ex - 1.5) < 0.2 and abs(ey + 2.0) < 0.2, (ex, ey)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    h=st.integers(1, 16),
+    w=st.integers(1, 30),
+    long_period=st.integers(1, 6),
+    static_frames=st.integers(1, 8),
+    hold_at=st.integers(1, 15),
+    seed=st.integers(0, 2**31),
+)
+def test_dual_background_property(h, w, long_period, static_frames, hold_at, seed):
+    frames = sequence((h, w), 16, seed)
+    hold = np.random.default_rng(seed).random((h, w)) < 0.3
+    want, lt, cnt = np_dual(frames, long_period, static_frames, hold_at=hold_at, hold_mask=hold)
+    db = motion.DualBackground(long_period=long_period, static_frames=static_frames)
+    for i, f in enumerate(frames):
+        if i == hold_at:
+            db.hold(hold)
+        mv, stc = db.apply(f)
+        np.testing.assert_array_equal(mv, want[i][0])
+        np.testing.assert_array_equal(stc, want[i][1])
+    np.testing.assert_array_equal(db.background, lt.m)
+    np.testing.assert_array_equal(db.evidence, cnt)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    h=st.integers(1, 25),
+    w=st.integers(1, 25),
+    rgb=st.booleans(),
+    dx=st.integers(-30, 30),
+    dy=st.integers(-30, 30),
+    fill=st.integers(0, 255),
+    seed=st.integers(0, 2**31),
+)
+def test_shift_frame_integer_property(h, w, rgb, dx, dy, fill, seed):
+    shape = (h, w, 3) if rgb else (h, w)
+    f = np.random.default_rng(seed).integers(0, 256, shape, dtype=np.uint8)
+    want = np.full_like(f, fill)
+    ys, xs = slice(max(dy, 0), min(h + dy, h)), slice(max(dx, 0), min(w + dx, w))
+    ys0, xs0 = slice(max(-dy, 0), min(h - dy, h)), slice(max(-dx, 0), min(w - dx, w))
+    if ys.start < ys.stop and xs.start < xs.stop:
+        want[ys, xs] = f[ys0, xs0]
+    np.testing.assert_array_equal(motion.shift_frame(f, dx, dy, fill=fill), want)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    h=st.integers(1, 16),
+    w=st.integers(1, 30),
+    alpha=st.floats(0.01, 1.0),
+    threshold=st.floats(0.0, 100.0),
+    seed=st.integers(0, 2**31),
+)
+def test_running_average_property(h, w, alpha, threshold, seed):
+    ra = motion.RunningAverage(alpha=alpha, threshold=threshold)
+    a32, t32 = np.float32(alpha), np.float32(threshold)
+    b = None
+    for f in sequence((h, w), 8, seed):
+        got = ra.apply(f)
+        x = f.astype(np.float32)
+        if b is None:
+            b = x.copy()
+            assert not got.any()
+            continue
+        d = x - b
+        clear = np.abs(np.abs(d) - t32) > 1e-3  # skip pixels within rounding of the threshold
+        np.testing.assert_array_equal(got[clear], (np.abs(d) > t32)[clear])
+        b = b + a32 * d
+        np.testing.assert_allclose(ra.background, b, atol=1e-3)

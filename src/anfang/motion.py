@@ -420,7 +420,9 @@ def label(mask: np.ndarray, connectivity: int = 8) -> tuple[np.ndarray, Blobs]:
     return labels, Blobs._from_core(stats)
 
 
-def _stage_args(threshold, open_size, min_area, max_area, connectivity):  # type: ignore[no-untyped-def]
+def _stage_args(
+    threshold: object, open_size: object, min_area: object, max_area: object, connectivity: object
+) -> tuple[int, int, int, int | None, int]:
     t = _threshold(threshold)
     o = _int(open_size, "open_size", 0, 100_001, "0, 1 or an odd integer >= 3")
     if o > 1 and o % 2 == 0:
@@ -687,8 +689,9 @@ def estimate_shift(prev: np.ndarray, cur: np.ndarray) -> tuple[float, float]:
     Convention: ``cur(x, y) ~= prev(x - dx, y - dy)`` (a scene moving right gives dx > 0).
     Coarse-to-fine Lucas-Kanade for a translation on a 2x2-averaged pyramid, finishing at
     the first level with at most ~300k pixels (quarter resolution at 1080p); handles
-    shifts up to about +-16 px. Returns ``(0.0, 0.0)`` for frames smaller than 8x8 or
-    without texture. RGB frames are converted to luma.
+    shifts up to about +-16 px (less on frames under ~100 px a side: a quarter of the
+    side). Returns ``(0.0, 0.0)`` for frames smaller than 14x14 or without texture. RGB
+    frames are converted to luma.
 
     Examples
     --------

@@ -18,7 +18,12 @@ pub struct SigmaDeltaParams {
 
 impl Default for SigmaDeltaParams {
     fn default() -> Self {
-        SigmaDeltaParams { amplification: 2, update_period: 1, vmin: 2, vmax: 255 }
+        SigmaDeltaParams {
+            amplification: 2,
+            update_period: 1,
+            vmin: 2,
+            vmax: 255,
+        }
     }
 }
 
@@ -80,7 +85,12 @@ pub struct SigmaDelta {
 
 impl SigmaDelta {
     pub fn new(p: SigmaDeltaParams) -> Self {
-        SigmaDelta { p, m: Vec::new(), v: Vec::new(), frames: 0 }
+        SigmaDelta {
+            p,
+            m: Vec::new(),
+            v: Vec::new(),
+            frames: 0,
+        }
     }
 
     pub fn reset(&mut self) {
@@ -106,13 +116,25 @@ impl SigmaDelta {
             self.frames = 1;
             return;
         }
-        let update = self.frames % self.p.update_period.max(1) as u64 == 0;
+        let update = self
+            .frames
+            .is_multiple_of(self.p.update_period.max(1) as u64);
         self.frames += 1;
         let (n, lo, hi) = (self.p.amplification, self.p.vmin, self.p.vmax);
         if hold.is_empty() {
             sd_step(frame, &mut self.m, &mut self.v, update, n, lo, hi, out);
         } else {
-            sd_step_hold(frame, &mut self.m, &mut self.v, hold, update, n, lo, hi, out);
+            sd_step_hold(
+                frame,
+                &mut self.m,
+                &mut self.v,
+                hold,
+                update,
+                n,
+                lo,
+                hi,
+                out,
+            );
         }
     }
 }
@@ -139,7 +161,12 @@ pub struct RunningAverage {
 
 impl RunningAverage {
     pub fn new(alpha: f32, threshold: f32) -> Self {
-        RunningAverage { alpha, threshold, b: Vec::new(), frames: 0 }
+        RunningAverage {
+            alpha,
+            threshold,
+            b: Vec::new(),
+            frames: 0,
+        }
     }
 
     pub fn reset(&mut self) {
@@ -170,37 +197,24 @@ pub struct DualBackground {
     pub static_frames: u16,
     pub counter: Vec<u16>,
     pub held: Vec<u8>,
+    /// Number of held pixels (0 lets the sweep skip reading `held`).
+    n_held: usize,
     long_fg: Vec<u8>,
 }
 
 avx2_dispatch! {
-    #[allow(clippy::too_many_arguments)]
-    fn dual_step(
-        frame: &[u8], mv: [&mut [u8]; 4], hold: &[u8], counter: &mut [u16], upd: [u8; 2], p: [u8; 6],
-        need: u16, moving: &mut [u8], stat: &mut [u8],
-    ) {
-        let [lm, lv, sm, sv] = mv;
-        let n = frame.len();
-        let (lm, lv, sm, sv) = (&mut lm[..n], &mut lv[..n], &mut sm[..n], &mut sv[..n]);
-        let (hold, counter, moving, stat) = (&hold[..n], &mut counter[..n], &mut moving[..n], &mut stat[..n]);
-        let (ln, sn) = (p[0] as u16, p[3] as u16);
-        for i in 0..n {
-            let x = frame[i];
-            let live = upd[0] & ((hold[i] == 0) as u8);
-            let (m1, v1, f1) = sd_pixel(x, lm[i], lv[i], live, ln, p[1], p[2]);
-            let (m2, v2, f2) = sd_pixel(x, sm[i], sv[i], upd[1], sn, p[4], p[5]);
-            lm[i] = m1;
-            lv[i] = v1;
-            sm[i] = m2;
-            sv[i] = v2;
-            let cand = (f1 & (f2 ^ 1)) as u16;
-            let c = counter[i].saturating_add(1) * cand;
-            counter[i] = c;
-            moving[i] = f2;
-            stat[i] = (c >= need) as u8;
+    fn dual_combine(long_fg: &[u8], short_fg: &[u8], counter: &mut [u16], need: u16, stat: &mut [u8]) {
+        for (((&l, &s), c), o) in long_fg.iter().zip(short_fg).zip(counter.iter_mut()).zip(stat.iter_mut()) {
+            let keep = 0u16.wrapping_sub(((l != 0) & (s == 0)) as u16); // 0xFFFF or 0
+            let nc = c.saturating_add(1) & keep;
+            *c = nc;
+            *o = (nc >= need) as u8;
         }
     }
 }
+
+/// Pixels per block of the dual-background sweep (the block's temporaries stay in L1).
+const BLOCK: usize = 4096;
 
 impl DualBackground {
     pub fn new(long: SigmaDeltaParams, short: SigmaDeltaParams, static_frames: u16) -> Self {
@@ -210,6 +224,7 @@ impl DualBackground {
             static_frames,
             counter: Vec::new(),
             held: Vec::new(),
+            n_held: 0,
             long_fg: Vec::new(),
         }
     }
@@ -219,6 +234,7 @@ impl DualBackground {
         self.short.reset();
         self.counter.clear();
         self.held.clear();
+        self.n_held = 0;
     }
 
     /// Feed one grey frame: `moving` = short-term foreground, `stat` = pixels foreground to
@@ -233,6 +249,7 @@ impl DualBackground {
         if self.held.len() != n {
             self.held.clear();
             self.held.resize(n, 0);
+            self.n_held = 0;
         }
         if !self.long.initialised() || !self.short.initialised() || self.long.m.len() != n {
             self.long_fg.resize(n, 0);
@@ -241,23 +258,67 @@ impl DualBackground {
             stat[..n].fill(0);
             return;
         }
-        // Both models and the counter in one sweep over memory.
-        let ul = self.long.frames % self.long.p.update_period.max(1) as u64 == 0;
-        let us = self.short.frames % self.short.p.update_period.max(1) as u64 == 0;
+        // Both models and the counter block by block: one sweep over memory, each step a
+        // vectorised kernel, the long-term mask of a block kept in a stack buffer.
+        let ul = self
+            .long
+            .frames
+            .is_multiple_of(self.long.p.update_period.max(1) as u64);
+        let us = self
+            .short
+            .frames
+            .is_multiple_of(self.short.p.update_period.max(1) as u64);
         self.long.frames += 1;
         self.short.frames += 1;
         let (lp, sp) = (self.long.p, self.short.p);
-        dual_step(
-            frame,
-            [&mut self.long.m, &mut self.long.v, &mut self.short.m, &mut self.short.v],
-            &self.held,
-            &mut self.counter,
-            [ul as u8, us as u8],
-            [lp.amplification, lp.vmin, lp.vmax, sp.amplification, sp.vmin, sp.vmax],
-            self.static_frames.max(1),
-            moving,
-            stat,
-        );
+        let need = self.static_frames.max(1);
+        let mut lf = [0u8; BLOCK];
+        let mut start = 0;
+        while start < n {
+            let end = (start + BLOCK).min(n);
+            let r = start..end;
+            let lfb = &mut lf[..end - start];
+            let (lm, lv) = (&mut self.long.m[r.clone()], &mut self.long.v[r.clone()]);
+            if self.n_held == 0 {
+                sd_step(
+                    &frame[r.clone()],
+                    lm,
+                    lv,
+                    ul,
+                    lp.amplification,
+                    lp.vmin,
+                    lp.vmax,
+                    lfb,
+                );
+            } else {
+                let hb = &self.held[r.clone()];
+                sd_step_hold(
+                    &frame[r.clone()],
+                    lm,
+                    lv,
+                    hb,
+                    ul,
+                    lp.amplification,
+                    lp.vmin,
+                    lp.vmax,
+                    lfb,
+                );
+            }
+            let (sm, sv) = (&mut self.short.m[r.clone()], &mut self.short.v[r.clone()]);
+            let mv = &mut moving[r.clone()];
+            sd_step(
+                &frame[r.clone()],
+                sm,
+                sv,
+                us,
+                sp.amplification,
+                sp.vmin,
+                sp.vmax,
+                mv,
+            );
+            dual_combine(lfb, mv, &mut self.counter[r.clone()], need, &mut stat[r]);
+            start = end;
+        }
     }
 
     /// Hold (`on = true`) or release pixels where `mask != 0`: held pixels are not updated in
@@ -272,6 +333,7 @@ impl DualBackground {
                 *h = on as u8;
             }
         }
+        self.n_held = self.held.iter().filter(|&&h| h != 0).count();
     }
 }
 
@@ -305,7 +367,10 @@ mod tests {
 
     #[test]
     fn update_period_slows_mean() {
-        let mut sd = SigmaDelta::new(SigmaDeltaParams { update_period: 4, ..Default::default() });
+        let mut sd = SigmaDelta::new(SigmaDeltaParams {
+            update_period: 4,
+            ..Default::default()
+        });
         let mut out = vec![0u8; 1];
         sd.apply(&[0], &[], &mut out);
         for _ in 0..8 {
@@ -316,7 +381,10 @@ mod tests {
 
     #[test]
     fn dual_static_and_hold() {
-        let long = SigmaDeltaParams { update_period: 64, ..Default::default() };
+        let long = SigmaDeltaParams {
+            update_period: 64,
+            ..Default::default()
+        };
         let short = SigmaDeltaParams::default();
         let mut db = DualBackground::new(long, short, 10);
         let n = 4;

@@ -224,15 +224,26 @@ mod tests {
     use super::*;
 
     fn lcg(seed: &mut u64) -> u64 {
-        *seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        *seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         *seed >> 33
     }
 
     #[test]
     fn roundtrip_odd_widths() {
         let mut s = 7u64;
-        for &(h, w) in &[(1usize, 1usize), (3, 63), (2, 64), (5, 65), (4, 130), (1, 200)] {
-            let src: Vec<u8> = (0..h * w).map(|_| (lcg(&mut s) % 3 == 0) as u8 * 7).collect();
+        for &(h, w) in &[
+            (1usize, 1usize),
+            (3, 63),
+            (2, 64),
+            (5, 65),
+            (4, 130),
+            (1, 200),
+        ] {
+            let src: Vec<u8> = (0..h * w)
+                .map(|_| (lcg(&mut s) % 3 == 0) as u8 * 7)
+                .collect();
             let mut m = BitMask::default();
             pack(&src, h, w, &mut m);
             let mut out = vec![9u8; h * w];

@@ -144,20 +144,15 @@ impl Labeller {
         a
     }
 
-    #[inline]
-    fn union(&mut self, a: u32, b: u32) {
-        let ra = self.find(a);
-        let rb = self.find(b);
-        if ra < rb {
-            self.parent[rb as usize] = ra;
-        } else if rb < ra {
-            self.parent[ra as usize] = rb;
-        }
-    }
-
     /// Label `m`; statistics of every component go to `blobs` (label order). With
     /// `labels = Some(buf)` (length h*w, **already zeroed**) the label image is written too.
-    pub fn label(&mut self, m: &BitMask, conn8: bool, labels: Option<&mut [i32]>, blobs: &mut Blobs) {
+    pub fn label(
+        &mut self,
+        m: &BitMask,
+        conn8: bool,
+        labels: Option<&mut [i32]>,
+        blobs: &mut Blobs,
+    ) {
         let keep = labels.is_some();
         self.parent.clear();
         self.acc.clear();
@@ -176,11 +171,9 @@ impl Labeller {
                     break;
                 }
                 let e = next_clear(row, s).min(w);
-                let p = self.parent.len() as u32;
-                self.parent.push(p);
                 let (s32, e32, y32) = (s as u32, e as u32, y as u32);
                 let n = (e - s) as u64;
-                self.acc.push(Acc {
+                let stats = Acc {
                     area: n,
                     x0: s32,
                     y0: y32,
@@ -188,17 +181,39 @@ impl Labeller {
                     y1: y32 + 1,
                     sx: (s as u64 + e as u64 - 1) * n / 2,
                     sy: y as u64 * n,
-                });
+                };
                 // Runs of the previous row ending before this run's reach touch nothing later.
                 while j < self.prev.len() && self.prev[j].e + ext <= s32 {
                     j += 1;
                 }
+                // Join the components of every touching run; stats live at the root (the
+                // smallest provisional label), merged when two components meet.
+                let mut root = u32::MAX;
                 let mut k = j;
                 while k < self.prev.len() && self.prev[k].s < e32 + ext {
-                    let q = self.prev[k].p;
-                    self.union(p, q);
+                    let r = self.find(self.prev[k].p);
+                    if root == u32::MAX {
+                        root = r;
+                    } else if r != root {
+                        let (win, lose) = if r < root { (r, root) } else { (root, r) };
+                        self.parent[lose as usize] = win;
+                        let a = self.acc[lose as usize];
+                        self.acc[win as usize].merge(&a);
+                        root = win;
+                    }
                     k += 1;
                 }
+                let p = if root == u32::MAX {
+                    // A run touching nothing above starts a component: in raster order, so the
+                    // first pixel of every component gets the component's smallest label.
+                    let p = self.parent.len() as u32;
+                    self.parent.push(p);
+                    self.acc.push(stats);
+                    p
+                } else {
+                    self.acc[root as usize].merge(&stats);
+                    root
+                };
                 let run = Run { s: s32, e: e32, p };
                 self.cur.push(run);
                 if keep {
@@ -220,10 +235,7 @@ impl Labeller {
                 self.fin[p] = self.out.len() as u32 + 1;
                 self.out.push(self.acc[p]);
             } else {
-                let f = self.fin[r];
-                self.fin[p] = f;
-                let a = self.acc[p];
-                self.out[f as usize - 1].merge(&a);
+                self.fin[p] = self.fin[r];
             }
         }
         blobs.area.clear();
@@ -231,7 +243,9 @@ impl Labeller {
         blobs.centroid.clear();
         for a in &self.out {
             blobs.area.push(a.area as i64);
-            blobs.bbox.push([a.x0 as i64, a.y0 as i64, a.x1 as i64, a.y1 as i64]);
+            blobs
+                .bbox
+                .push([a.x0 as i64, a.y0 as i64, a.x1 as i64, a.y1 as i64]);
             blobs
                 .centroid
                 .push([a.sx as f64 / a.area as f64, a.sy as f64 / a.area as f64]);
@@ -289,7 +303,14 @@ mod tests {
     fn matches_flood_fill() {
         let mut seed = 5u64;
         let mut lb = Labeller::new();
-        for &(h, w) in &[(1usize, 1usize), (1, 100), (100, 1), (9, 7), (31, 129), (64, 64)] {
+        for &(h, w) in &[
+            (1usize, 1usize),
+            (1, 100),
+            (100, 1),
+            (9, 7),
+            (31, 129),
+            (64, 64),
+        ] {
             for dens in [0u64, 2, 5, 8, 10] {
                 let src: Vec<u8> = (0..h * w)
                     .map(|_| {
@@ -317,7 +338,12 @@ mod tests {
                                 area += 1;
                                 sx += x as f64;
                                 sy += y as f64;
-                                bb = [bb[0].min(x), bb[1].min(y), bb[2].max(x + 1), bb[3].max(y + 1)];
+                                bb = [
+                                    bb[0].min(x),
+                                    bb[1].min(y),
+                                    bb[2].max(x + 1),
+                                    bb[3].max(y + 1),
+                                ];
                             }
                         }
                         assert_eq!(b.area[l - 1], area);

@@ -80,6 +80,29 @@ impl Morph {
             if src.iter().all(|&v| v == 0) {
                 continue; // erosion of an empty row stays empty
             }
+            let full = src[..nw - 1].iter().all(|&v| v == !0) && src[nw - 1] == tail;
+            if full {
+                continue; // and so does a full row (outside pixels count as set)
+            }
+            if r <= 16 {
+                // Small footprint: AND of 2r shifted copies, word by word with carries.
+                buf[..nw].copy_from_slice(src);
+                buf[nw - 1] |= !tail;
+                let dst = m.row_mut(y);
+                for j in 0..nw {
+                    let cur = buf[j];
+                    let next = if j + 1 < nw { buf[j + 1] } else { !0 };
+                    let prev = if j > 0 { buf[j - 1] } else { !0 };
+                    let mut acc = cur;
+                    for d in 1..=r {
+                        acc &= (cur >> d) | (next << (64 - d));
+                        acc &= (cur << d) | (prev >> (64 - d));
+                    }
+                    dst[j] = acc;
+                }
+                dst[nw - 1] &= tail;
+                continue;
+            }
             buf.fill(!0);
             buf[padl..padl + nw].copy_from_slice(src);
             buf[padl + nw - 1] |= !tail;
@@ -116,36 +139,45 @@ impl Morph {
         self.g.resize(nv * nw, !0);
         self.s.clear();
         self.s.resize(nv * nw, !0);
-        let vrow = |v: usize| -> Option<&[u64]> {
-            if v >= r && v < h + r {
-                Some(m.row(v - r))
-            } else {
-                None
-            }
-        };
-        // Prefix AND within blocks of l virtual rows.
+        // Prefix AND within blocks of l virtual rows (rows outside the image stay all ones).
         for v in 0..nv {
-            let first = v % l == 0;
-            for j in 0..nw {
-                let x = vrow(v).map_or(!0, |row| row[j]);
-                let prev = if first { !0 } else { self.g[(v - 1) * nw + j] };
-                self.g[v * nw + j] = prev & x;
+            let (before, rest) = self.g.split_at_mut(v * nw);
+            let cur = &mut rest[..nw];
+            let real = v >= r && v < h + r;
+            match (v % l == 0, real) {
+                (true, true) => cur.copy_from_slice(m.row(v - r)),
+                (true, false) => cur.fill(!0),
+                (false, true) => {
+                    let prev = &before[(v - 1) * nw..];
+                    for ((c, &p), &x) in cur.iter_mut().zip(prev).zip(m.row(v - r)) {
+                        *c = p & x;
+                    }
+                }
+                (false, false) => cur.copy_from_slice(&before[(v - 1) * nw..v * nw]),
             }
         }
         // Suffix AND within blocks.
         for v in (0..nv).rev() {
+            let (head, after) = self.s.split_at_mut((v + 1) * nw);
+            let cur = &mut head[v * nw..];
+            let real = v >= r && v < h + r;
             let last = v % l == l - 1 || v == nv - 1;
-            for j in 0..nw {
-                let x = vrow(v).map_or(!0, |row| row[j]);
-                let next = if last { !0 } else { self.s[(v + 1) * nw + j] };
-                self.s[v * nw + j] = next & x;
+            match (last, real) {
+                (true, true) => cur.copy_from_slice(m.row(v - r)),
+                (true, false) => cur.fill(!0),
+                (false, true) => {
+                    for ((c, &n), &x) in cur.iter_mut().zip(&after[..nw]).zip(m.row(v - r)) {
+                        *c = n & x;
+                    }
+                }
+                (false, false) => cur.copy_from_slice(&after[..nw]),
             }
         }
         for y in 0..h {
-            let a = y * nw;
-            let b = (y + l - 1) * nw;
-            for j in 0..nw {
-                m.words[y * nw + j] = self.s[a + j] & self.g[b + j];
+            let a = &self.s[y * nw..(y + 1) * nw];
+            let b = &self.g[(y + l - 1) * nw..(y + l) * nw];
+            for ((o, &x), &z) in m.words[y * nw..(y + 1) * nw].iter_mut().zip(a).zip(b) {
+                *o = x & z;
             }
         }
     }
@@ -186,7 +218,14 @@ mod tests {
     fn matches_brute_force() {
         let mut seed = 11u64;
         let mut mo = Morph::new();
-        for &(h, w) in &[(1usize, 1usize), (1, 70), (70, 1), (7, 9), (13, 130), (33, 64)] {
+        for &(h, w) in &[
+            (1usize, 1usize),
+            (1, 70),
+            (70, 1),
+            (7, 9),
+            (13, 130),
+            (33, 64),
+        ] {
             for &size in &[1usize, 3, 5, 7, 9, 67, 131] {
                 for dens in [1u64, 5, 9] {
                     let src: Vec<u8> = (0..h * w)

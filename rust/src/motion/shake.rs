@@ -21,11 +21,60 @@ fn half_u8(src: &[u8], h: usize, w: usize) -> Plane {
         let r1 = &src[(2 * y + 1) * w..(2 * y + 1) * w + w];
         let o = &mut d[y * w2..(y + 1) * w2];
         for x in 0..w2 {
-            let s = r0[2 * x] as u32 + r0[2 * x + 1] as u32 + r1[2 * x] as u32 + r1[2 * x + 1] as u32;
+            let s =
+                r0[2 * x] as u32 + r0[2 * x + 1] as u32 + r1[2 * x] as u32 + r1[2 * x + 1] as u32;
             o[x] = s as f32 * 0.25;
         }
     }
     Plane { h: h2, w: w2, d }
+}
+
+/// Mean over `f x f` blocks (f = 2^k <= 16) straight from bytes: the same values as k rounds of
+/// 2x2 averaging, in one pass over the frame (rows summed in u16, vectorisable).
+fn decimate_u8(src: &[u8], h: usize, w: usize, f: usize) -> Plane {
+    let (hf, wf) = (h / f, w / f);
+    let mut d = vec![0f32; hf * wf];
+    let mut acc = vec![0u16; wf * f];
+    let inv = 1.0 / (f * f) as f32;
+    for y in 0..hf {
+        acc.fill(0);
+        for k in 0..f {
+            let r = &src[(y * f + k) * w..(y * f + k) * w + wf * f];
+            add_row(&mut acc, r);
+        }
+        let o = &mut d[y * wf..(y + 1) * wf];
+        match f {
+            4 => hsum::<4>(&acc, o, inv),
+            8 => hsum::<8>(&acc, o, inv),
+            16 => hsum::<16>(&acc, o, inv),
+            _ => {
+                for (o, c) in o.iter_mut().zip(acc.chunks_exact(f)) {
+                    *o = c.iter().map(|&v| v as u32).sum::<u32>() as f32 * inv;
+                }
+            }
+        }
+    }
+    Plane { h: hf, w: wf, d }
+}
+
+crate::avx2_dispatch! {
+    fn add_row(acc: &mut [u16], r: &[u8]) {
+        for (a, &v) in acc.iter_mut().zip(r) {
+            *a += v as u16;
+        }
+    }
+}
+
+/// Sum groups of `F` adjacent row sums into one output (compile-time `F` unrolls).
+#[inline]
+fn hsum<const F: usize>(acc: &[u16], out: &mut [f32], inv: f32) {
+    for (o, c) in out.iter_mut().zip(acc.chunks_exact(F)) {
+        let mut s = 0u32;
+        for &v in c {
+            s += v as u32;
+        }
+        *o = s as f32 * inv;
+    }
 }
 
 fn half(p: &Plane) -> Plane {
@@ -44,16 +93,21 @@ fn half(p: &Plane) -> Plane {
 }
 
 fn to_plane(src: &[u8], h: usize, w: usize) -> Plane {
-    Plane { h, w, d: src.iter().map(|&x| x as f32).collect() }
+    Plane {
+        h,
+        w,
+        d: src.iter().map(|&x| x as f32).collect(),
+    }
 }
 
 /// Pyramid levels (finest first) of one grey frame; level 0 has scale `2^first`.
 fn pyramid(src: &[u8], h: usize, w: usize, first: usize, count: usize) -> Vec<Plane> {
     let mut out = Vec::with_capacity(count);
-    let mut cur = if first == 0 { to_plane(src, h, w) } else { half_u8(src, h, w) };
-    for _ in 1..first {
-        cur = half(&cur);
-    }
+    let cur = match first {
+        0 => to_plane(src, h, w),
+        1 => half_u8(src, h, w),
+        k => decimate_u8(src, h, w, 1 << k.min(4)),
+    };
     out.push(cur);
     for _ in 1..count {
         let n = half(out.last().unwrap());
@@ -65,7 +119,7 @@ fn pyramid(src: &[u8], h: usize, w: usize, first: usize, count: usize) -> Vec<Pl
 /// Choose (finest level, number of levels) for an h x w frame.
 fn plan(h: usize, w: usize) -> (usize, usize) {
     let mut first = 0;
-    while (h >> first) * (w >> first) > 300_000 {
+    while (h >> first) * (w >> first) > 300_000 && first < 4 {
         first += 1;
     }
     let mut last = first;
@@ -77,7 +131,7 @@ fn plan(h: usize, w: usize) -> (usize, usize) {
 
 crate::avx2_dispatch! {
     /// One row of the Lucas-Kanade right-hand side (8 partial sums for vectorisation).
-    #[allow(clippy::too_many_arguments)]
+    #[allow(clippy::too_many_arguments, clippy::needless_range_loop)]
     fn lk_row(a0: &[f32], a1: &[f32], b0: &[f32], b1: &[f32], p: &[f32], gx: &[f32], gy: &[f32], wt: [f32; 4]) -> (f32, f32) {
         let n = p.len().min(a0.len()).min(a1.len()).min(b0.len()).min(b1.len()).min(gx.len()).min(gy.len());
         let (a0, a1, b0, b1, p, gx, gy) = (&a0[..n], &a1[..n], &b0[..n], &b1[..n], &p[..n], &gx[..n], &gy[..n]);
@@ -106,44 +160,89 @@ crate::avx2_dispatch! {
     }
 }
 
+crate::avx2_dispatch! {
+    /// Central-difference gradients of one row and their second moments (8-lane partial sums).
+    #[allow(clippy::needless_range_loop)]
+    fn grad_row(l: &[f32], r: &[f32], u: &[f32], d: &[f32], gx: &mut [f32], gy: &mut [f32]) -> [f32; 3] {
+        let n = l.len().min(r.len()).min(u.len()).min(d.len()).min(gx.len()).min(gy.len());
+        let (l, r, u, d, gx, gy) = (&l[..n], &r[..n], &u[..n], &d[..n], &mut gx[..n], &mut gy[..n]);
+        let mut a = [[0f32; 8]; 3];
+        let mut i = 0;
+        while i + 8 <= n {
+            for k in 0..8 {
+                let j = i + k;
+                let x = 0.5 * (r[j] - l[j]);
+                let y = 0.5 * (d[j] - u[j]);
+                gx[j] = x;
+                gy[j] = y;
+                a[0][k] += x * x;
+                a[1][k] += x * y;
+                a[2][k] += y * y;
+            }
+            i += 8;
+        }
+        let mut out = [a[0].iter().sum::<f32>(), a[1].iter().sum::<f32>(), a[2].iter().sum::<f32>()];
+        while i < n {
+            let x = 0.5 * (r[i] - l[i]);
+            let y = 0.5 * (d[i] - u[i]);
+            gx[i] = x;
+            gy[i] = y;
+            out[0] += x * x;
+            out[1] += x * y;
+            out[2] += y * y;
+            i += 1;
+        }
+        out
+    }
+}
+
 /// Translation-only Lucas-Kanade refinement of `d` (in this level's pixels).
 fn lk_level(p: &Plane, c: &Plane, d: &mut [f64; 2], max_shift: f64, iters: usize) {
     let (h, w) = (p.h, p.w);
-    let margin = max_shift.ceil() as usize + 2;
-    if h < 2 * margin + 8 || w < 2 * margin + 8 {
+    // Small levels get a smaller search range instead of being skipped.
+    let margin = (max_shift.ceil() as usize + 2).min(h.min(w) / 4);
+    if margin < 3 || h < 2 * margin + 8 || w < 2 * margin + 8 {
         return;
     }
+    let max_shift = max_shift.min((margin - 2) as f64);
     let (y0, y1, x0, x1) = (margin, h - margin, margin, w - margin);
     // Gradients of prev and the (constant) normal matrix.
     let mut gx = vec![0f32; h * w];
     let mut gy = vec![0f32; h * w];
     let (mut sxx, mut sxy, mut syy) = (0f64, 0f64, 0f64);
     for y in y0..y1 {
-        let (mut ax, mut axy, mut ayy) = (0f64, 0f64, 0f64);
-        for x in x0..x1 {
-            let i = y * w + x;
-            let u = 0.5 * (p.d[i + 1] - p.d[i - 1]);
-            let v = 0.5 * (p.d[i + w] - p.d[i - w]);
-            gx[i] = u;
-            gy[i] = v;
-            ax += (u * u) as f64;
-            axy += (u * v) as f64;
-            ayy += (v * v) as f64;
-        }
-        sxx += ax;
-        sxy += axy;
-        syy += ayy;
+        let i0 = y * w + x0;
+        let n = x1 - x0;
+        let sums = grad_row(
+            &p.d[i0 - 1..i0 - 1 + n],
+            &p.d[i0 + 1..i0 + 1 + n],
+            &p.d[i0 - w..i0 - w + n],
+            &p.d[i0 + w..i0 + w + n],
+            &mut gx[i0..i0 + n],
+            &mut gy[i0..i0 + n],
+        );
+        sxx += sums[0] as f64;
+        sxy += sums[1] as f64;
+        syy += sums[2] as f64;
     }
     let det = sxx * syy - sxy * sxy;
     if det.abs() < 1e-9 * (sxx + syy).max(1.0).powi(2) {
         return;
     }
     for _ in 0..iters {
-        let (dx, dy) = (d[0].clamp(-max_shift, max_shift), d[1].clamp(-max_shift, max_shift));
+        let (dx, dy) = (
+            d[0].clamp(-max_shift, max_shift),
+            d[1].clamp(-max_shift, max_shift),
+        );
         let (ix, iy) = (dx.floor(), dy.floor());
         let (fx, fy) = ((dx - ix) as f32, (dy - iy) as f32);
         let (ix, iy) = (ix as isize, iy as isize);
-        let (w00, w01, w10, w11) = ((1.0 - fx) * (1.0 - fy), fx * (1.0 - fy), (1.0 - fx) * fy, fx * fy);
+        let (w00, w01, w10, w11) = (
+            (1.0 - fx) * (1.0 - fy),
+            fx * (1.0 - fy),
+            (1.0 - fx) * fy,
+            fx * fy,
+        );
         let (mut bx, mut by) = (0f64, 0f64);
         for y in y0..y1 {
             // margin > max_shift + 1, so every sample below is inside the image.
@@ -164,14 +263,14 @@ fn lk_level(p: &Plane, c: &Plane, d: &mut [f64; 2], max_shift: f64, iters: usize
         let ddy = (sxx * by - sxy * bx) / det;
         d[0] = dx + ddx;
         d[1] = dy + ddy;
-        if ddx.abs() < 1e-3 && ddy.abs() < 1e-3 {
+        if ddx.abs() < 2e-3 && ddy.abs() < 2e-3 {
             break;
         }
     }
 }
 
 /// Estimate the global shift of grey `cur` relative to grey `prev` (both h x w).
-/// Returns `(dx, dy)` with `cur(x, y) ~= prev(x - dx, y - dy)`; (0, 0) for images too small
+/// Returns `(dx, dy)` with `cur(x, y) ~= prev(x - dx, y - dy)`; (0, 0) for images under 14 px
 /// or without texture.
 pub fn estimate_shift(prev: &[u8], cur: &[u8], h: usize, w: usize) -> (f64, f64) {
     if h < 8 || w < 8 {
@@ -184,7 +283,13 @@ pub fn estimate_shift(prev: &[u8], cur: &[u8], h: usize, w: usize) -> (f64, f64)
     for lvl in (0..count).rev() {
         let scale = (1usize << (first + lvl)) as f64;
         let max_shift = 16.0 / scale + 2.0;
-        lk_level(&pp[lvl], &cp[lvl], &mut d, max_shift, 10);
+        lk_level(
+            &pp[lvl],
+            &cp[lvl],
+            &mut d,
+            max_shift,
+            if lvl == 0 { 8 } else { 5 },
+        );
         if lvl > 0 {
             d[0] *= 2.0;
             d[1] *= 2.0;
@@ -197,12 +302,27 @@ pub fn estimate_shift(prev: &[u8], cur: &[u8], h: usize, w: usize) -> (f64, f64)
 
 /// Translate a frame: `out(x, y) = src(x - dx, y - dy)` with bilinear interpolation;
 /// pixels whose source lies outside the frame get `fill`.
-pub fn shift_frame(src: &[u8], h: usize, w: usize, ch: usize, dx: f64, dy: f64, fill: u8, out: &mut [u8]) {
+#[allow(clippy::too_many_arguments)]
+pub fn shift_frame(
+    src: &[u8],
+    h: usize,
+    w: usize,
+    ch: usize,
+    dx: f64,
+    dy: f64,
+    fill: u8,
+    out: &mut [u8],
+) {
     let (sx, sy) = (-dx, -dy);
     let (ix, iy) = (sx.floor(), sy.floor());
     let (fx, fy) = ((sx - ix) as f32, (sy - iy) as f32);
     let (ix, iy) = (ix as i64, iy as i64);
-    let (w00, w01, w10, w11) = ((1.0 - fx) * (1.0 - fy), fx * (1.0 - fy), (1.0 - fx) * fy, fx * fy);
+    let (w00, w01, w10, w11) = (
+        (1.0 - fx) * (1.0 - fy),
+        fx * (1.0 - fy),
+        (1.0 - fx) * fy,
+        fx * fy,
+    );
     let (hi, wi) = (h as i64, w as i64);
     let inside = |y: i64, x: i64| y >= 0 && y < hi && x >= 0 && x < wi;
     for y in 0..hi {
@@ -216,10 +336,19 @@ pub fn shift_frame(src: &[u8], h: usize, w: usize, ch: usize, dx: f64, dy: f64, 
                 out[o..o + ch].fill(fill);
                 continue;
             }
-            let (a, b) = (((y0 * wi + x0) as usize) * ch, ((y0 * wi + x1) as usize) * ch);
-            let (c, e) = (((y1 * wi + x0) as usize) * ch, ((y1 * wi + x1) as usize) * ch);
+            let (a, b) = (
+                ((y0 * wi + x0) as usize) * ch,
+                ((y0 * wi + x1) as usize) * ch,
+            );
+            let (c, e) = (
+                ((y1 * wi + x0) as usize) * ch,
+                ((y1 * wi + x1) as usize) * ch,
+            );
             for k in 0..ch {
-                let v = w00 * src[a + k] as f32 + w01 * src[b + k] as f32 + w10 * src[c + k] as f32 + w11 * src[e + k] as f32;
+                let v = w00 * src[a + k] as f32
+                    + w01 * src[b + k] as f32
+                    + w10 * src[c + k] as f32
+                    + w11 * src[e + k] as f32;
                 out[o + k] = (v + 0.5).min(255.0) as u8;
             }
         }
@@ -249,8 +378,23 @@ mod tests {
         for &(dx, dy) in &[(0.0, 0.0), (3.0, -2.0), (-7.5, 6.25), (1.3, 0.4)] {
             let cur = texture(h, w, dx, dy);
             let (ex, ey) = estimate_shift(&prev, &cur, h, w);
-            assert!((ex - dx).abs() < 0.15 && (ey - dy).abs() < 0.15, "{dx},{dy} -> {ex},{ey}");
+            assert!(
+                (ex - dx).abs() < 0.15 && (ey - dy).abs() < 0.15,
+                "{dx},{dy} -> {ex},{ey}"
+            );
         }
+    }
+
+    #[test]
+    fn small_frames() {
+        let (h, w) = (40usize, 44usize);
+        let prev = texture(h, w, 0.0, 0.0);
+        let cur = texture(h, w, 2.0, -1.5);
+        let (ex, ey) = estimate_shift(&prev, &cur, h, w);
+        assert!(
+            (ex - 2.0).abs() < 0.15 && (ey + 1.5).abs() < 0.15,
+            "{ex},{ey}"
+        );
     }
 
     #[test]
@@ -259,5 +403,25 @@ mod tests {
         let mut out = vec![0u8; 12];
         shift_frame(&src, 3, 4, 1, 1.0, 0.0, 99, &mut out);
         assert_eq!(out, vec![99, 0, 1, 2, 99, 4, 5, 6, 99, 8, 9, 10]);
+    }
+}
+
+#[cfg(test)]
+mod decimate_tests {
+    use super::*;
+
+    #[test]
+    fn decimate_equals_repeated_halving() {
+        let (h, w) = (37usize, 53usize);
+        let src: Vec<u8> = (0..h * w).map(|i| (i * 37 % 251) as u8).collect();
+        let mut p = half_u8(&src, h, w);
+        for k in 2..=4 {
+            p = half(&p);
+            let q = decimate_u8(&src, h, w, 1 << k);
+            assert_eq!((p.h, p.w), (q.h, q.w));
+            for (a, b) in p.d.iter().zip(&q.d) {
+                assert!((a - b).abs() < 1e-3, "{a} {b}");
+            }
+        }
     }
 }

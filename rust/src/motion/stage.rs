@@ -30,6 +30,7 @@ impl MotionStage {
         Self::default()
     }
 
+    #[allow(clippy::too_many_arguments)]
     /// Difference `prev`/`cur` (h x w x channels, contiguous) and return the blobs.
     pub fn run(
         &mut self,
@@ -51,13 +52,19 @@ impl MotionStage {
         let stride = w * channels;
         if channels == 1 {
             for y in 0..h {
-                let (a, b) = (&prev[y * stride..(y + 1) * stride], &cur[y * stride..(y + 1) * stride]);
+                let (a, b) = (
+                    &prev[y * stride..(y + 1) * stride],
+                    &cur[y * stride..(y + 1) * stride],
+                );
                 pack_diff_grey_row(a, b, p.threshold, self.bits.row_mut(y));
             }
         } else {
             self.row.resize(w, 0);
             for y in 0..h {
-                let (a, b) = (&prev[y * stride..(y + 1) * stride], &cur[y * stride..(y + 1) * stride]);
+                let (a, b) = (
+                    &prev[y * stride..(y + 1) * stride],
+                    &cur[y * stride..(y + 1) * stride],
+                );
                 super::diff::diff_mask(a, b, channels, p.threshold, &mut self.row);
                 pack_row(&self.row, self.bits.row_mut(y));
             }
@@ -87,11 +94,31 @@ mod tests {
         let cur: Vec<u8> = (0..h * w * 3).map(|_| rnd()).collect();
         for ch in [1usize, 3] {
             let mut st = MotionStage::new();
-            let p = StageParams { threshold: 120, open_size: 3, min_area: 2, max_area: 50, conn8: true };
+            let p = StageParams {
+                threshold: 120,
+                open_size: 3,
+                min_area: 2,
+                max_area: 50,
+                conn8: true,
+            };
             let mut got = Blobs::default();
-            st.run(&prev[..h * w * ch], &cur[..h * w * ch], h, w, ch, &p, &mut got);
+            st.run(
+                &prev[..h * w * ch],
+                &cur[..h * w * ch],
+                h,
+                w,
+                ch,
+                &p,
+                &mut got,
+            );
             let mut mask = vec![0u8; h * w];
-            super::super::diff::diff_mask(&prev[..h * w * ch], &cur[..h * w * ch], ch, 120, &mut mask);
+            super::super::diff::diff_mask(
+                &prev[..h * w * ch],
+                &cur[..h * w * ch],
+                ch,
+                120,
+                &mut mask,
+            );
             let mut bm = BitMask::default();
             pack(&mask, h, w, &mut bm);
             Morph::new().open(&mut bm, 3);

@@ -7,7 +7,10 @@
 use std::borrow::Cow;
 
 use numpy::ndarray::{Array1, Array2, Array3, Ix2, Ix3};
-use numpy::{IntoPyArray, PyArray2, PyArrayMethods, PyReadonlyArray2, PyReadonlyArrayDyn, PyUntypedArrayMethods};
+use numpy::{
+    IntoPyArray, PyArray2, PyArrayMethods, PyReadonlyArray2, PyReadonlyArrayDyn,
+    PyUntypedArrayMethods,
+};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
@@ -47,22 +50,40 @@ fn image<'a>(a: &'a PyReadonlyArrayDyn<'_, u8>, name: &str) -> PyResult<Img<'a>>
         )));
     }
     // `as_slice` also accepts Fortran order, whose element order differs: C order only.
-    let slice = if a.is_c_contiguous() { a.as_slice().ok() } else { None };
+    let slice = if a.is_c_contiguous() {
+        a.as_slice().ok()
+    } else {
+        None
+    };
     let data = match slice {
         Some(s) => Cow::Borrowed(s),
         None => {
             // Explicit copy of a non-contiguous view (fixed-rank iteration is fast).
             let v = a.as_array();
             let owned: Vec<u8> = if shape.len() == 2 {
-                v.into_dimensionality::<Ix2>().map_err(|e| PyValueError::new_err(e.to_string()))?.iter().copied().collect()
+                v.into_dimensionality::<Ix2>()
+                    .map_err(|e| PyValueError::new_err(e.to_string()))?
+                    .iter()
+                    .copied()
+                    .collect()
             } else {
-                v.into_dimensionality::<Ix3>().map_err(|e| PyValueError::new_err(e.to_string()))?.iter().copied().collect()
+                v.into_dimensionality::<Ix3>()
+                    .map_err(|e| PyValueError::new_err(e.to_string()))?
+                    .iter()
+                    .copied()
+                    .collect()
             };
             Cow::Owned(owned)
         }
     };
     let ch = if shape.len() == 3 { 3 } else { 1 };
-    Ok(Img { data, h: shape[0], w: shape[1], ch, shape })
+    Ok(Img {
+        data,
+        h: shape[0],
+        w: shape[1],
+        ch,
+        shape,
+    })
 }
 
 fn same_shape(a: &Img, b: &Img, name: &str, ref_name: &str) -> PyResult<()> {
@@ -78,7 +99,9 @@ fn same_shape(a: &Img, b: &Img, name: &str, ref_name: &str) -> PyResult<()> {
 
 fn threshold(t: i64, name: &str) -> PyResult<u8> {
     if !(0..=255).contains(&t) {
-        return Err(PyValueError::new_err(format!("{name}: expected an integer in [0, 255], got {t}")));
+        return Err(PyValueError::new_err(format!(
+            "{name}: expected an integer in [0, 255], got {t}"
+        )));
     }
     Ok(t as u8)
 }
@@ -87,13 +110,17 @@ fn conn8(c: i64) -> PyResult<bool> {
     match c {
         4 => Ok(false),
         8 => Ok(true),
-        _ => Err(PyValueError::new_err(format!("connectivity: expected 4 or 8, got {c}"))),
+        _ => Err(PyValueError::new_err(format!(
+            "connectivity: expected 4 or 8, got {c}"
+        ))),
     }
 }
 
 fn odd_size(s: i64, name: &str) -> PyResult<usize> {
     if s < 1 || s % 2 == 0 || s > 100_001 {
-        return Err(PyValueError::new_err(format!("{name}: expected an odd integer >= 1, got {s}")));
+        return Err(PyValueError::new_err(format!(
+            "{name}: expected an odd integer >= 1, got {s}"
+        )));
     }
     Ok(s as usize)
 }
@@ -102,10 +129,16 @@ fn odd_size(s: i64, name: &str) -> PyResult<usize> {
 fn mask_bytes<'a>(m: &'a PyReadonlyArray2<'_, bool>) -> (Cow<'a, [u8]>, usize, usize) {
     let sh = m.shape();
     let (h, w) = (sh[0], sh[1]);
-    let slice = if m.is_c_contiguous() { m.as_slice().ok() } else { None };
+    let slice = if m.is_c_contiguous() {
+        m.as_slice().ok()
+    } else {
+        None
+    };
     let data = match slice {
         // SAFETY: bool and u8 have the same size and alignment; every bool is a valid u8.
-        Some(s) => Cow::Borrowed(unsafe { std::slice::from_raw_parts(s.as_ptr() as *const u8, s.len()) }),
+        Some(s) => {
+            Cow::Borrowed(unsafe { std::slice::from_raw_parts(s.as_ptr() as *const u8, s.len()) })
+        }
         // Explicit copy in C order for any other layout (Fortran order included).
         None => Cow::Owned(m.as_array().iter().map(|&b| b as u8).collect()),
     };
@@ -120,7 +153,8 @@ fn bool_vec(v: Vec<u8>) -> Vec<bool> {
 }
 
 fn bool_image<'py>(py: Python<'py>, v: Vec<u8>, h: usize, w: usize) -> PyResult<Bound<'py, PyAny>> {
-    let a = Array2::from_shape_vec((h, w), bool_vec(v)).map_err(|e| PyValueError::new_err(e.to_string()))?;
+    let a = Array2::from_shape_vec((h, w), bool_vec(v))
+        .map_err(|e| PyValueError::new_err(e.to_string()))?;
     Ok(a.into_pyarray(py).into_any())
 }
 
@@ -128,9 +162,13 @@ fn blobs_tuple<'py>(py: Python<'py>, b: Blobs) -> PyResult<Bound<'py, PyTuple>> 
     let n = b.area.len();
     let area = Array1::from_vec(b.area).into_pyarray(py);
     let bbox: Vec<i64> = b.bbox.iter().flatten().copied().collect();
-    let bbox = Array2::from_shape_vec((n, 4), bbox).expect("n x 4").into_pyarray(py);
+    let bbox = Array2::from_shape_vec((n, 4), bbox)
+        .expect("n x 4")
+        .into_pyarray(py);
     let cen: Vec<f64> = b.centroid.iter().flatten().copied().collect();
-    let cen = Array2::from_shape_vec((n, 2), cen).expect("n x 2").into_pyarray(py);
+    let cen = Array2::from_shape_vec((n, 2), cen)
+        .expect("n x 2")
+        .into_pyarray(py);
     PyTuple::new(py, [area.into_any(), bbox.into_any(), cen.into_any()])
 }
 
@@ -214,25 +252,41 @@ fn morph_call<'py>(
 
 #[pyfunction]
 #[pyo3(signature = (mask, size=3))]
-fn erode<'py>(py: Python<'py>, mask: PyReadonlyArray2<'py, bool>, size: i64) -> PyResult<Bound<'py, PyAny>> {
+fn erode<'py>(
+    py: Python<'py>,
+    mask: PyReadonlyArray2<'py, bool>,
+    size: i64,
+) -> PyResult<Bound<'py, PyAny>> {
     morph_call(py, mask, size, MorphOp::Erode)
 }
 
 #[pyfunction]
 #[pyo3(signature = (mask, size=3))]
-fn dilate<'py>(py: Python<'py>, mask: PyReadonlyArray2<'py, bool>, size: i64) -> PyResult<Bound<'py, PyAny>> {
+fn dilate<'py>(
+    py: Python<'py>,
+    mask: PyReadonlyArray2<'py, bool>,
+    size: i64,
+) -> PyResult<Bound<'py, PyAny>> {
     morph_call(py, mask, size, MorphOp::Dilate)
 }
 
 #[pyfunction]
 #[pyo3(signature = (mask, size=3))]
-fn opening<'py>(py: Python<'py>, mask: PyReadonlyArray2<'py, bool>, size: i64) -> PyResult<Bound<'py, PyAny>> {
+fn opening<'py>(
+    py: Python<'py>,
+    mask: PyReadonlyArray2<'py, bool>,
+    size: i64,
+) -> PyResult<Bound<'py, PyAny>> {
     morph_call(py, mask, size, MorphOp::Open)
 }
 
 #[pyfunction]
 #[pyo3(signature = (mask, size=3))]
-fn closing<'py>(py: Python<'py>, mask: PyReadonlyArray2<'py, bool>, size: i64) -> PyResult<Bound<'py, PyAny>> {
+fn closing<'py>(
+    py: Python<'py>,
+    mask: PyReadonlyArray2<'py, bool>,
+    size: i64,
+) -> PyResult<Bound<'py, PyAny>> {
     morph_call(py, mask, size, MorphOp::Close)
 }
 
@@ -249,7 +303,8 @@ fn label<'py>(
     let labels = PyArray2::<i32>::zeros(py, [h, w], false);
     let blobs = {
         // SAFETY: `labels` was created just above and no other reference to it exists.
-        let buf: &mut [i32] = unsafe { labels.as_slice_mut() }.map_err(|e| PyValueError::new_err(e.to_string()))?;
+        let buf: &mut [i32] =
+            unsafe { labels.as_slice_mut() }.map_err(|e| PyValueError::new_err(e.to_string()))?;
         py.detach(|| {
             let mut bm = BitMask::default();
             pack(&data, h, w, &mut bm);
@@ -262,7 +317,13 @@ fn label<'py>(
     PyTuple::new(py, [labels.into_any(), stats.into_any()])
 }
 
-fn stage_params(threshold: i64, open_size: i64, min_area: i64, max_area: Option<i64>, connectivity: i64) -> PyResult<StageParams> {
+fn stage_params(
+    threshold: i64,
+    open_size: i64,
+    min_area: i64,
+    max_area: Option<i64>,
+    connectivity: i64,
+) -> PyResult<StageParams> {
     let t = self::threshold(threshold, "threshold")?;
     if open_size < 0 || (open_size > 1 && open_size % 2 == 0) || open_size > 100_001 {
         return Err(PyValueError::new_err(format!(
@@ -270,13 +331,23 @@ fn stage_params(threshold: i64, open_size: i64, min_area: i64, max_area: Option<
         )));
     }
     if min_area < 0 {
-        return Err(PyValueError::new_err(format!("min_area: expected an integer >= 0, got {min_area}")));
+        return Err(PyValueError::new_err(format!(
+            "min_area: expected an integer >= 0, got {min_area}"
+        )));
     }
     let max_area = max_area.unwrap_or(i64::MAX);
     if max_area < min_area {
-        return Err(PyValueError::new_err(format!("max_area: expected an integer >= min_area ({min_area}), got {max_area}")));
+        return Err(PyValueError::new_err(format!(
+            "max_area: expected an integer >= min_area ({min_area}), got {max_area}"
+        )));
     }
-    Ok(StageParams { threshold: t, open_size: open_size as usize, min_area, max_area, conn8: conn8(connectivity)? })
+    Ok(StageParams {
+        threshold: t,
+        open_size: open_size as usize,
+        min_area,
+        max_area,
+        conn8: conn8(connectivity)?,
+    })
 }
 
 /// Fused motion stage owning its scratch buffers.
@@ -291,8 +362,18 @@ struct MotionStage {
 impl MotionStage {
     #[new]
     #[pyo3(signature = (threshold, open_size=3, min_area=1, max_area=None, connectivity=8))]
-    fn new(threshold: i64, open_size: i64, min_area: i64, max_area: Option<i64>, connectivity: i64) -> PyResult<Self> {
-        Ok(MotionStage { p: stage_params(threshold, open_size, min_area, max_area, connectivity)?, stage: Stage::new(), out: Blobs::default() })
+    fn new(
+        threshold: i64,
+        open_size: i64,
+        min_area: i64,
+        max_area: Option<i64>,
+        connectivity: i64,
+    ) -> PyResult<Self> {
+        Ok(MotionStage {
+            p: stage_params(threshold, open_size, min_area, max_area, connectivity)?,
+            stage: Stage::new(),
+            out: Blobs::default(),
+        })
     }
 
     /// Returns (area, bbox, centroid) of the moving blobs between `prev` and `cur`.
@@ -329,7 +410,11 @@ impl MotionStage {
     }
     #[getter]
     fn connectivity(&self) -> i64 {
-        if self.p.conn8 { 8 } else { 4 }
+        if self.p.conn8 {
+            8
+        } else {
+            4
+        }
     }
 }
 
@@ -389,28 +474,56 @@ fn grey_of<'b>(img: &'b Img, grey: &'b mut Vec<u8>) -> &'b [u8] {
     }
 }
 
-fn sd_params(amplification: i64, update_period: i64, vmin: i64, vmax: i64, prefix: &str) -> PyResult<bg::SigmaDeltaParams> {
+fn sd_params(
+    amplification: i64,
+    update_period: i64,
+    vmin: i64,
+    vmax: i64,
+    prefix: &str,
+) -> PyResult<bg::SigmaDeltaParams> {
     if !(1..=255).contains(&amplification) {
-        return Err(PyValueError::new_err(format!("{prefix}amplification: expected an integer in [1, 255], got {amplification}")));
+        return Err(PyValueError::new_err(format!(
+            "{prefix}amplification: expected an integer in [1, 255], got {amplification}"
+        )));
     }
     if !(1..=1_000_000).contains(&update_period) {
-        return Err(PyValueError::new_err(format!("{prefix}update_period: expected an integer in [1, 1000000], got {update_period}")));
+        return Err(PyValueError::new_err(format!(
+            "{prefix}update_period: expected an integer in [1, 1000000], got {update_period}"
+        )));
     }
     if !(0..=255).contains(&vmin) {
-        return Err(PyValueError::new_err(format!("vmin: expected an integer in [0, 255], got {vmin}")));
+        return Err(PyValueError::new_err(format!(
+            "vmin: expected an integer in [0, 255], got {vmin}"
+        )));
     }
     if !(vmin..=255).contains(&vmax) {
-        return Err(PyValueError::new_err(format!("vmax: expected an integer in [vmin={vmin}, 255], got {vmax}")));
+        return Err(PyValueError::new_err(format!(
+            "vmax: expected an integer in [vmin={vmin}, 255], got {vmax}"
+        )));
     }
-    Ok(bg::SigmaDeltaParams { amplification: amplification as u8, update_period: update_period as u32, vmin: vmin as u8, vmax: vmax as u8 })
+    Ok(bg::SigmaDeltaParams {
+        amplification: amplification as u8,
+        update_period: update_period as u32,
+        vmin: vmin as u8,
+        vmax: vmax as u8,
+    })
 }
 
-fn u8_image<'py>(py: Python<'py>, v: &[u8], hw: Option<(usize, usize)>) -> Option<Bound<'py, PyAny>> {
+fn u8_image<'py>(
+    py: Python<'py>,
+    v: &[u8],
+    hw: Option<(usize, usize)>,
+) -> Option<Bound<'py, PyAny>> {
     let (h, w) = hw?;
     if v.len() != h * w {
         return None;
     }
-    Some(Array2::from_shape_vec((h, w), v.to_vec()).ok()?.into_pyarray(py).into_any())
+    Some(
+        Array2::from_shape_vec((h, w), v.to_vec())
+            .ok()?
+            .into_pyarray(py)
+            .into_any(),
+    )
 }
 
 /// Sigma-delta background estimator.
@@ -425,10 +538,17 @@ impl SigmaDelta {
     #[new]
     #[pyo3(signature = (amplification=2, update_period=1, vmin=2, vmax=255))]
     fn new(amplification: i64, update_period: i64, vmin: i64, vmax: i64) -> PyResult<Self> {
-        Ok(SigmaDelta { m: bg::SigmaDelta::new(sd_params(amplification, update_period, vmin, vmax, "")?), fs: FrameShape::default() })
+        Ok(SigmaDelta {
+            m: bg::SigmaDelta::new(sd_params(amplification, update_period, vmin, vmax, "")?),
+            fs: FrameShape::default(),
+        })
     }
 
-    fn apply<'py>(&mut self, py: Python<'py>, frame: PyReadonlyArrayDyn<'py, u8>) -> PyResult<Bound<'py, PyAny>> {
+    fn apply<'py>(
+        &mut self,
+        py: Python<'py>,
+        frame: PyReadonlyArrayDyn<'py, u8>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let img = image(&frame, "frame")?;
         self.fs.check(&img)?;
         let (h, w) = (img.h, img.w);
@@ -494,15 +614,26 @@ impl RunningAverage {
     #[pyo3(signature = (alpha=0.05, threshold=25.0))]
     fn new(alpha: f64, threshold: f64) -> PyResult<Self> {
         if !(alpha > 0.0 && alpha <= 1.0) {
-            return Err(PyValueError::new_err(format!("alpha: expected a number in (0, 1], got {alpha}")));
+            return Err(PyValueError::new_err(format!(
+                "alpha: expected a number in (0, 1], got {alpha}"
+            )));
         }
         if !(0.0..=255.0).contains(&threshold) {
-            return Err(PyValueError::new_err(format!("threshold: expected a number in [0, 255], got {threshold}")));
+            return Err(PyValueError::new_err(format!(
+                "threshold: expected a number in [0, 255], got {threshold}"
+            )));
         }
-        Ok(RunningAverage { m: bg::RunningAverage::new(alpha as f32, threshold as f32), fs: FrameShape::default() })
+        Ok(RunningAverage {
+            m: bg::RunningAverage::new(alpha as f32, threshold as f32),
+            fs: FrameShape::default(),
+        })
     }
 
-    fn apply<'py>(&mut self, py: Python<'py>, frame: PyReadonlyArrayDyn<'py, u8>) -> PyResult<Bound<'py, PyAny>> {
+    fn apply<'py>(
+        &mut self,
+        py: Python<'py>,
+        frame: PyReadonlyArrayDyn<'py, u8>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let img = image(&frame, "frame")?;
         self.fs.check(&img)?;
         let (h, w) = (img.h, img.w);
@@ -528,7 +659,12 @@ impl RunningAverage {
         if self.m.b.len() != h * w {
             return None;
         }
-        Some(Array2::from_shape_vec((h, w), self.m.b.clone()).ok()?.into_pyarray(py).into_any())
+        Some(
+            Array2::from_shape_vec((h, w), self.m.b.clone())
+                .ok()?
+                .into_pyarray(py)
+                .into_any(),
+        )
     }
 
     #[getter]
@@ -556,7 +692,9 @@ impl DualBackground {
     fn check_mask(&self, mask: &PyReadonlyArray2<'_, bool>) -> PyResult<()> {
         let sh = mask.shape();
         match self.fs.hw() {
-            None => Err(PyValueError::new_err("mask: expected a mask of the frame shape, but no frame has been applied yet")),
+            None => Err(PyValueError::new_err(
+                "mask: expected a mask of the frame shape, but no frame has been applied yet",
+            )),
             Some((h, w)) if (sh[0], sh[1]) != (h, w) => Err(PyValueError::new_err(format!(
                 "mask: expected bool ({h}, {w}), got bool {}",
                 shape_str(sh)
@@ -570,11 +708,20 @@ impl DualBackground {
 impl DualBackground {
     #[new]
     #[pyo3(signature = (long_period=32, short_period=1, amplification=2, vmin=2, vmax=255, static_frames=30))]
-    fn new(long_period: i64, short_period: i64, amplification: i64, vmin: i64, vmax: i64, static_frames: i64) -> PyResult<Self> {
+    fn new(
+        long_period: i64,
+        short_period: i64,
+        amplification: i64,
+        vmin: i64,
+        vmax: i64,
+        static_frames: i64,
+    ) -> PyResult<Self> {
         let long = sd_params(amplification, long_period, vmin, vmax, "long_")?;
         let short = sd_params(amplification, short_period, vmin, vmax, "short_")?;
         if !(1..=65535).contains(&static_frames) {
-            return Err(PyValueError::new_err(format!("static_frames: expected an integer in [1, 65535], got {static_frames}")));
+            return Err(PyValueError::new_err(format!(
+                "static_frames: expected an integer in [1, 65535], got {static_frames}"
+            )));
         }
         if long.update_period < short.update_period {
             return Err(PyValueError::new_err(format!(
@@ -582,11 +729,18 @@ impl DualBackground {
                 short.update_period, long.update_period
             )));
         }
-        Ok(DualBackground { m: bg::DualBackground::new(long, short, static_frames as u16), fs: FrameShape::default() })
+        Ok(DualBackground {
+            m: bg::DualBackground::new(long, short, static_frames as u16),
+            fs: FrameShape::default(),
+        })
     }
 
     /// Returns (moving, static) bool masks.
-    fn apply<'py>(&mut self, py: Python<'py>, frame: PyReadonlyArrayDyn<'py, u8>) -> PyResult<Bound<'py, PyTuple>> {
+    fn apply<'py>(
+        &mut self,
+        py: Python<'py>,
+        frame: PyReadonlyArrayDyn<'py, u8>,
+    ) -> PyResult<Bound<'py, PyTuple>> {
         let img = image(&frame, "frame")?;
         self.fs.check(&img)?;
         let (h, w) = (img.h, img.w);
@@ -641,7 +795,12 @@ impl DualBackground {
         if self.m.counter.len() != h * w {
             return None;
         }
-        Some(Array2::from_shape_vec((h, w), self.m.counter.clone()).ok()?.into_pyarray(py).into_any())
+        Some(
+            Array2::from_shape_vec((h, w), self.m.counter.clone())
+                .ok()?
+                .into_pyarray(py)
+                .into_any(),
+        )
     }
 
     /// Held pixels (bool copy), or None before the first frame.
@@ -674,7 +833,11 @@ impl DualBackground {
 
 #[pyfunction]
 #[pyo3(signature = (prev, cur))]
-fn estimate_shift(py: Python<'_>, prev: PyReadonlyArrayDyn<'_, u8>, cur: PyReadonlyArrayDyn<'_, u8>) -> PyResult<(f64, f64)> {
+fn estimate_shift(
+    py: Python<'_>,
+    prev: PyReadonlyArrayDyn<'_, u8>,
+    cur: PyReadonlyArrayDyn<'_, u8>,
+) -> PyResult<(f64, f64)> {
     let a = image(&prev, "prev")?;
     let b = image(&cur, "cur")?;
     same_shape(&b, &a, "cur", "prev")?;
@@ -689,11 +852,19 @@ fn estimate_shift(py: Python<'_>, prev: PyReadonlyArrayDyn<'_, u8>, cur: PyReado
 
 #[pyfunction]
 #[pyo3(signature = (frame, dx, dy, fill=0))]
-fn shift_frame<'py>(py: Python<'py>, frame: PyReadonlyArrayDyn<'py, u8>, dx: f64, dy: f64, fill: i64) -> PyResult<Bound<'py, PyAny>> {
+fn shift_frame<'py>(
+    py: Python<'py>,
+    frame: PyReadonlyArrayDyn<'py, u8>,
+    dx: f64,
+    dy: f64,
+    fill: i64,
+) -> PyResult<Bound<'py, PyAny>> {
     let img = image(&frame, "frame")?;
     for (v, n) in [(dx, "dx"), (dy, "dy")] {
         if !v.is_finite() || v.abs() > 1e6 {
-            return Err(PyValueError::new_err(format!("{n}: expected a finite shift in pixels, got {v}")));
+            return Err(PyValueError::new_err(format!(
+                "{n}: expected a finite shift in pixels, got {v}"
+            )));
         }
     }
     let fill = threshold(fill, "fill")?;
@@ -704,9 +875,15 @@ fn shift_frame<'py>(py: Python<'py>, frame: PyReadonlyArrayDyn<'py, u8>, dx: f64
         out
     });
     if ch == 3 {
-        Ok(Array3::from_shape_vec((h, w, 3), out).expect("h w 3").into_pyarray(py).into_any())
+        Ok(Array3::from_shape_vec((h, w, 3), out)
+            .expect("h w 3")
+            .into_pyarray(py)
+            .into_any())
     } else {
-        Ok(Array2::from_shape_vec((h, w), out).expect("h w").into_pyarray(py).into_any())
+        Ok(Array2::from_shape_vec((h, w), out)
+            .expect("h w")
+            .into_pyarray(py)
+            .into_any())
     }
 }
 
