@@ -7,6 +7,9 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
+type IdsAndBoxes<'py> = (Bound<'py, PyArray1<i64>>, Bound<'py, PyArray2<f64>>);
+type RowsCols<'py> = (Bound<'py, PyArray1<i64>>, Bound<'py, PyArray1<i64>>);
+
 fn verr(e: String) -> PyErr {
     PyValueError::new_err(e)
 }
@@ -15,7 +18,9 @@ fn boxes_vec(boxes: &PyReadonlyArray2<'_, f64>) -> PyResult<Vec<f64>> {
     let a = boxes.as_array();
     let (n, c) = a.dim();
     if c != 4 {
-        return Err(PyValueError::new_err(format!("boxes: expected shape (N, 4), got ({n}, {c})")));
+        return Err(PyValueError::new_err(format!(
+            "boxes: expected shape (N, 4), got ({n}, {c})"
+        )));
     }
     Ok(a.iter().copied().collect())
 }
@@ -56,13 +61,21 @@ impl PyTracker {
         let m = match motion {
             "cv" => Motion::Cv,
             "ca" => Motion::Ca,
-            other => return Err(verr(format!("motion: expected 'cv' or 'ca', got {other:?}"))),
+            other => {
+                return Err(verr(format!(
+                    "motion: expected 'cv' or 'ca', got {other:?}"
+                )))
+            }
         };
         if !(1..=1_000_000).contains(&min_hits) {
-            return Err(verr(format!("min_hits: expected an integer in [1, 1000000], got {min_hits}")));
+            return Err(verr(format!(
+                "min_hits: expected an integer in [1, 1000000], got {min_hits}"
+            )));
         }
         if !(1..=10_000_000).contains(&history_len) {
-            return Err(verr(format!("history_len: expected an integer in [1, 10000000], got {history_len}")));
+            return Err(verr(format!(
+                "history_len: expected an integer in [1, 10000000], got {history_len}"
+            )));
         }
         let mut cfg = TrackerConfig::new(m);
         cfg.high_thresh = high_thresh;
@@ -73,7 +86,8 @@ impl PyTracker {
         cfg.min_iou = min_iou;
         cfg.iou_weight = iou_weight;
         cfg.history_len = history_len as usize;
-        cfg.process_noise = process_noise.unwrap_or_else(|| TrackerConfig::default_process_noise(m));
+        cfg.process_noise =
+            process_noise.unwrap_or_else(|| TrackerConfig::default_process_noise(m));
         cfg.meas_noise_px = meas_noise_px;
         cfg.meas_noise_rel = meas_noise_rel;
         cfg.init_vel_std = init_vel_std;
@@ -81,7 +95,9 @@ impl PyTracker {
         cfg.gravity = [gravity.0, gravity.1];
         cfg.size_smoothing = size_smoothing;
         cfg.skip_duplicates = skip_duplicates;
-        Ok(PyTracker { inner: Tracker::new(cfg).map_err(verr)? })
+        Ok(PyTracker {
+            inner: Tracker::new(cfg).map_err(verr)?,
+        })
     }
 
     /// Process one frame; returns one int64 id per box (-1: no confirmed track).
@@ -96,12 +112,14 @@ impl PyTracker {
         let b = boxes_vec(&boxes)?;
         let s: Option<Vec<f64>> = scores.map(|s| s.as_array().iter().copied().collect());
         let inner = &mut self.inner;
-        let ids = py.detach(move || inner.update(&b, s.as_deref(), t)).map_err(verr)?;
+        let ids = py
+            .detach(move || inner.update(&b, s.as_deref(), t))
+            .map_err(verr)?;
         Ok(ids.into_pyarray(py))
     }
 
     /// Predicted (ids, boxes) of the live tracks at time ``t``; no state changes.
-    fn predict<'py>(&self, py: Python<'py>, t: f64) -> PyResult<(Bound<'py, PyArray1<i64>>, Bound<'py, PyArray2<f64>>)> {
+    fn predict<'py>(&self, py: Python<'py>, t: f64) -> PyResult<IdsAndBoxes<'py>> {
         let (ids, boxes) = self.inner.predict(t).map_err(verr)?;
         let n = ids.len();
         let b = Array2::from_shape_vec((n, 4), boxes).map_err(|e| verr(e.to_string()))?;
@@ -113,12 +131,17 @@ impl PyTracker {
         let tb = self.inner.table();
         let n = tb.ids.len();
         let d = PyDict::new(py);
-        let shape = |v: Vec<f64>, c: usize| Array2::from_shape_vec((n, c), v).map_err(|e| verr(e.to_string()));
+        let shape = |v: Vec<f64>, c: usize| {
+            Array2::from_shape_vec((n, c), v).map_err(|e| verr(e.to_string()))
+        };
         d.set_item("ids", tb.ids.into_pyarray(py))?;
         d.set_item("states", tb.states.into_pyarray(py))?;
         d.set_item("boxes", shape(tb.boxes, 4)?.into_pyarray(py))?;
         d.set_item("velocities", shape(tb.velocities, 2)?.into_pyarray(py))?;
-        d.set_item("accelerations", shape(tb.accelerations, 2)?.into_pyarray(py))?;
+        d.set_item(
+            "accelerations",
+            shape(tb.accelerations, 2)?.into_pyarray(py),
+        )?;
         d.set_item("hits", tb.hits.into_pyarray(py))?;
         d.set_item("age_s", tb.age_s.into_pyarray(py))?;
         d.set_item("time_since_update", tb.time_since_update.into_pyarray(py))?;
@@ -128,7 +151,9 @@ impl PyTracker {
 
     /// History of a live or just-removed track as a dict of arrays, or None.
     fn history<'py>(&self, py: Python<'py>, track_id: i64) -> PyResult<Option<Bound<'py, PyDict>>> {
-        let Some(h) = self.inner.history(track_id) else { return Ok(None) };
+        let Some(h) = self.inner.history(track_id) else {
+            return Ok(None);
+        };
         let n = h.len();
         let mut frame = Vec::with_capacity(n);
         let mut t = Vec::with_capacity(n);
@@ -136,8 +161,8 @@ impl PyTracker {
         for r in h {
             frame.push(r.frame);
             t.push(r.t);
-            for k in 0..4 {
-                cols[k].push(r.bbox[k]);
+            for (c, v) in cols.iter_mut().zip(r.bbox) {
+                c.push(v);
             }
             cols[4].push(r.cx);
             cols[5].push(r.cy);
@@ -178,7 +203,7 @@ impl PyTracker {
 fn linear_sum_assignment<'py>(
     py: Python<'py>,
     cost: PyReadonlyArray2<'py, f64>,
-) -> PyResult<(Bound<'py, PyArray1<i64>>, Bound<'py, PyArray1<i64>>)> {
+) -> PyResult<RowsCols<'py>> {
     let a = cost.as_array();
     let (r, c) = a.dim();
     let v: Vec<f64> = a.iter().copied().collect();

@@ -117,7 +117,10 @@ pub fn linear_sum_assignment(cost: &[f64], rows: usize, cols: usize) -> Vec<(usi
     }
     let k = rows.min(cols) as f64;
     let big = (2.0 * maxabs + 1.0) * (k + 1.0);
-    let dense: Vec<f64> = cost.iter().map(|&c| if c.is_finite() { c } else { big }).collect();
+    let dense: Vec<f64> = cost
+        .iter()
+        .map(|&c| if c.is_finite() { c } else { big })
+        .collect();
     let sol = solve_dense(&dense, rows, cols);
     let mut out = Vec::with_capacity(rows.min(cols));
     for (r, c) in sol.iter().enumerate() {
@@ -150,7 +153,17 @@ mod tests {
 
     /// Brute force: best (count, -cost) over all partial injections rows -> cols of allowed pairs.
     fn brute(cost: &[f64], rows: usize, cols: usize) -> (usize, f64) {
-        fn rec(r: usize, cost: &[f64], rows: usize, cols: usize, used: &mut Vec<bool>, n: usize, c: f64, best: &mut (usize, f64)) {
+        #[allow(clippy::too_many_arguments)]
+        fn rec(
+            r: usize,
+            cost: &[f64],
+            rows: usize,
+            cols: usize,
+            used: &mut Vec<bool>,
+            n: usize,
+            c: f64,
+            best: &mut (usize, f64),
+        ) {
             if r == rows {
                 if n > best.0 || (n == best.0 && c < best.1 - 1e-12) {
                     *best = (n, c);
@@ -168,7 +181,16 @@ mod tests {
             }
         }
         let mut best = (0usize, f64::INFINITY);
-        rec(0, cost, rows, cols, &mut vec![false; cols], 0, 0.0, &mut best);
+        rec(
+            0,
+            cost,
+            rows,
+            cols,
+            &mut vec![false; cols],
+            0,
+            0.0,
+            &mut best,
+        );
         if best.0 == 0 {
             best.1 = 0.0;
         }
@@ -183,7 +205,13 @@ mod tests {
             let cols = 1 + (rng.next() % 6) as usize;
             let forbid = if trial % 2 == 0 { 0.0 } else { 0.4 };
             let cost: Vec<f64> = (0..rows * cols)
-                .map(|_| if rng.unit() < forbid { f64::INFINITY } else { (rng.unit() * 10.0).round() - 3.0 })
+                .map(|_| {
+                    if rng.unit() < forbid {
+                        f64::INFINITY
+                    } else {
+                        (rng.unit() * 10.0).round() - 3.0
+                    }
+                })
                 .collect();
             let pairs = linear_sum_assignment(&cost, rows, cols);
             let mut rs = vec![false; rows];
@@ -197,7 +225,10 @@ mod tests {
             }
             let (n, best) = brute(&cost, rows, cols);
             assert_eq!(pairs.len(), n, "cardinality, trial {trial}: {cost:?}");
-            assert!((total - best).abs() < 1e-9, "trial {trial}: got {total}, brute {best}, {cost:?}");
+            assert!(
+                (total - best).abs() < 1e-9,
+                "trial {trial}: got {total}, brute {best}, {cost:?}"
+            );
         }
     }
 
@@ -207,7 +238,10 @@ mod tests {
         assert!(linear_sum_assignment(&[], 3, 0).is_empty());
         assert!(linear_sum_assignment(&[f64::INFINITY; 4], 2, 2).is_empty());
         assert_eq!(linear_sum_assignment(&[5.0], 1, 1), vec![(0, 0)]);
-        assert_eq!(solve_dense(&[1.0, 0.0, 0.0, 1.0], 2, 2), vec![Some(1), Some(0)]);
+        assert_eq!(
+            solve_dense(&[1.0, 0.0, 0.0, 1.0], 2, 2),
+            vec![Some(1), Some(0)]
+        );
         // tall matrix: 3 rows, 1 column -> only the cheapest row gets it
         assert_eq!(linear_sum_assignment(&[3.0, 1.0, 2.0], 3, 1), vec![(1, 0)]);
     }

@@ -8,6 +8,9 @@
 //! derivative (acceleration for CV, jerk for CA) with spectral density `q`.
 //! A step with `dt == 0` changes nothing (no time passed).
 
+// Small fixed-size matrix algebra reads best with explicit indices.
+#![allow(clippy::needless_range_loop)]
+
 /// One axis of a CV (`n == 2`) or CA (`n == 3`) Kalman filter.
 #[derive(Clone, Debug)]
 pub struct AxisFilter {
@@ -29,7 +32,11 @@ impl AxisFilter {
         if ca {
             p[2][2] = var_acc;
         }
-        AxisFilter { n, x: [pos, 0.0, if ca { acc0 } else { 0.0 }], p }
+        AxisFilter {
+            n,
+            x: [pos, 0.0, if ca { acc0 } else { 0.0 }],
+            p,
+        }
     }
 
     /// Transition matrix for a step of `dt` seconds.

@@ -139,7 +139,10 @@ impl TrackerConfig {
             return Err(format!("gate: expected > 0, got {}", self.gate));
         }
         if self.meas_noise_px <= 0.0 {
-            return Err(format!("meas_noise_px: expected > 0, got {}", self.meas_noise_px));
+            return Err(format!(
+                "meas_noise_px: expected > 0, got {}",
+                self.meas_noise_px
+            ));
         }
         for (name, v) in [
             ("min_iou", self.min_iou),
@@ -154,7 +157,10 @@ impl TrackerConfig {
         fin("gravity", self.gravity[0])?;
         fin("gravity", self.gravity[1])?;
         if self.history_len < 1 {
-            return Err(format!("history_len: expected >= 1, got {}", self.history_len));
+            return Err(format!(
+                "history_len: expected >= 1, got {}",
+                self.history_len
+            ));
         }
         Ok(())
     }
@@ -188,7 +194,12 @@ pub struct Track {
 impl Track {
     pub fn bbox(&self) -> [f64; 4] {
         let (cx, cy) = (self.fx.pos(), self.fy.pos());
-        [cx - 0.5 * self.w, cy - 0.5 * self.h, cx + 0.5 * self.w, cy + 0.5 * self.h]
+        [
+            cx - 0.5 * self.w,
+            cy - 0.5 * self.h,
+            cx + 0.5 * self.w,
+            cy + 0.5 * self.h,
+        ]
     }
 }
 
@@ -238,26 +249,35 @@ pub fn iou(a: &[f64], b: &[f64]) -> f64 {
 
 /// Validate one frame of input; messages name the argument.
 pub fn validate_input(boxes: &[f64], scores: Option<&[f64]>) -> Result<(), String> {
-    if boxes.len() % 4 != 0 {
+    if !boxes.len().is_multiple_of(4) {
         return Err(format!("boxes: expected N*4 values, got {}", boxes.len()));
     }
     let n = boxes.len() / 4;
     for i in 0..n {
         let b = &boxes[4 * i..4 * i + 4];
         if !b.iter().all(|v| v.is_finite()) {
-            return Err(format!("boxes: expected finite coordinates, row {i} is {b:?}"));
+            return Err(format!(
+                "boxes: expected finite coordinates, row {i} is {b:?}"
+            ));
         }
         if b[2] < b[0] || b[3] < b[1] {
-            return Err(format!("boxes: expected x1 >= x0 and y1 >= y0 (xyxy), row {i} is {b:?}"));
+            return Err(format!(
+                "boxes: expected x1 >= x0 and y1 >= y0 (xyxy), row {i} is {b:?}"
+            ));
         }
     }
     if let Some(s) = scores {
         if s.len() != n {
-            return Err(format!("scores: expected {n} values (one per box), got {}", s.len()));
+            return Err(format!(
+                "scores: expected {n} values (one per box), got {}",
+                s.len()
+            ));
         }
         for (i, &v) in s.iter().enumerate() {
             if !(0.0..=1.0).contains(&v) {
-                return Err(format!("scores: expected values in [0, 1], score {i} is {v}"));
+                return Err(format!(
+                    "scores: expected values in [0, 1], score {i} is {v}"
+                ));
             }
         }
     }
@@ -338,7 +358,9 @@ impl Tracker {
         }
         if let Some(last) = self.t_input {
             if t < last {
-                return Err(format!("t: expected a timestamp >= the previous one ({last}), got {t}"));
+                return Err(format!(
+                    "t: expected a timestamp >= the previous one ({last}), got {t}"
+                ));
             }
         }
         Ok(t)
@@ -347,7 +369,12 @@ impl Tracker {
     /// Process one frame. `boxes` is row-major `N x 4` xyxy, `scores` defaults to all ones,
     /// `t` to the frame count. Returns one id per box (-1 unless it belongs to a confirmed
     /// track).
-    pub fn update(&mut self, boxes: &[f64], scores: Option<&[f64]>, t: Option<f64>) -> Result<Vec<i64>, String> {
+    pub fn update(
+        &mut self,
+        boxes: &[f64],
+        scores: Option<&[f64]>,
+        t: Option<f64>,
+    ) -> Result<Vec<i64>, String> {
         validate_input(boxes, scores)?;
         let t = self.check_time(t)?;
         let n = boxes.len() / 4;
@@ -368,7 +395,12 @@ impl Tracker {
         // higher rate than its content, or a static scene) carries no new measurement: the
         // filters keep their state *and their time*, so the next real frame gets the true
         // dt. The tracks seen in it are refreshed (hits, last-update time, history).
-        if self.cfg.skip_duplicates && n > 0 && frame > 0 && boxes == &self.last_boxes[..] && scores == &self.last_scores[..] {
+        if self.cfg.skip_duplicates
+            && n > 0
+            && frame > 0
+            && boxes == &self.last_boxes[..]
+            && scores == &self.last_scores[..]
+        {
             let mut ids = vec![-1i64; n];
             for d in 0..n {
                 let tid = self.last_assoc[d];
@@ -383,7 +415,17 @@ impl Tracker {
                     }
                     let (cx, cy) = (tr.fx.pos(), tr.fy.pos());
                     let b = &boxes[4 * d..4 * d + 4];
-                    Self::push_hist(&mut tr.history, self.cfg.history_len, HistRec { frame, t, bbox: [b[0], b[1], b[2], b[3]], cx, cy });
+                    Self::push_hist(
+                        &mut tr.history,
+                        self.cfg.history_len,
+                        HistRec {
+                            frame,
+                            t,
+                            bbox: [b[0], b[1], b[2], b[3]],
+                            cx,
+                            cy,
+                        },
+                    );
                     if tr.state == TrackState::Confirmed {
                         ids[d] = tid;
                     }
@@ -438,7 +480,9 @@ impl Tracker {
         // 3. two-stage association
         let mut det_track: Vec<Option<usize>> = vec![None; n];
         let mut track_matched = vec![false; tracks.len()];
-        let high: Vec<usize> = (0..n).filter(|&d| scores[d] >= self.cfg.high_thresh).collect();
+        let high: Vec<usize> = (0..n)
+            .filter(|&d| scores[d] >= self.cfg.high_thresh)
+            .collect();
         let low: Vec<usize> = (0..n)
             .filter(|&d| scores[d] < self.cfg.high_thresh && scores[d] >= self.cfg.low_thresh)
             .collect();
@@ -528,17 +572,23 @@ impl Tracker {
         tr.t_last = t;
         tr.score = score;
         match tr.state {
-            TrackState::Tentative if tr.hits >= self.cfg.min_hits => tr.state = TrackState::Confirmed,
+            TrackState::Tentative if tr.hits >= self.cfg.min_hits => {
+                tr.state = TrackState::Confirmed
+            }
             TrackState::Lost => tr.state = TrackState::Confirmed,
             _ => {}
         }
-        Self::push_hist(&mut tr.history, self.cfg.history_len, HistRec {
-            frame,
-            t,
-            bbox: [b[0], b[1], b[2], b[3]],
-            cx: tr.fx.pos(),
-            cy: tr.fy.pos(),
-        });
+        Self::push_hist(
+            &mut tr.history,
+            self.cfg.history_len,
+            HistRec {
+                frame,
+                t,
+                bbox: [b[0], b[1], b[2], b[3]],
+                cx: tr.fx.pos(),
+                cy: tr.fy.pos(),
+            },
+        );
     }
 
     fn push_hist(h: &mut VecDeque<HistRec>, cap: usize, r: HistRec) {
@@ -558,15 +608,47 @@ impl Tracker {
         let fy = AxisFilter::new(ca, cy, self.meas_var(h), vv, self.cfg.gravity[1], va);
         let id = self.next_id;
         self.next_id += 1;
-        let state = if self.cfg.min_hits <= 1 { TrackState::Confirmed } else { TrackState::Tentative };
+        let state = if self.cfg.min_hits <= 1 {
+            TrackState::Confirmed
+        } else {
+            TrackState::Tentative
+        };
         let mut history = VecDeque::with_capacity(self.cfg.history_len.min(64));
-        Self::push_hist(&mut history, self.cfg.history_len, HistRec { frame, t, bbox: [b[0], b[1], b[2], b[3]], cx, cy });
-        Track { id, state, fx, fy, w, h, hits: 1, t_first: t, t_last: t, score, history }
+        Self::push_hist(
+            &mut history,
+            self.cfg.history_len,
+            HistRec {
+                frame,
+                t,
+                bbox: [b[0], b[1], b[2], b[3]],
+                cx,
+                cy,
+            },
+        );
+        Track {
+            id,
+            state,
+            fx,
+            fy,
+            w,
+            h,
+            hits: 1,
+            t_first: t,
+            t_last: t,
+            score,
+            history,
+        }
     }
 
     /// Gate, split into connected components and solve each one optimally.
     /// Returns `(track index, detection index)` pairs.
-    fn associate(&self, preds: &[Pred], trs: &[usize], boxes: &[f64], dets: &[usize]) -> Vec<(usize, usize)> {
+    fn associate(
+        &self,
+        preds: &[Pred],
+        trs: &[usize],
+        boxes: &[f64],
+        dets: &[usize],
+    ) -> Vec<(usize, usize)> {
         if trs.is_empty() || dets.is_empty() {
             return Vec::new();
         }
@@ -580,13 +662,20 @@ impl Tracker {
             .map(|(j, &d)| (0.5 * (boxes[4 * d] + boxes[4 * d + 2]), j))
             .collect();
         order.sort_by(|a, b| a.0.total_cmp(&b.0));
-        let max_w = dets.iter().map(|&d| boxes[4 * d + 2] - boxes[4 * d]).fold(0.0f64, f64::max);
+        let max_w = dets
+            .iter()
+            .map(|&d| boxes[4 * d + 2] - boxes[4 * d])
+            .fold(0.0f64, f64::max);
         // edges (local track, local det, cost)
         let mut edges: Vec<(usize, usize, f64)> = Vec::new();
         for (a, &k) in trs.iter().enumerate() {
             let p = &preds[k];
             let rx = (gate * p.sx).sqrt();
-            let ox = if min_iou > 0.0 { 0.5 * ((p.bbox[2] - p.bbox[0]) + max_w) } else { 0.0 };
+            let ox = if min_iou > 0.0 {
+                0.5 * ((p.bbox[2] - p.bbox[0]) + max_w)
+            } else {
+                0.0
+            };
             let win = rx.max(ox);
             let lo = order.partition_point(|e| e.0 < p.cx - win);
             for &(cx, j) in &order[lo..] {
@@ -714,7 +803,9 @@ impl Tracker {
         let dt = match self.t_filter {
             Some(tf) => {
                 if t < tf {
-                    return Err(format!("t: expected a timestamp >= the tracker time ({tf}), got {t}"));
+                    return Err(format!(
+                        "t: expected a timestamp >= the tracker time ({tf}), got {t}"
+                    ));
                 }
                 t - tf
             }
@@ -734,7 +825,11 @@ impl Tracker {
 
     /// History of a live (or just removed) track, oldest first.
     pub fn history(&self, id: i64) -> Option<&VecDeque<HistRec>> {
-        self.tracks.iter().chain(self.removed.iter()).find(|tr| tr.id == id).map(|tr| &tr.history)
+        self.tracks
+            .iter()
+            .chain(self.removed.iter())
+            .find(|tr| tr.id == id)
+            .map(|tr| &tr.history)
     }
 }
 
@@ -764,7 +859,10 @@ mod tests {
             let boxes: Vec<f64> = a.iter().chain(b.iter()).copied().collect();
             let ids = tr.update(&boxes, None, Some(t)).unwrap();
             if k >= 1 {
-                assert!(ids[0] > 0 && ids[1] > 0 && ids[0] != ids[1], "frame {k}: {ids:?}");
+                assert!(
+                    ids[0] > 0 && ids[1] > 0 && ids[0] != ids[1],
+                    "frame {k}: {ids:?}"
+                );
                 match &first {
                     None => first = Some(ids),
                     Some(f) => assert_eq!(&ids, f, "frame {k}"),
@@ -826,7 +924,11 @@ mod tests {
         let mut id0 = None;
         for k in 0..40 {
             let t = k as f64 / 25.0;
-            let boxes = if (15..18).contains(&k) { vec![] } else { sq(300.0, 20.0 + 0.5 * g * t * t, 2.0).to_vec() };
+            let boxes = if (15..18).contains(&k) {
+                vec![]
+            } else {
+                sq(300.0, 20.0 + 0.5 * g * t * t, 2.0).to_vec()
+            };
             let ids = tr.update(&boxes, None, Some(t)).unwrap();
             // the same frame twice
             let ids2 = tr.update(&boxes, None, Some(t)).unwrap();
@@ -859,11 +961,26 @@ mod tests {
     #[test]
     fn rejects_bad_input() {
         let mut tr = Tracker::new(cfg(Motion::Cv)).unwrap();
-        assert!(tr.update(&[0.0, 0.0, 1.0], None, None).unwrap_err().contains("boxes"));
-        assert!(tr.update(&[0.0, 0.0, f64::NAN, 1.0], None, None).unwrap_err().contains("boxes"));
-        assert!(tr.update(&[2.0, 0.0, 1.0, 1.0], None, None).unwrap_err().contains("x1"));
-        assert!(tr.update(&[0.0, 0.0, 1.0, 1.0], Some(&[1.5]), None).unwrap_err().contains("scores"));
-        assert!(tr.update(&[0.0, 0.0, 1.0, 1.0], Some(&[]), None).unwrap_err().contains("scores"));
+        assert!(tr
+            .update(&[0.0, 0.0, 1.0], None, None)
+            .unwrap_err()
+            .contains("boxes"));
+        assert!(tr
+            .update(&[0.0, 0.0, f64::NAN, 1.0], None, None)
+            .unwrap_err()
+            .contains("boxes"));
+        assert!(tr
+            .update(&[2.0, 0.0, 1.0, 1.0], None, None)
+            .unwrap_err()
+            .contains("x1"));
+        assert!(tr
+            .update(&[0.0, 0.0, 1.0, 1.0], Some(&[1.5]), None)
+            .unwrap_err()
+            .contains("scores"));
+        assert!(tr
+            .update(&[0.0, 0.0, 1.0, 1.0], Some(&[]), None)
+            .unwrap_err()
+            .contains("scores"));
         tr.update(&[], None, Some(5.0)).unwrap();
         assert!(tr.update(&[], None, Some(4.0)).unwrap_err().contains("t:"));
         let mut c = TrackerConfig::new(Motion::Cv);
@@ -876,7 +993,8 @@ mod tests {
         let mut tr = Tracker::new(cfg(Motion::Cv)).unwrap();
         for k in 0..5 {
             let t = k as f64 * 0.1;
-            tr.update(&sq(10.0 + 100.0 * t, 10.0, 2.0), None, Some(t)).unwrap();
+            tr.update(&sq(10.0 + 100.0 * t, 10.0, 2.0), None, Some(t))
+                .unwrap();
         }
         let before = tr.table();
         let (ids, boxes) = tr.predict(0.6).unwrap();
