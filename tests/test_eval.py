@@ -208,3 +208,42 @@ def test_mot_rows_roundtrip_and_scores(tmp_path):
     swapped = [r if not (r[1] == 1 and r[0] == 3) else [3, 9] + r[2:] for r in rows]
     s = mot_metrics(rows, swapped)
     assert s["ID_switches"] == 1 and s["IDF1"] < 1.0 and s["HOTA"] < 1.0
+
+
+def test_false_alarm_hours_count_only_clips_of_the_kinds_scene():
+    facade_truth = {"scene": "facade", "fps": 10.0, "t": [i / 10 for i in range(100)], "events": []}
+    street_truth = {"scene": "street", "fps": 10.0, "t": [i / 10 for i in range(200)], "events": []}
+    from anfang.eval import _raw, _summarise
+
+    fa = _fall(1.0, 2.0, 10, 20, [0, 0, 10, 10])
+    m = _summarise([_raw(facade_truth, [fa], 0.5, None), _raw(street_truth, [], 0.5, None)])
+    f = m["kinds"]["falling_object"]
+    # one false alarm in the 10 s of facade video (the 20 s street clip does not count)
+    assert f["fp"] == 1 and f["false_alarms_per_hour"] == pytest.approx(360.0)
+    assert m["kinds"]["rider"]["hours"] == pytest.approx(20.0 / 3600)
+
+
+def test_box_only_detection_matches_a_truth_trajectory_at_its_frames():
+    tr = {"kind": "rider", "t_start": 0.0, "t_end": 3.0, "frame_start": 0, "frame_end": 30,
+          "bbox": [290, 0, 310, 20], "helmet": True,
+          "trajectory": [[f, f / 10, 10.0 * f, 10.0] for f in range(31)]}
+    truth = {"scene": "street", "fps": 10.0, "t": [i / 10 for i in range(40)], "events": [tr]}
+    # the detector reports the rider's box around frame 5 only (x about 50)
+    det = {"kind": "rider", "t_start": 0.4, "t_end": 0.6, "frame_start": 4, "frame_end": 6,
+           "bbox": [40, 0, 60, 20], "helmet": True}
+    assert evaluate(truth, [det])["kinds"]["rider"]["tp"] == 1
+    det["bbox"] = [140, 0, 160, 20]  # 80 px from where the rider was at frames 4-6
+    assert evaluate(truth, [det])["kinds"]["rider"]["tp"] == 0
+
+
+def test_cli_scores_tracks(tmp_path, capsys):
+    pytest.importorskip("motmetrics")
+    pytest.importorskip("trackeval")
+    from anfang.synth import facade
+
+    clip = facade(seed=5, size=(200, 120), fps=10.0, seconds=2.0, distractors=["birds"], n_birds=2)
+    d = clip.save(tmp_path / "c")
+    capsys.readouterr()
+    assert main(["eval", "--truth", str(d / "truth.json"), "--tracks", str(d / "gt.txt"), "--json"]) == 0
+    s = json.loads(capsys.readouterr().out)
+    assert s["MOTA"] == 1.0 and s["IDF1"] == 1.0

@@ -234,3 +234,20 @@ def test_distractor_only_clip_has_objects_but_no_events():
     kinds = {o["kind"] for o in clip.truth["objects"]}
     assert {"bird", "insect"} <= kinds
     assert math.isclose(clip.truth["conditions"]["shake_px"] > 0, True)
+
+
+def test_head_samples_carry_labels_and_crops(tmp_path):
+    from anfang.synth import head_samples
+
+    clip = street(seed=3, size=(640, 360), fps=5.0, seconds=4.0, kind="riders", n_riders=4,
+                  n_pedestrians=0, n_cars=0, noise=0.0)
+    s = head_samples(clip)
+    assert s and {x["helmet"] for x in s} <= {True, False}
+    riders = {o["id"]: o["helmet"] for o in clip.truth["objects"] if o["kind"] == "rider"}
+    for x in s:
+        assert riders[x["rider_id"]] == x["helmet"]
+        assert x["crop"].shape[0] >= 6 and x["crop"].shape[2] == 3
+    clip.save(tmp_path / "c")
+    rows = (tmp_path / "c" / "gt.txt").read_text().splitlines()
+    assert len(rows) == sum(len(o["frames"]) for o in clip.truth["objects"])
+    assert min(int(r.split(",")[0]) for r in rows) >= 1

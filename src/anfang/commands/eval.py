@@ -10,7 +10,12 @@ def add_parser(sub) -> None:
                                    "false alarms per hour and helmet accuracy per kind.")
     p.add_argument("--truth", required=True,
                    help="truth.json of one clip, or a suite directory holding suite.json")
-    p.add_argument("--events", required=True,
+    p.add_argument("--tracks", default=None,
+                   help="MOTChallenge file of tracks to score against the truth objects "
+                        "(HOTA, MOTA, IDF1; needs the 'eval' extra)")
+    p.add_argument("--track-kinds", default=None,
+                   help="comma list of truth object kinds scored with --tracks (default all)")
+    p.add_argument("--events", default=None,
                    help="events JSON Lines file, or (suite) a directory of <clip>.jsonl files")
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
     p.add_argument("--time-tol", type=float, default=0.5, help="seconds (default 0.5)")
@@ -28,6 +33,20 @@ def run(args) -> int:
 
     tol = {k: args.dist_tol for k in DIST_TOL} if args.dist_tol else None
     tp = Path(args.truth)
+    if args.tracks:
+        from anfang.eval import mot_metrics, read_mot, truth_mot_rows
+
+        if tp.is_dir():
+            raise ValueError("--tracks: expected --truth to be one clip's truth.json")
+        kinds = args.track_kinds.split(",") if args.track_kinds else None
+        gt = truth_mot_rows(json.loads(tp.read_text()), kinds)
+        s = mot_metrics(gt, read_mot(args.tracks))
+        print(json.dumps(s, indent=1) if args.json else
+              "  ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in s.items()))
+        if not args.events:
+            return 0
+    if not args.events:
+        raise ValueError("--events: required (unless --tracks is given)")
     if tp.is_dir():
         if not (tp / "suite.json").exists():
             raise ValueError(f"--truth: directory {tp} has no suite.json")

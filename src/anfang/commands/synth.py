@@ -37,6 +37,8 @@ def add_parser(sub) -> None:
     g.add_argument("--drop-prob", type=float, default=0.0, help="probability of a dropped frame")
     g.add_argument("--block-q", type=float, default=0.0, help="8x8 block quantisation step")
     g.add_argument("--color", action="store_true", help="RGB facade frames (default grey)")
+    g.add_argument("--shutter", type=float, default=0.5,
+                   help="exposure as a fraction of the frame interval (motion blur; 0 = off)")
     s = p.add_argument_group("street options")
     s.add_argument("--kind", choices=["riders", "package", "mixed"], default="mixed")
     s.add_argument("--riders", type=int, default=None, help="number of two-wheelers")
@@ -59,7 +61,7 @@ def run(args) -> int:
                       seconds=args.seconds or 10.0, falls=falls, distractors=d,
                       night=True if args.night else None, tilt=args.tilt, shake=args.shake,
                       content_fps=args.content_fps, drop_prob=args.drop_prob,
-                      block_q=args.block_q, color=args.color)
+                      block_q=args.block_q, color=args.color, shutter=args.shutter)
     else:
         clip = street(seed=args.seed, size=args.size, fps=args.fps, seconds=args.seconds or 12.0,
                       kind=args.kind, n_riders=args.riders, helmet_rate=args.helmet_rate,

@@ -49,6 +49,10 @@ DIST_TOL = {"falling_object": 30.0, "rider": 40.0, "package_dropped": 40.0, "pac
 #: Detector kinds scored as another truth kind.
 ALIASES = {"package_removed": "package_picked_up"}
 TRUTH_KINDS = ("falling_object", "package_dropped", "package_picked_up", "rider")
+#: Kinds always reported for a scene (so that a clip with nothing to find still counts
+#: towards that kind's hours and false alarms).
+SCENE_KINDS = {"facade": ("falling_object",),
+               "street": ("rider", "package_dropped", "package_picked_up")}
 
 
 def load_events(path: str | os.PathLike) -> list[dict[str, Any]]:
@@ -96,10 +100,26 @@ def _traj_dist(a, b) -> float | None:
     return sum(ds) / len(ds)
 
 
+def _point_box(x, y, b) -> float:
+    return math.hypot(max(b[0] - x, 0.0, x - b[2]), max(b[1] - y, 0.0, y - b[3]))
+
+
+def _traj_box(traj, box, f0=None, f1=None) -> float | None:
+    """Smallest distance from the trajectory points (within frames f0..f1 if any) to a box."""
+    if not traj or box is None:
+        return None
+    pts = [r for r in traj if f0 is None or f0 <= r[0] <= f1] or list(traj)
+    return min(_point_box(r[2], r[3], box) for r in pts)
+
+
 def _distance(tr: Mapping, de: Mapping) -> float:
     d = _traj_dist(tr.get("trajectory"), de.get("trajectory"))
     if d is not None:
         return d
+    if tr.get("trajectory") and de.get("bbox") is not None and not de.get("trajectory"):
+        d = _traj_box(tr["trajectory"], de["bbox"], de.get("frame_start"), de.get("frame_end"))
+        if d is not None:
+            return min(d, _box_gap(tr.get("bbox"), de["bbox"]))
     return _box_gap(tr.get("bbox"), de.get("bbox"))
 
 
@@ -172,13 +192,13 @@ def _raw(truth: Mapping, detections: Iterable, time_tol: float, dist_tol: Mappin
             d["kind"], d["helmet"] = "rider", False
     tev = [_as_dict(e) for e in truth.get("events", [])]
     raw: dict[str, Any] = {"duration_s": _duration(truth), "kinds": {}}
-    kinds = sorted({e["kind"] for e in tev} | {e["kind"] for e in dets} | {
-        k for k in TRUTH_KINDS if truth.get("scene") is None})
+    kinds = sorted({e["kind"] for e in tev} | {e["kind"] for e in dets}
+                   | set(SCENE_KINDS.get(truth.get("scene"), ())))
     for kind in kinds:
         tr = [e for e in tev if e["kind"] == kind]
         de = [e for e in dets if e["kind"] == kind]
         pairs = match(tr, de, time_tol, tol.get(kind, 40.0))
-        r = {"n_truth": len(tr), "n_det": len(de), "tp": len(pairs), "fp": len(de) - len(pairs),
+        r = {"hours": raw["duration_s"] / 3600.0, "n_truth": len(tr), "n_det": len(de), "tp": len(pairs), "fp": len(de) - len(pairs),
              "fn": len(tr) - len(pairs), "tta": [], "floor_exact": [], "floor_within1": [],
              "origin_err": [], "helmet_ok": [], "truth_helmet": [], "det_helmet": []}
         for i, j, _ in pairs:
@@ -208,18 +228,18 @@ def _summarise(raws: Sequence[dict]) -> dict[str, Any]:
     acc: dict[str, dict] = {}
     for raw in raws:
         for kind, r in raw["kinds"].items():
-            a = acc.setdefault(kind, {k: (0 if isinstance(v, int) else []) for k, v in r.items()})
+            a = acc.setdefault(kind, {k: (0 if isinstance(v, (int, float)) else []) for k, v in r.items()})
             for k, v in r.items():
                 a[k] = a[k] + v
     out: dict[str, Any] = {"hours": hours, "n_clips": len(raws), "kinds": {}}
     for kind, a in acc.items():
-        tp, fp, fn = a["tp"], a["fp"], a["fn"]
+        tp, fp, fn, kh = a["tp"], a["fp"], a["fn"], a["hours"]
         p = tp / (tp + fp) if tp + fp else (1.0 if fn == 0 else 0.0)
         rc = tp / (tp + fn) if tp + fn else (1.0 if fp == 0 else 0.0)
         f1 = 2 * p * rc / (p + rc) if p + rc else 0.0
         m = {"n_truth": a["n_truth"], "n_det": a["n_det"], "tp": tp, "fp": fp, "fn": fn,
              "precision": p, "recall": rc, "f1": f1,
-             "false_alarms_per_hour": fp / hours if hours > 0 else None,
+             "hours": kh, "false_alarms_per_hour": fp / kh if kh > 0 else None,
              "time_to_alarm_mean_s": _mean(a["tta"]), "time_to_alarm_median_s": _median(a["tta"])}
         if kind == "falling_object":
             m["floor_exact"] = _mean([float(x) for x in a["floor_exact"]])

@@ -186,5 +186,11 @@ def timeline(rng, fps, seconds, content_fps=None, drop_prob=0.0):
     return t, tc
 
 
-def to_uint8(img):
-    return np.clip(np.rint(img), 0, 255).astype(np.uint8)
+def to_uint8(img, out=None):
+    """Round and clip a float canvas into uint8 (in place on ``img``; writes ``out`` if given)."""
+    np.rint(img, out=img)
+    np.clip(img, 0, 255, out=img)
+    if out is None:
+        return img.astype(np.uint8)
+    out[...] = img
+    return out

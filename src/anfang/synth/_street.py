@@ -188,7 +188,8 @@ def _background(rng, W, H):
     ys = (np.arange(H, dtype=np.float32) + 0.5)[:, None] / H
     xs = (np.arange(W, dtype=np.float32) + 0.5)[None, :] / W
     img = np.empty((H, W, 3), np.float32)
-    wall = np.array(_col(rng, [(180, 160, 140), (150, 150, 155), (200, 190, 170)]), np.float32)
+    walls = [(185, 170, 150), (150, 150, 155), (205, 195, 180), (170, 120, 100)]
+    wall = np.array(walls[int(rng.integers(len(walls)))], np.float32) + float(rng.normal(0, 8))
     pave = np.array([165, 160, 150], np.float32)
     road = np.array([85, 85, 90], np.float32)
     y_wall, y_road0, y_road1 = 0.30, 0.40, 0.78
@@ -354,10 +355,11 @@ def street(
         rest_y = 0.765 * H
         x_rest = x_drop + d * 25 * tri.s  # lands just behind/beside the cargo box
         t_land = t_drop + 0.35
-        t_pick = float(rg.uniform(0.55, 0.68)) * S
-        # picker walks from the near side edge along the near pavement, then steps to the package
-        pd = 1 if rg.random() < 0.5 else -1
-        pv = float(rg.uniform(45, 70)) * u
+        t_pick = float(rg.uniform(0.5, 0.6)) * S
+        # the picker walks along the road edge to the package, picks it up and carries on
+        # to the nearer image edge (so that it leaves the frame before the clip ends)
+        pd = -1 if x_rest < W / 2 else 1
+        pv = float(rg.uniform(70, 100)) * u
         x_in = -30 * u if pd > 0 else W + 30 * u
         t_arrive = t_pick - 0.8
         t_in = t_arrive - abs(x_rest - x_in) / pv
@@ -445,10 +447,13 @@ def street(
                 else:
                     o["frames"].append(row)
         gain = 1.0 + drift * math.sin(2 * math.pi * tv / max(S, 1.0) + drift_ph)
-        img *= gain
+        if gain != 1.0:
+            img *= np.float32(gain)
         if noise > 0:
-            img += rg_noise.standard_normal((H, W), dtype=np.float32)[..., None] * noise
-        frames[fi] = R.to_uint8(img)
+            nz = rg_noise.standard_normal((H, W), dtype=np.float32)
+            nz *= np.float32(noise)
+            img += nz[..., None]
+        R.to_uint8(img, out=frames[fi])
 
     events: list[dict[str, Any]] = []
     for tw, parts in rider_units:
@@ -504,3 +509,54 @@ def street(
         "events": events,
     }
     return Clip(frames=frames, t=t, truth=truth)
+
+
+def head_samples(clip, every: int = 1, pad: float = 0.15, min_size: float = 6.0,
+                 inside_only: bool = True) -> list[dict[str, Any]]:
+    """Rider head crops with their helmet label, for evaluating a helmet classifier.
+
+    Parameters
+    ----------
+    clip : Clip
+        A street clip.
+    every : int
+        Keep every n-th frame of each rider.
+    pad : float
+        Margin added around the head box, as a fraction of its size.
+    min_size : float
+        Skip heads whose box is smaller than this many pixels across.
+    inside_only : bool
+        Skip heads cut by the image border.
+
+    Returns
+    -------
+    list of dict
+        ``{"frame", "rider_id", "helmet", "box" (xyxy head box), "crop" (uint8 array)}``.
+
+    Examples
+    --------
+    >>> from anfang.synth import street
+    >>> clip = street(seed=1, size=(320, 180), fps=5, seconds=3, kind="riders", n_riders=2)
+    >>> s = head_samples(clip)
+    >>> all(x["crop"].ndim == 3 for x in s) and {type(x["helmet"]) for x in s} <= {bool}
+    True
+    """
+    W, H = clip.truth["size"]
+    out = []
+    for o in clip.truth["objects"]:
+        if o["kind"] != "rider":
+            continue
+        for k, (f, x0, y0, x1, y1) in enumerate(o.get("head_frames", [])):
+            if k % max(1, int(every)):
+                continue
+            w, h = x1 - x0, y1 - y0
+            if min(w, h) < min_size:
+                continue
+            if inside_only and (x0 <= 0 or y0 <= 0 or x1 >= W or y1 >= H):
+                continue
+            px, py = pad * w, pad * h
+            j0, i0 = max(0, int(math.floor(x0 - px))), max(0, int(math.floor(y0 - py)))
+            j1, i1 = min(W, int(math.ceil(x1 + px))), min(H, int(math.ceil(y1 + py)))
+            out.append({"frame": int(f), "rider_id": int(o["id"]), "helmet": bool(o["helmet"]),
+                        "box": [x0, y0, x1, y1], "crop": clip.frames[int(f)][i0:i1, j0:j1].copy()})
+    return out
