@@ -816,6 +816,8 @@ class LostPackageDetector(Detector):
         o.state = "gone"
         o.last_seen_t = t
         self._set_hold(o.hold, False)
+        # What shows up on that spot soon after is the trace of the package, not a new one.
+        self._ghost_zones.append((o.box.copy(), t + c.ghost_memory_s))
         t_gone = float(o.bg_since)
         f_gone = int(o.details.get("frame_gone", self.frame_index))
         _, ts, ids, bx = self._track_arrays(t_gone - c.pickup_window_s, t)
