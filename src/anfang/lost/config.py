@@ -50,6 +50,7 @@ _RULES: dict[str, tuple[type, float, bool]] = {
     "ghost_memory_s": (float, 0.0, False),
     "warmup_s": (float, 0.0, False),
     "fidget_frac": (float, 0.0, True),
+    "min_static_frac": (float, 0.0, False),
     "owner_radius_px": (float, 0.0, False),
     "owner_lookback_s": (float, 0.0, True),
     "attended_factor": (float, 0.0, False),
@@ -122,6 +123,9 @@ class LostConfig:
     fidget_frac : float
         Not a package when moving blobs cover the region in more than this fraction of the
         frames since its static evidence began (a person standing there sways).
+    min_static_frac : float
+        Besides ``dwell_s`` since the landing, the static evidence itself must have lasted
+        this fraction of ``dwell_s`` (the landing estimate stretches back on busy spots).
     owner_radius_px : float
         Dropper search radius around the object (full-resolution pixels).
     owner_lookback_s : float
@@ -173,6 +177,7 @@ class LostConfig:
     ghost_memory_s: float = 60.0
     warmup_s: float = 2.0
     fidget_frac: float = 0.4
+    min_static_frac: float = 0.5
     owner_radius_px: float = 80.0
     owner_lookback_s: float = 30.0
     attended_factor: float = 2.0

@@ -516,6 +516,10 @@ class LostPackageDetector(Detector):
         for o in self._objs:
             if o.state != "candidate" or t - o.t_land < c.dwell_s:
                 continue
+            # The landing time comes from moving coverage, which busy spots stretch back;
+            # the static evidence itself must also have lasted a while.
+            if t - o.first_t < c.min_static_frac * c.dwell_s:
+                continue
             if t - o.last_seen_t > 0.5 * c.candidate_grace_s + c.static_period_s:
                 continue
             reason = self._classify(o, t)
