@@ -27,8 +27,14 @@ def test_wilson_edges():
     assert all(math.isnan(v) for v in wilson_interval(0, 0))
     lo, hi = wilson_interval(20, 20)
     assert hi == 1.0 and 0.8 < lo < 0.85
-    with pytest.raises(ValueError, match="k, n"):
+    with pytest.raises(ValueError, match="successes <= n"):
         wilson_interval(3, 2)
+    with pytest.raises(ValueError, match="successes <= n"):
+        wilson_interval(-1, 2)
+    with pytest.raises(TypeError, match="successes: expected an integer count, got float"):
+        wilson_interval(2.5, 10)
+    with pytest.raises(TypeError, match="n: expected an integer count, got str"):
+        wilson_interval(2, "10")
 
 
 def _riders():

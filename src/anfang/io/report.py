@@ -4,7 +4,7 @@ One file, nothing fetched from the web: inline CSS, snapshots as base64 ``data:`
 charts as inline SVG. Every piece of text from the data goes through :func:`html.escape`.
 
 Sections: a summary, the helmet-wearing rate per camera and time window (bars with Wilson
-95 % interval whiskers, from ``rider`` events whose ``helmet`` detail is true/false), a
+95 % interval whiskers (:func:`anfang.helmet.metrics.wilson_interval`), from ``rider`` events whose ``helmet`` detail is true/false), a
 trajectory plot per falling object (image coordinates, y down), and the event table with
 snapshots and evidence hashes.
 
@@ -26,6 +26,7 @@ from collections import defaultdict
 from typing import Any, Iterable, Mapping
 
 from anfang.events import Event
+from anfang.helmet.metrics import wilson_interval  # one implementation, re-exported here
 from anfang.io.evidence import trajectory_points
 
 __all__ = ["render_report", "write_report", "wilson_interval", "helmet_rates"]
@@ -43,22 +44,6 @@ code{font-size:11px;color:#556;word-break:break-all} .kpi{display:inline-block;m
 .kpi b{font-size:22px;display:block} .plots{display:flex;flex-wrap:wrap;gap:14px}
 .plot{border:1px solid #dde1e6;padding:6px} .muted{color:#778}
 """
-
-
-def wilson_interval(k: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
-    """Wilson score interval of a proportion ``k / n`` (95 % by default).
-
-    Returns ``(nan, nan)`` for ``n == 0``.
-    """
-    if n < 0 or k < 0 or k > n:
-        raise ValueError(f"k, n: expected 0 <= k <= n, got k={k}, n={n}")
-    if n == 0:
-        return (math.nan, math.nan)
-    p = k / n
-    z2 = z * z
-    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
-    half = z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
-    return (max(0.0, centre - half), min(1.0, centre + half))
 
 
 def _helmet_value(v: Any) -> bool | None:
