@@ -245,3 +245,24 @@ def test_cli_scores_tracks(tmp_path, capsys):
     assert main(["eval", "--truth", str(d / "truth.json"), "--tracks", str(d / "gt.txt"), "--json"]) == 0
     s = json.loads(capsys.readouterr().out)
     assert s["MOTA"] == 1.0 and s["IDF1"] == 1.0
+
+
+def test_bad_arguments_name_the_argument():
+    from anfang.eval import evaluate, match
+
+    truth = {"events": [], "t": [0.0, 0.04], "fps": 25.0}
+    with pytest.raises(TypeError, match="truth: expected a truth.json mapping with an 'events' list, got NoneType"):
+        evaluate(None, [])
+    with pytest.raises(TypeError, match=r"truth: .* got keys \['fps'\]"):
+        evaluate({"fps": 25.0}, [])
+    with pytest.raises(ValueError, match="time_tol: expected a finite number >= 0, got -1"):
+        match([], [], time_tol=-1)
+    with pytest.raises(ValueError, match="dist_tol: expected a finite number > 0, got 0"):
+        match([], [], dist_tol=0)
+    with pytest.raises(TypeError, match="time_tol: expected a number, got str"):
+        evaluate(truth, [], time_tol="0.5")
+    with pytest.raises(ValueError, match=r"dist_tol\['rider'\]: expected a finite number > 0, got nan"):
+        evaluate(truth, [], dist_tol={"rider": float("nan")})
+    with pytest.raises(TypeError, match="dist_tol: expected a mapping"):
+        evaluate(truth, [], dist_tol=5.0)
+    assert match([], [], time_tol=0, dist_tol=1) == []
