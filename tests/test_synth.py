@@ -251,3 +251,23 @@ def test_head_samples_carry_labels_and_crops(tmp_path):
     rows = (tmp_path / "c" / "gt.txt").read_text().splitlines()
     assert len(rows) == sum(len(o["frames"]) for o in clip.truth["objects"])
     assert min(int(r.split(",")[0]) for r in rows) >= 1
+
+
+@pytest.mark.parametrize("gen", [facade, street])
+def test_bad_scene_arguments_name_the_argument(gen):
+    with pytest.raises(TypeError, match="seed: expected an integer >= 0, got str 'a'"):
+        gen(seed="a")
+    with pytest.raises(ValueError, match="seed: expected an integer >= 0, got int -1"):
+        gen(seed=-1)
+    with pytest.raises(TypeError, match=r"size: expected \(width, height\) integers, got int 5"):
+        gen(size=5)
+    with pytest.raises(TypeError, match=r"size: expected \(width, height\) integers, got tuple \(64.5, 64\)"):
+        gen(size=(64.5, 64))
+    with pytest.raises(ValueError, match="size: expected at least"):
+        gen(size=(8, 64))
+    with pytest.raises(TypeError, match="fps: expected a positive number, got str"):
+        gen(fps="25")
+    with pytest.raises(ValueError, match="fps, seconds: expected positive numbers, got nan"):
+        gen(fps=float("nan"))
+    with pytest.raises(ValueError, match="fps, seconds: expected positive numbers, got 25.0, 0"):
+        gen(fps=25.0, seconds=0)

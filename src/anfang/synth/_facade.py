@@ -225,11 +225,7 @@ def facade(
     >>> [e["kind"] for e in clip.truth["events"]]
     ['falling_object']
     """
-    W, H = int(size[0]), int(size[1])
-    if W < 16 or H < 16:
-        raise ValueError(f"size: expected at least 16x16 pixels, got {W}x{H}")
-    if fps <= 0 or seconds <= 0:
-        raise ValueError(f"fps, seconds: expected positive numbers, got {fps}, {seconds}")
+    seed, W, H, fps, seconds = R.check_scene_args(seed, size, fps, seconds, min_side=16)
     ss = np.random.SeedSequence([int(seed), 0xFACADE])
     rg_geo, rg_time, rg_fall, rg_dis, rg_noise, rg_shake = (
         np.random.default_rng(s) for s in ss.spawn(6)
