@@ -40,6 +40,10 @@ def test_expand_box_margin_and_clipping():
         expand_box((5, 5, 1, 1), 0.1, 10, 10)
     with pytest.raises(ValueError, match="margin"):
         expand_box((0, 0, 1, 1), -0.1, 10, 10)
+    with pytest.raises(TypeError, match=r"box: expected 4 numbers x0, y0, x1, y1, got \(1, 2, 3\)"):
+        expand_box((1, 2, 3), 0.1, 10, 10)
+    with pytest.raises(TypeError, match="box: expected 4 numbers"):
+        expand_box(None, 0.1, 10, 10)
 
 
 def test_head_crop_content_and_errors():

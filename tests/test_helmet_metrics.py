@@ -147,6 +147,8 @@ def test_wearing_rate_events():
         wr.add_event(Event(kind="rider", t_start=1.0, t_end=1.0, frame_start=0, frame_end=0))
     with pytest.raises(ValueError, match="kind"):
         wr.add_event(Event(kind="falling_object", t_start=1.0, t_end=1.0, frame_start=0, frame_end=0))
+    with pytest.raises(TypeError, match="event: expected anfang.events.Event, got dict"):
+        wr.add_event({"kind": "rider", "details": {"helmet": True}})
 
 
 def test_wearing_rate_bad_input():

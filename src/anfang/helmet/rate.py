@@ -9,6 +9,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
+from anfang.events import Event
 from anfang.helmet.metrics import wilson_interval
 
 __all__ = ["WearingRate", "parse_window"]
@@ -116,6 +117,8 @@ class WearingRate:
         ``"helmet_violation"`` event counts as a rider without helmet. The time is
         ``t_start`` and the confidence is the event's.
         """
+        if not isinstance(event, Event):
+            raise TypeError(f"event: expected anfang.events.Event, got {type(event).__name__}")
         if event.kind == "rider":
             if "helmet" not in event.details:
                 raise ValueError("event: a 'rider' event needs details['helmet'] (bool)")
