@@ -38,9 +38,12 @@ header h1{margin:0;font-size:24px} header p{margin:4px 0 0;opacity:.85}
 main{padding:12px 28px 40px} section{background:#fff;border-radius:6px;padding:12px 18px;margin:14px 0;
 box-shadow:0 1px 3px rgba(0,0,0,.12)} h2{font-size:18px;margin:6px 0 10px}
 table{border-collapse:collapse;width:100%;font-size:13px} th,td{border-bottom:1px solid #dde1e6;padding:5px 7px;
-text-align:left;vertical-align:top} th{background:#eef1f5} td.num{text-align:right;font-variant-numeric:tabular-nums}
+text-align:left;vertical-align:top} th{background:#eef1f5} td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
+table.rates{width:auto;min-width:480px}
 img.snap{max-width:220px;max-height:160px;image-rendering:pixelated;border:1px solid #ccd}
-code{font-size:11px;color:#556;word-break:break-all} .kpi{display:inline-block;margin-right:28px}
+code{font-size:11px;color:#556;word-break:break-all}
+td.details{min-width:180px;width:26%} td.details code{word-break:normal;overflow-wrap:anywhere}
+td.evidence{width:22%;overflow-wrap:anywhere} .kpi{display:inline-block;margin-right:28px}
 .kpi b{font-size:22px;display:block} .plots{display:flex;flex-wrap:wrap;gap:14px}
 .plot{border:1px solid #dde1e6;padding:6px} .muted{color:#778}
 """
@@ -87,10 +90,15 @@ def helmet_rates(events: Iterable[Event], window: float = 60.0) -> list[dict]:
     return rows
 
 
+def _short(text: str, n: int) -> str:
+    """``text`` cut to ``n`` characters with an ellipsis (the full text is in the bar's title)."""
+    return text if len(text) <= n else text[: n - 1] + "\u2026"
+
+
 def _rate_svg(rows: list[dict]) -> str:
     if not rows:
         return '<p class="muted">No rider events with a helmet decision.</p>'
-    bw, gap, h, top, left = 34, 12, 220, 16, 44
+    bw, gap, h, top, left = 34, 44, 220, 16, 44
     width = left + len(rows) * (bw + gap) + 20
     y = lambda v: top + (1 - v) * h  # noqa: E731
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{h + top + 70}" '
@@ -109,8 +117,9 @@ def _rate_svg(rows: list[dict]) -> str:
                      f'<line x1="{x + bw / 2 - 7}" x2="{x + bw / 2 + 7}" y1="{y(r["lo"]):.1f}" y2="{y(r["lo"]):.1f}" stroke="#111"/>'
                      f'<text x="{x + bw / 2}" y="{top + h + 14}" font-size="10" text-anchor="middle">n={r["n"]}</text>'
                      f'<text x="{x + bw / 2}" y="{top + h + 27}" font-size="10" text-anchor="middle">'
-                     f'{html.escape(str(r["camera_id"])[:10])}</text>'
-                     f'<text x="{x + bw / 2}" y="{top + h + 40}" font-size="10" text-anchor="middle">{r["t0"]:g}s</text></g>')
+                     f'{html.escape(_short(str(r["camera_id"]), 13))}</text>'
+                     f'<text x="{x + bw / 2}" y="{top + h + 40}" font-size="10" text-anchor="middle">'
+                     f'{r["t0"]:g}&ndash;{r["t1"]:g} s</text></g>')
     parts.append("</svg>")
     return "".join(parts)
 
@@ -219,8 +228,8 @@ def render_report(rows: list, *, title: str = "anfang events", source: str = "",
             f"<td class=num>{r['lo']:.1%} &ndash; {r['hi']:.1%}</td></tr>" for r in rates)
         out.append(f'<section id="helmet-rate"><h2>Helmet wearing rate (per camera, {rate_window:g} s windows,'
                    f' Wilson 95 % interval)</h2>{_rate_svg(rates)}'
-                   f"<table><tr><th>camera</th><th>window (s)</th><th>with helmet</th><th>rate</th>"
-                   f"<th>95 % interval</th></tr>{table}</table></section>")
+                   f'<table class="rates"><tr><th>camera</th><th class=num>window (s)</th><th class=num>with helmet</th>'
+                   f"<th class=num>rate</th><th class=num>95 % interval</th></tr>{table}</table></section>")
     falls = [r for r in items if r.event.kind == "falling_object" and r.event.get("trajectory")]
     if falls:
         out.append('<section id="trajectories"><h2>Falling objects: trajectories (image coordinates, y down)</h2>'
@@ -251,7 +260,8 @@ def render_report(rows: list, *, title: str = "anfang events", source: str = "",
             f"<td>{esc(e.camera_id)}</td><td class=num>{e.t_start:.3f}</td><td class=num>{e.t_end:.3f}</td>"
             f"<td class=num>{e.frame_start}&ndash;{e.frame_end}</td>"
             f"<td class=num>{'' if e.track_id is None else e.track_id}</td><td class=num>{e.confidence:.2f}</td>"
-            f"<td><code>{_fmt_details(e)}</code></td><td>{snap}</td><td>{'<br>'.join(ev_txt)}</td></tr>")
+            f'<td class="details"><code>{_fmt_details(e)}</code></td><td>{snap}</td>'
+            f"<td class=\"evidence\">{'<br>'.join(ev_txt)}</td></tr>")
     if not items:
         out.append('<tr><td colspan="11" class="muted">No events.</td></tr>')
     out.append("</table></section></main></body></html>")
