@@ -271,3 +271,19 @@ def test_bad_scene_arguments_name_the_argument(gen):
         gen(fps=float("nan"))
     with pytest.raises(ValueError, match="fps, seconds: expected positive numbers, got 25.0, 0"):
         gen(fps=25.0, seconds=0)
+
+
+@pytest.mark.parametrize("gen", [facade, street])
+def test_truth_in_memory_is_plain_json(gen):
+    # the in-memory truth must equal its JSON round trip (no numpy scalars leaking out)
+    clip = gen(seed=4, size=(96, 64), fps=10, seconds=2)
+
+    def no_numpy(x):
+        if isinstance(x, dict):
+            return all(isinstance(k, str) and no_numpy(v) for k, v in x.items())
+        if isinstance(x, list):
+            return all(no_numpy(v) for v in x)
+        return x is None or type(x) in (bool, int, float, str)
+
+    assert no_numpy(clip.truth)
+    assert json.loads(json.dumps(clip.truth)) == clip.truth

@@ -566,7 +566,7 @@ def facade(
             "kind": "falling_object",
             "t_start": float(t[f0]), "t_end": float(t[f1]),
             "frame_start": int(f0), "frame_end": int(f1),
-            "camera_id": "synth", "bbox": [round(v, 3) for v in box],
+            "camera_id": "synth", "bbox": [round(float(v), 3) for v in box],
             "track_id": o["id"], "confidence": 1.0,
             "origin": {"floor": fs["floor"], "column": fs["column"], "x": round(float(ox), 3),
                        "y": round(float(oy), 3)},
@@ -575,7 +575,7 @@ def facade(
             "contrast": round(fs["contrast"], 4),
             "object_type": fs["typ"],
             "t_release": fs["t_rel"],
-            "trajectory": [[r[0], r[1], round(r[2], 3), round(r[3], 3)] for r in cen],
+            "trajectory": [[r[0], r[1], round(float(r[2]), 3), round(float(r[3]), 3)] for r in cen],
             "physics": {"g": G, "drag_k": fs["k"], "p0": fs["p0"], "v0": fs["v0"],
                         "samples": [[round(v, 6) for v in s_] for s_ in samples]},
         })
@@ -614,4 +614,4 @@ def facade(
         "objects": [o for o in objects if o["frames"]],
         "events": events,
     }
-    return Clip(frames=frames, t=t, truth=truth)
+    return Clip(frames=frames, t=t, truth=R.plain(truth))

@@ -39,6 +39,19 @@ def check_scene_args(seed, size, fps, seconds, min_side: int) -> tuple[int, int,
     return int(seed), W, H, out[0], out[1]
 
 
+def plain(x):
+    """``x`` with numpy scalars/arrays and tuples turned into Python floats/ints/lists (JSON-ready)."""
+    if isinstance(x, dict):
+        return {k: plain(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [plain(v) for v in x]
+    if isinstance(x, np.ndarray):
+        return plain(x.tolist())
+    if isinstance(x, np.generic):
+        return x.item()
+    return x
+
+
 def _patch(shape, x0, y0, x1, y1):
     H, W = shape[:2]
     j0, i0 = max(int(math.floor(x0)), 0), max(int(math.floor(y0)), 0)

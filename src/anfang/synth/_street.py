@@ -504,7 +504,7 @@ def street(
         "objects": [o for o in objects if o["frames"]],
         "events": events,
     }
-    return Clip(frames=frames, t=t, truth=truth)
+    return Clip(frames=frames, t=t, truth=R.plain(truth))
 
 
 def head_samples(clip, every: int = 1, pad: float = 0.15, min_size: float = 6.0,
