@@ -144,6 +144,7 @@ def test_demo_without_any_detector(monkeypatch, tmp_path, capsys):
     assert "no detector is installed" in out
     for f in ("events.sqlite", "report.html"):
         assert os.path.exists(tmp_path / "d" / f)
+    assert os.path.isdir(tmp_path / "d" / "evidence")  # the folder the summary names
     with EventStore(tmp_path / "d" / "events.sqlite") as st:
         assert len(st) == 0
 
@@ -178,6 +179,13 @@ def test_demo_with_the_installed_detectors(tmp_path):
     assert r.returncode == 0, r.stdout + r.stderr
     assert "report   ->" in r.stdout
     assert os.path.getsize(tmp_path / "d" / "report.html") > 500
+    lines = r.stdout.splitlines()
+    for name in detect_mod.REGISTRY:  # one summary line per registered detector
+        assert sum(ln.split()[:1] == [name] for ln in lines) == 1, (name, r.stdout)
+    with EventStore(tmp_path / "d" / "events.sqlite") as st:
+        n = len(st)
+        html_rows = open(tmp_path / "d" / "report.html").read().count('<tr class="event"')
+    assert f"  {n} events -> " in r.stdout and html_rows == n
 
 
 def test_parser_builds_with_all_commands():

@@ -114,6 +114,7 @@ def _run(args) -> int:
         if os.path.exists(db + suffix):
             os.remove(db + suffix)
     evidence = os.path.join(out, "evidence")
+    os.makedirs(evidence, exist_ok=True)  # printed below, so it exists even with no event
     scenes: dict[str, tuple] = {}
     summary = []
     failed = False
