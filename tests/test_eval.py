@@ -266,3 +266,14 @@ def test_bad_arguments_name_the_argument():
     with pytest.raises(TypeError, match="dist_tol: expected a mapping"):
         evaluate(truth, [], dist_tol=5.0)
     assert match([], [], time_tol=0, dist_tol=1) == []
+
+
+def test_eval_command_usage_and_missing_files(tmp_path, capsys):
+    truth = tmp_path / "truth.json"
+    truth.write_text(json.dumps({"events": [], "t": [0.0, 0.04], "fps": 25.0}))
+    assert main(["eval", "--truth", str(truth)]) == 2  # neither --events nor --tracks
+    assert "--events: required" in capsys.readouterr().err
+    assert main(["eval", "--truth", str(tmp_path / "missing.json"), "--events", str(truth)]) == 1
+    assert "--truth: " in capsys.readouterr().err
+    assert main(["eval", "--truth", str(tmp_path), "--tracks", str(truth)]) == 2
+    assert "--tracks: expected --truth to be one clip's truth.json" in capsys.readouterr().err
