@@ -20,7 +20,6 @@ import base64
 import datetime as _dt
 import html
 import json
-import math
 import os
 from collections import defaultdict
 from typing import Any, Iterable, Mapping
@@ -66,28 +65,25 @@ def _helmet_value(v: Any) -> bool | None:
 def helmet_rates(events: Iterable[Event], window: float = 60.0) -> list[dict]:
     """Helmet-wearing rate per ``(camera_id, window)`` from ``rider`` events.
 
-    A rider counts in the window holding its ``t_start``. Returns rows sorted by camera and
-    window start with ``camera_id``, ``t0``, ``t1``, ``k`` (with helmet), ``n``, ``rate``,
-    ``lo``, ``hi`` (Wilson 95 %).
+    A rider counts in the window holding its ``t_start``; riders whose ``helmet`` detail is
+    missing or unreadable are left out. The counting and the Wilson 95 % interval are
+    :class:`anfang.helmet.WearingRate`'s. Returns rows sorted by camera and window start
+    with ``camera_id``, ``t0``, ``t1``, ``k`` (with helmet), ``n``, ``rate``, ``lo``, ``hi``.
     """
-    if not window > 0:
+    from anfang.helmet.rate import WearingRate
+
+    if isinstance(window, bool) or not isinstance(window, (int, float)) or not window > 0:
         raise ValueError(f"window: expected seconds > 0, got {window!r}")
-    counts: dict[tuple[str, int], list[int]] = defaultdict(lambda: [0, 0])
+    wr = WearingRate(window=float(window))
     for e in events:
         if e.kind != "rider":
             continue
         h = _helmet_value(e.get("helmet"))
-        if h is None:
-            continue
-        c = counts[(e.camera_id, int(math.floor(e.t_start / window)))]
-        c[0] += int(h)
-        c[1] += 1
-    rows = []
-    for (cam, w), (k, n) in sorted(counts.items()):
-        lo, hi = wilson_interval(k, n)
-        rows.append({"camera_id": cam, "t0": w * window, "t1": (w + 1) * window, "k": k, "n": n,
-                     "rate": k / n, "lo": lo, "hi": hi})
-    return rows
+        if h is not None:
+            wr.add(str(e.camera_id), float(e.t_start), h)
+    return [{"camera_id": r["camera_id"], "t0": r["window_start"], "t1": r["window_end"], "k": r["helmeted"],
+             "n": r["riders"], "rate": r["rate"], "lo": r["ci_low"], "hi": r["ci_high"]}
+            for r in wr.table()]
 
 
 def _short(text: str, n: int) -> str:
