@@ -287,3 +287,18 @@ def test_truth_in_memory_is_plain_json(gen):
 
     assert no_numpy(clip.truth)
     assert json.loads(json.dumps(clip.truth)) == clip.truth
+
+
+def test_synth_command_bad_values_are_usage_errors(tmp_path, capsys):
+    from anfang.cli import main
+
+    # --seconds 0 used to fall back silently to the 10 s default
+    assert main(["synth", "facade", "--out", str(tmp_path / "a"), "--seconds", "0"]) == 2
+    assert "fps, seconds: expected positive numbers, got 25.0, 0.0" in capsys.readouterr().err
+    assert main(["synth", "street", "--out", str(tmp_path / "b"), "--size", "20x20"]) == 2
+    assert "size: expected at least 32x32 pixels, got 20x20" in capsys.readouterr().err
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+    assert main(["synth", "facade", "--out", str(tmp_path / "c"), "--size", "64x48", "--fps", "5",
+                 "--seconds", "0.6", "--distractors", "none"]) == 0
+    with np.load(tmp_path / "c" / "frames.npz") as z:
+        assert z["frames"].shape == (3, 48, 64)
