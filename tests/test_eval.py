@@ -277,3 +277,17 @@ def test_eval_command_usage_and_missing_files(tmp_path, capsys):
     assert "--truth: " in capsys.readouterr().err
     assert main(["eval", "--truth", str(tmp_path), "--tracks", str(truth)]) == 2
     assert "--tracks: expected --truth to be one clip's truth.json" in capsys.readouterr().err
+
+
+def test_read_mot_names_the_bad_line(tmp_path):
+    p = tmp_path / "t.txt"
+    p.write_text("1,1,0,0,10,10,1,-1,-1,-1\n\n2,1,bad,0,10,10,1\n")
+    with pytest.raises(ValueError, match=r"t.txt:3: expected a MOTChallenge row .* got '2,1,bad,0,10,10,1'"):
+        read_mot(p)
+    p.write_text("1,1,0,0\n")
+    with pytest.raises(ValueError, match=r"t.txt:1: expected a MOTChallenge row"):
+        read_mot(p)
+    p.write_text("1,1,0,0,10,10,1,-1,-1,-1\n\n3,2,5.5,6,7,8,0.5\n")
+    assert read_mot(p) == [[1, 1, 0.0, 0.0, 10.0, 10.0, 1.0, -1, -1, -1], [3, 2, 5.5, 6.0, 7.0, 8.0, 0.5, -1, -1, -1]]
+    with pytest.raises(TypeError, match="truth: expected a truth.json mapping, got NoneType"):
+        truth_mot_rows(None)
