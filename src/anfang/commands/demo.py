@@ -115,6 +115,9 @@ def _run(args) -> int:
             os.remove(db + suffix)
     evidence = os.path.join(out, "evidence")
     os.makedirs(evidence, exist_ok=True)  # printed below, so it exists even with no event
+    for name in os.listdir(evidence):  # evidence of an earlier demo run would outlive its store
+        if name.startswith("demo-") and os.path.isfile(os.path.join(evidence, name)):
+            os.remove(os.path.join(evidence, name))
     scenes: dict[str, tuple] = {}
     summary = []
     failed = False
