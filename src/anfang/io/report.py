@@ -35,7 +35,7 @@ body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;col
 header{background:#1b4f8a;color:#fff;padding:18px 28px}
 header h1{margin:0;font-size:24px} header p{margin:4px 0 0;opacity:.85}
 main{padding:12px 28px 40px} section{background:#fff;border-radius:6px;padding:12px 18px;margin:14px 0;
-box-shadow:0 1px 3px rgba(0,0,0,.12)} h2{font-size:18px;margin:6px 0 10px}
+box-shadow:0 1px 3px rgba(0,0,0,.12);overflow-x:auto} h2{font-size:18px;margin:6px 0 10px}
 table{border-collapse:collapse;width:100%;font-size:13px} th,td{border-bottom:1px solid #dde1e6;padding:5px 7px;
 text-align:left;vertical-align:top} th{background:#eef1f5} td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 table.rates{width:auto;min-width:480px}
@@ -210,7 +210,7 @@ def render_report(rows: list, *, title: str = "anfang events", source: str = "",
     now = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
            f"<title>{esc(title)}</title><style>{_CSS}</style></head><body>",
-           f'<header id="top"><h1>{esc(title)}</h1><p>{esc(source)} &middot; generated {now}</p></header><main>']
+           f'<header id="top"><h1>{esc(title)}</h1><p>{esc(source) + " &middot; " if source else ""}generated {now}</p></header><main>']
     out.append('<section id="summary"><h2>Summary</h2>'
                f'<span class="kpi"><b>{len(events)}</b>events</span>'
                f'<span class="kpi"><b>{len(cams)}</b>cameras</span>'
