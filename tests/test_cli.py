@@ -144,6 +144,7 @@ def test_demo_without_any_detector(monkeypatch, tmp_path, capsys):
     assert "no detector is installed" in out
     for f in ("events.sqlite", "report.html"):
         assert os.path.exists(tmp_path / "d" / f)
+    assert os.path.isdir(tmp_path / "d" / "evidence")  # the folder the summary names
     with EventStore(tmp_path / "d" / "events.sqlite") as st:
         assert len(st) == 0
 
@@ -169,6 +170,18 @@ def test_demo_with_the_fake_detector(fake_registry, tmp_path, capsys):
     assert [(r.event.frame_start, r.event.frame_end) for r in rows] == [(40, 43)]
     assert os.path.exists(rows[0].snapshot_path)
     assert open(tmp_path / "d" / "report.html").read().count('<tr class="event"') == 1
+    # a re-run replaces the store and the demo's own evidence, and leaves other files alone
+    ev = tmp_path / "d" / "evidence"
+    (ev / "demo-facade_falling_object_000099.png").write_bytes(b"stale")
+    (ev / "mine.txt").write_text("keep")
+    demo.make_scene = demo_make
+    try:
+        assert main(["demo", "--out", str(tmp_path / "d"), "--seconds", "3"]) == 0
+    finally:
+        demo.make_scene = orig
+    assert not (ev / "demo-facade_falling_object_000099.png").exists() and (ev / "mine.txt").exists()
+    with EventStore(tmp_path / "d" / "events.sqlite") as st:
+        assert len(st) == 1 and os.path.exists(st.rows()[0].snapshot_path)
 
 
 def test_demo_with_the_installed_detectors(tmp_path):
@@ -178,6 +191,13 @@ def test_demo_with_the_installed_detectors(tmp_path):
     assert r.returncode == 0, r.stdout + r.stderr
     assert "report   ->" in r.stdout
     assert os.path.getsize(tmp_path / "d" / "report.html") > 500
+    lines = r.stdout.splitlines()
+    for name in detect_mod.REGISTRY:  # one summary line per registered detector
+        assert sum(ln.split()[:1] == [name] for ln in lines) == 1, (name, r.stdout)
+    with EventStore(tmp_path / "d" / "events.sqlite") as st:
+        n = len(st)
+        html_rows = open(tmp_path / "d" / "report.html").read().count('<tr class="event"')
+    assert f"  {n} events -> " in r.stdout and html_rows == n
 
 
 def test_parser_builds_with_all_commands():

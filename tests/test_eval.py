@@ -245,3 +245,49 @@ def test_cli_scores_tracks(tmp_path, capsys):
     assert main(["eval", "--truth", str(d / "truth.json"), "--tracks", str(d / "gt.txt"), "--json"]) == 0
     s = json.loads(capsys.readouterr().out)
     assert s["MOTA"] == 1.0 and s["IDF1"] == 1.0
+
+
+def test_bad_arguments_name_the_argument():
+    from anfang.eval import evaluate, match
+
+    truth = {"events": [], "t": [0.0, 0.04], "fps": 25.0}
+    with pytest.raises(TypeError, match="truth: expected a truth.json mapping with an 'events' list, got NoneType"):
+        evaluate(None, [])
+    with pytest.raises(TypeError, match=r"truth: .* got keys \['fps'\]"):
+        evaluate({"fps": 25.0}, [])
+    with pytest.raises(ValueError, match="time_tol: expected a finite number >= 0, got -1"):
+        match([], [], time_tol=-1)
+    with pytest.raises(ValueError, match="dist_tol: expected a finite number > 0, got 0"):
+        match([], [], dist_tol=0)
+    with pytest.raises(TypeError, match="time_tol: expected a number, got str"):
+        evaluate(truth, [], time_tol="0.5")
+    with pytest.raises(ValueError, match=r"dist_tol\['rider'\]: expected a finite number > 0, got nan"):
+        evaluate(truth, [], dist_tol={"rider": float("nan")})
+    with pytest.raises(TypeError, match="dist_tol: expected a mapping"):
+        evaluate(truth, [], dist_tol=5.0)
+    assert match([], [], time_tol=0, dist_tol=1) == []
+
+
+def test_eval_command_usage_and_missing_files(tmp_path, capsys):
+    truth = tmp_path / "truth.json"
+    truth.write_text(json.dumps({"events": [], "t": [0.0, 0.04], "fps": 25.0}))
+    assert main(["eval", "--truth", str(truth)]) == 2  # neither --events nor --tracks
+    assert "--events: required" in capsys.readouterr().err
+    assert main(["eval", "--truth", str(tmp_path / "missing.json"), "--events", str(truth)]) == 1
+    assert "--truth: " in capsys.readouterr().err
+    assert main(["eval", "--truth", str(tmp_path), "--tracks", str(truth)]) == 2
+    assert "--tracks: expected --truth to be one clip's truth.json" in capsys.readouterr().err
+
+
+def test_read_mot_names_the_bad_line(tmp_path):
+    p = tmp_path / "t.txt"
+    p.write_text("1,1,0,0,10,10,1,-1,-1,-1\n\n2,1,bad,0,10,10,1\n")
+    with pytest.raises(ValueError, match=r"t.txt:3: expected a MOTChallenge row .* got '2,1,bad,0,10,10,1'"):
+        read_mot(p)
+    p.write_text("1,1,0,0\n")
+    with pytest.raises(ValueError, match=r"t.txt:1: expected a MOTChallenge row"):
+        read_mot(p)
+    p.write_text("1,1,0,0,10,10,1,-1,-1,-1\n\n3,2,5.5,6,7,8,0.5\n")
+    assert read_mot(p) == [[1, 1, 0.0, 0.0, 10.0, 10.0, 1.0, -1, -1, -1], [3, 2, 5.5, 6.0, 7.0, 8.0, 0.5, -1, -1, -1]]
+    with pytest.raises(TypeError, match="truth: expected a truth.json mapping, got NoneType"):
+        truth_mot_rows(None)

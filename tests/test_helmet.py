@@ -40,6 +40,10 @@ def test_expand_box_margin_and_clipping():
         expand_box((5, 5, 1, 1), 0.1, 10, 10)
     with pytest.raises(ValueError, match="margin"):
         expand_box((0, 0, 1, 1), -0.1, 10, 10)
+    with pytest.raises(TypeError, match=r"box: expected 4 numbers x0, y0, x1, y1, got \(1, 2, 3\)"):
+        expand_box((1, 2, 3), 0.1, 10, 10)
+    with pytest.raises(TypeError, match="box: expected 4 numbers"):
+        expand_box(None, 0.1, 10, 10)
 
 
 def test_head_crop_content_and_errors():
@@ -242,3 +246,19 @@ def test_shipped_model_accuracy_on_valid_split(clf):
     assert rep["n"] == 359
     assert rep["accuracy"] >= 0.90
     assert rep["auc"] >= 0.93
+
+
+def test_batched_array_preprocess_matches_per_crop_resize(clf):
+    # the (N, h, w, 3) array path resizes the whole batch at once; the list path one crop at
+    # a time with resize_rgb (itself checked against OpenCV INTER_AREA / INTER_LINEAR)
+    from anfang.helmet._resize import resize_rgb
+
+    rng = np.random.default_rng(5)
+    for shape in [(3, 41, 29, 3), (2, 7, 90, 3), (1, 1, 1, 3)]:
+        arr = rng.integers(0, 256, shape, dtype=np.uint8)
+        h, w = clf.input_size
+        want = np.stack([resize_rgb(c, h, w) for c in arr])
+        want = (want / np.float32(255) - clf._mean) / clf._std
+        np.testing.assert_allclose(clf.preprocess(arr), want, rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(clf.preprocess(arr), clf.preprocess(list(arr)), rtol=1e-5, atol=1e-5)
+        assert clf.preprocess(arr).flags.c_contiguous and clf.preprocess(arr).dtype == np.float32

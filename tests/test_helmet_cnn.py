@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2  # opencv-python-headless, a dev dependency like scipy: an oracle, never skipped
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -11,7 +12,6 @@ from scipy.signal import correlate2d
 from anfang.helmet import _cnn
 from anfang.helmet._resize import resample_matrix, resize_rgb
 
-cv2 = pytest.importorskip("cv2")
 
 
 def conv_oracle(x, w, b):

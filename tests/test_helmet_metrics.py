@@ -147,6 +147,8 @@ def test_wearing_rate_events():
         wr.add_event(Event(kind="rider", t_start=1.0, t_end=1.0, frame_start=0, frame_end=0))
     with pytest.raises(ValueError, match="kind"):
         wr.add_event(Event(kind="falling_object", t_start=1.0, t_end=1.0, frame_start=0, frame_end=0))
+    with pytest.raises(TypeError, match="event: expected anfang.events.Event, got dict"):
+        wr.add_event({"kind": "rider", "details": {"helmet": True}})
 
 
 def test_wearing_rate_bad_input():
@@ -159,8 +161,13 @@ def test_wearing_rate_bad_input():
         wr.add("c", 1.0, "yes")
     with pytest.raises(ValueError, match="confidence"):
         wr.add("c", 1.0, True, confidence=2.0)
+    with pytest.raises(TypeError, match="t: expected a finite number of seconds, got str '1'"):
+        wr.add("c", "1", True)
+    with pytest.raises(TypeError, match="confidence: expected a number in \\[0, 1\\] or None, got str"):
+        wr.add("c", 1.0, True, confidence="high")
+    wr.add("c", np.float32(2.0), True, confidence=np.float64(0.5))  # numpy scalars are numbers
     wr.add("c", 1.0, np.bool_(True))
-    assert wr.table()[0]["helmeted"] == 1
+    assert (wr.table()[0]["riders"], wr.table()[0]["helmeted"]) == (2, 2)
 
 
 @settings(max_examples=30, deadline=None)

@@ -85,3 +85,14 @@ def test_recorder_foreground_mode_gives_the_same_clip(tmp_path):
     (k1, a), = go(True, tmp_path / "a")
     (k2, b), = go(False, tmp_path / "b")
     assert k1 == k2 == 7 and a["clip_sha256"] == b["clip_sha256"]
+
+
+def test_bad_time_arguments_name_the_argument(tmp_path):
+    with pytest.raises(TypeError, match="keep: expected seconds as a number, got str 'a'"):
+        FrameRing(keep="a")
+    with pytest.raises(TypeError, match="max_bytes: expected an int, got float"):
+        FrameRing(max_bytes=1e6)
+    with pytest.raises(TypeError, match="pre: expected seconds as a number, got str"):
+        EvidenceRecorder(tmp_path, pre="3")
+    with pytest.raises(ValueError, match="pre, post: expected seconds >= 0, got 1, -2"):
+        EvidenceRecorder(tmp_path, pre=1, post=-2)

@@ -10,6 +10,7 @@ its trajectory.
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from anfang.detector import Detector
 from anfang.events import Event
@@ -70,3 +71,18 @@ def test_fake_detector_finds_each_flash_once():
 def test_fake_detector_flushes_a_run_open_at_the_end():
     frames, t = make_clip(n=20, flashes=((15, 19),))
     assert [(e.frame_start, e.frame_end) for e in FlashDetector().run(zip(frames, t))] == [(15, 19)]
+
+
+def test_run_rejects_bad_sinks_by_name(tmp_path):
+    from anfang.pipeline import run
+
+    frames, t = make_clip(n=60)
+    with pytest.raises(TypeError, match="store: expected an EventStore or a path, got int"):
+        run((frames, t), FlashDetector(), store=5)
+    with pytest.raises(TypeError, match="pre: expected seconds as a number, got str"):
+        run((frames, t), FlashDetector(), evidence_dir=tmp_path / "ev", pre="1")
+    with pytest.raises(TypeError, match="detector: expected a Detector, got str"):
+        run((frames, t), "falling")
+    # the same call with good arguments works after the failures
+    assert [(e.frame_start, e.frame_end) for e in run((frames, t), FlashDetector(), store=tmp_path / "s.sqlite")] \
+        == [(e.frame_start, e.frame_end) for e in FlashDetector().run(zip(frames, t))]

@@ -27,8 +27,14 @@ def test_wilson_edges():
     assert all(math.isnan(v) for v in wilson_interval(0, 0))
     lo, hi = wilson_interval(20, 20)
     assert hi == 1.0 and 0.8 < lo < 0.85
-    with pytest.raises(ValueError, match="k, n"):
+    with pytest.raises(ValueError, match="successes <= n"):
         wilson_interval(3, 2)
+    with pytest.raises(ValueError, match="successes <= n"):
+        wilson_interval(-1, 2)
+    with pytest.raises(TypeError, match="successes: expected an integer count, got float"):
+        wilson_interval(2.5, 10)
+    with pytest.raises(TypeError, match="n: expected an integer count, got str"):
+        wilson_interval(2, "10")
 
 
 def _riders():
@@ -125,3 +131,15 @@ def test_property_wilson_contains_the_estimate(kn):
     assert 0.0 <= lo <= k / n + 1e-12 and k / n - 1e-12 <= hi <= 1.0
     lo2, hi2 = wilson_interval(n - k, n)  # symmetric in k <-> n - k
     assert lo2 == pytest.approx(1 - hi, abs=1e-12) and hi2 == pytest.approx(1 - lo, abs=1e-12)
+
+
+def test_header_without_source_and_wide_charts_scroll():
+    assert "<p>generated " in render_report([], title="t")
+    assert "<p>a.sqlite &middot; generated " in render_report([], title="t", source="a.sqlite")
+    riders = [Event("rider", 60.0 * i, 60.0 * i + 1, i, i, camera_id="camera-with-a-long-name",
+                    details={"helmet": i % 2 == 0}) for i in range(30)]
+    page = render_report(riders, title="t")
+    assert page.count('<g class="bar">') == 30
+    assert "overflow-x:auto" in page  # 30 windows are wider than the page: the section scrolls
+    assert page.count("camera-with-\u2026</text>") == 30  # cut label, full name in each <title>
+    assert page.count("<title>camera-with-a-long-name ") == 30

@@ -92,3 +92,12 @@ def test_registry_entries_turn_json_kwargs_into_constructor_kwargs(monkeypatch, 
     monkeypatch.setattr(detect_mod, "REGISTRY", {"fake": entry})
     events = run_batch(sources[:1], {"name": "fake", "kwargs": {"floor_name": "F8"}}, engine="serial")
     assert [e["origin"]["floor"] for e in events] == [8, 8]
+
+
+def test_sources_must_be_a_sequence_of_paths(sources):
+    with pytest.raises(TypeError, match=r"sources: expected a sequence of paths \(wrap a single path in a list\), got str"):
+        run_batch(str(sources[0]), SPEC)
+    with pytest.raises(TypeError, match="sources: expected a sequence of paths .* got int 5"):
+        run_batch(5, SPEC)
+    with pytest.raises(TypeError, match=r"sources\[1\]: expected a path \(str or os.PathLike\), got int"):
+        run_batch([sources[0], 7], SPEC, engine="serial")

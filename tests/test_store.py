@@ -198,3 +198,21 @@ def test_property_store_roundtrip_any_events(evs):
             st.append(e)
         got = [r.event for r in sorted(st.rows(), key=lambda r: r.id)]
     assert got == evs
+
+
+def test_bad_filter_and_id_arguments_name_the_argument(tmp_path):
+    with EventStore(tmp_path / "bad.sqlite") as st:
+        rid = st.append(Event("x", 1.0, 2.0, 1, 2))
+        with pytest.raises(TypeError, match="since: expected seconds as a number or None, got str 'x'"):
+            st.rows(since="x")
+        with pytest.raises(TypeError, match="until: expected seconds as a number or None, got float nan"):
+            st.rows(until=float("nan"))
+        with pytest.raises(TypeError, match="limit: expected an int or None, got float 2.5"):
+            st.rows(limit=2.5)
+        with pytest.raises(TypeError, match="row_id: expected an int, got str 'x'"):
+            st.get("x")
+        with pytest.raises(KeyError):
+            st.get(rid + 1)
+        assert st.get(rid).event.kind == "x"
+        assert [r.id for r in st.rows(since=1, until=1.5, limit=5)] == [rid]
+        assert st.rows(since=1.5) == []

@@ -251,3 +251,54 @@ def test_head_samples_carry_labels_and_crops(tmp_path):
     rows = (tmp_path / "c" / "gt.txt").read_text().splitlines()
     assert len(rows) == sum(len(o["frames"]) for o in clip.truth["objects"])
     assert min(int(r.split(",")[0]) for r in rows) >= 1
+
+
+@pytest.mark.parametrize("gen", [facade, street])
+def test_bad_scene_arguments_name_the_argument(gen):
+    with pytest.raises(TypeError, match="seed: expected an integer >= 0, got str 'a'"):
+        gen(seed="a")
+    with pytest.raises(ValueError, match="seed: expected an integer >= 0, got int -1"):
+        gen(seed=-1)
+    with pytest.raises(TypeError, match=r"size: expected \(width, height\) integers, got int 5"):
+        gen(size=5)
+    with pytest.raises(TypeError, match=r"size: expected \(width, height\) integers, got tuple \(64.5, 64\)"):
+        gen(size=(64.5, 64))
+    with pytest.raises(ValueError, match="size: expected at least"):
+        gen(size=(8, 64))
+    with pytest.raises(TypeError, match="fps: expected a positive number, got str"):
+        gen(fps="25")
+    with pytest.raises(ValueError, match="fps, seconds: expected positive numbers, got nan"):
+        gen(fps=float("nan"))
+    with pytest.raises(ValueError, match="fps, seconds: expected positive numbers, got 25.0, 0"):
+        gen(fps=25.0, seconds=0)
+
+
+@pytest.mark.parametrize("gen", [facade, street])
+def test_truth_in_memory_is_plain_json(gen):
+    # the in-memory truth must equal its JSON round trip (no numpy scalars leaking out)
+    clip = gen(seed=4, size=(96, 64), fps=10, seconds=2)
+
+    def no_numpy(x):
+        if isinstance(x, dict):
+            return all(isinstance(k, str) and no_numpy(v) for k, v in x.items())
+        if isinstance(x, list):
+            return all(no_numpy(v) for v in x)
+        return x is None or type(x) in (bool, int, float, str)
+
+    assert no_numpy(clip.truth)
+    assert json.loads(json.dumps(clip.truth)) == clip.truth
+
+
+def test_synth_command_bad_values_are_usage_errors(tmp_path, capsys):
+    from anfang.cli import main
+
+    # --seconds 0 used to fall back silently to the 10 s default
+    assert main(["synth", "facade", "--out", str(tmp_path / "a"), "--seconds", "0"]) == 2
+    assert "fps, seconds: expected positive numbers, got 25.0, 0.0" in capsys.readouterr().err
+    assert main(["synth", "street", "--out", str(tmp_path / "b"), "--size", "20x20"]) == 2
+    assert "size: expected at least 32x32 pixels, got 20x20" in capsys.readouterr().err
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+    assert main(["synth", "facade", "--out", str(tmp_path / "c"), "--size", "64x48", "--fps", "5",
+                 "--seconds", "0.6", "--distractors", "none"]) == 0
+    with np.load(tmp_path / "c" / "frames.npz") as z:
+        assert z["frames"].shape == (3, 48, 64)

@@ -7,6 +7,7 @@ import itertools
 
 import numpy as np
 import pytest
+import scipy.optimize as scipy_opt  # dev dependency: the oracle must not be skipped
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
@@ -60,7 +61,6 @@ def test_assignment_matches_brute_force(cost):
 @given(cost=st.tuples(st.integers(1, 30), st.integers(1, 30)).flatmap(
     lambda s: arrays(np.float64, s, elements=st.floats(-100, 100))))
 def test_assignment_matches_scipy(cost):
-    scipy_opt = pytest.importorskip("scipy.optimize")
     r, c = _core.linear_sum_assignment(cost)
     sr, sc = scipy_opt.linear_sum_assignment(cost)
     assert len(r) == len(sr) == min(cost.shape)

@@ -20,7 +20,14 @@ import math
 
 import numpy as np
 
-__all__ = ["check_frame", "to_gray", "check_time"]
+__all__ = ["check_frame", "to_gray", "check_time", "describe"]
+
+
+def describe(a: object) -> str:
+    """How an argument looks in an error message: ``"float64 (4, 6, 4)"`` for arrays, else its type."""
+    if isinstance(a, np.ndarray):
+        return f"{a.dtype} {tuple(a.shape)}"
+    return type(a).__name__
 
 
 def check_frame(frame: object, name: str = "frame") -> np.ndarray:

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from anfang import _core
+from anfang.frames import describe
 
 __all__ = [
     "Blobs",
@@ -51,18 +52,12 @@ __all__ = [
 # --------------------------------------------------------------------------- validation
 
 
-def _desc(a: object) -> str:
-    if isinstance(a, np.ndarray):
-        return f"{a.dtype} {tuple(a.shape)}"
-    return type(a).__name__
-
-
 def _image(a: object, name: str, allow_empty: bool = True) -> np.ndarray:
     if not isinstance(a, np.ndarray):
-        raise TypeError(f"{name}: expected a numpy uint8 array (H, W) or (H, W, 3), got {_desc(a)}")
+        raise TypeError(f"{name}: expected a numpy uint8 array (H, W) or (H, W, 3), got {describe(a)}")
     ok = a.ndim == 2 or (a.ndim == 3 and a.shape[2] == 3)
     if a.dtype != np.uint8 or not ok:
-        raise TypeError(f"{name}: expected uint8 (H, W) or (H, W, 3), got {_desc(a)}")
+        raise TypeError(f"{name}: expected uint8 (H, W) or (H, W, 3), got {describe(a)}")
     if not allow_empty and (a.shape[0] == 0 or a.shape[1] == 0):
         raise ValueError(f"{name}: expected a non-empty image, got shape {tuple(a.shape)}")
     return a
@@ -77,7 +72,7 @@ def _same(a: np.ndarray, ref: np.ndarray, name: str, ref_name: str) -> None:
 
 def _mask(m: object, name: str = "mask") -> np.ndarray:
     if not isinstance(m, np.ndarray) or m.dtype != np.bool_ or m.ndim != 2:
-        raise TypeError(f"{name}: expected a bool array (H, W), got {_desc(m)}")
+        raise TypeError(f"{name}: expected a bool array (H, W), got {describe(m)}")
     return m
 
 

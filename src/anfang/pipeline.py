@@ -93,6 +93,8 @@ def run(
 
     if not (hasattr(detector, "update") and hasattr(detector, "finish")):
         raise TypeError(f"detector: expected a Detector, got {type(detector).__name__}")
+    if store is not None and not isinstance(store, (str, os.PathLike)) and not callable(getattr(store, "append", None)):
+        raise TypeError(f"store: expected an EventStore or a path, got {type(store).__name__}")
     src = open_source(source, fps=fps, color=color)
     if camera_id is None:
         camera_id = getattr(detector, "camera_id", "") or (
@@ -105,13 +107,21 @@ def run(
         detector.reset()
 
     own_store = isinstance(store, (str, os.PathLike))
-    st = EventStore(store) if own_store else store
-    writer = JsonlWriter(jsonl) if jsonl is not None else None
-    recorder = None
-    if evidence_dir is not None:
-        from anfang.io.evidence import EvidenceRecorder
+    st = writer = recorder = None
+    try:  # a bad sink argument must not leak the open source or store
+        st = EventStore(store) if own_store else store
+        writer = JsonlWriter(jsonl) if jsonl is not None else None
+        if evidence_dir is not None:
+            from anfang.io.evidence import EvidenceRecorder
 
-        recorder = EvidenceRecorder(evidence_dir, pre=pre, post=post)
+            recorder = EvidenceRecorder(evidence_dir, pre=pre, post=post)
+    except BaseException:
+        src.close()
+        if writer is not None:
+            writer.close()
+        if own_store and st is not None:
+            st.close()
+        raise
     events: list[Event] = []
     row_of: dict[int, int | None] = {}
 

@@ -30,6 +30,7 @@ from __future__ import annotations
 import datetime as _dt
 import io
 import json
+import numbers
 import os
 import sqlite3
 import threading
@@ -248,16 +249,19 @@ class EventStore:
         if camera_id is not None:
             where.append("camera_id = ?")
             params.append(str(camera_id))
-        if since is not None:
-            where.append("t_start >= ?")
-            params.append(float(since))
-        if until is not None:
-            where.append("t_start < ?")
-            params.append(float(until))
+        for name, v, op in (("since", since, ">="), ("until", until, "<")):
+            if v is None:
+                continue
+            if isinstance(v, bool) or not isinstance(v, numbers.Real) or v != v:
+                raise TypeError(f"{name}: expected seconds as a number or None, got {type(v).__name__} {v!r}")
+            where.append(f"t_start {op} ?")
+            params.append(float(v))
         sql = _SELECT + (" WHERE " + " AND ".join(where) if where else "")
         sql += " ORDER BY t_start, id"
         if limit is not None:
-            if int(limit) < 0:
+            if isinstance(limit, bool) or not isinstance(limit, numbers.Integral):
+                raise TypeError(f"limit: expected an int or None, got {type(limit).__name__} {limit!r}")
+            if limit < 0:
                 raise ValueError(f"limit: expected >= 0, got {limit}")
             sql += " LIMIT ?"
             params.append(int(limit))
@@ -269,6 +273,9 @@ class EventStore:
         return [r.event for r in self.rows(kind, camera_id, since, until, limit)]
 
     def get(self, row_id: int) -> StoredEvent:
+        """The stored event with id ``row_id`` (``KeyError`` if there is none)."""
+        if isinstance(row_id, bool) or not isinstance(row_id, numbers.Integral):
+            raise TypeError(f"row_id: expected an int, got {type(row_id).__name__} {row_id!r}")
         with self._lock:
             row = self._conn.execute(_SELECT + " WHERE id = ?", (int(row_id),)).fetchone()
         if row is None:

@@ -27,13 +27,13 @@ array([12., 17., 22., 27.])
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from anfang import _core
+from anfang.frames import check_time
 
 __all__ = [
     "Tracker",
@@ -167,16 +167,8 @@ def _check_scores(scores: Any, n: int) -> np.ndarray | None:
 
 
 def _check_t(t: Any, last: float | None) -> float | None:
-    if t is None:
-        return None
-    if isinstance(t, bool) or not isinstance(t, (int, float, np.integer, np.floating)):
-        raise TypeError(f"t: expected seconds as a number or None, got {type(t).__name__}")
-    tf = float(t)
-    if not math.isfinite(tf):
-        raise ValueError(f"t: expected finite seconds, got {t!r}")
-    if last is not None and tf < last:
-        raise ValueError(f"t: expected a timestamp >= the previous one ({last}), got {tf}")
-    return tf
+    """``None`` (no timestamps) or a timestamp validated by :func:`anfang.frames.check_time`."""
+    return None if t is None else check_time(t, last)
 
 
 class Tracker:

@@ -14,7 +14,8 @@ SCENE_OF = {"falling": "facade", "lost": "street", "helmet": "street"}
 
 def add_parser(subparsers: Any) -> None:
     p = subparsers.add_parser("demo", help="generate sample scenes, run every detector, write a report",
-                              description=__doc__.split("\n\n")[1].replace("\n", " "))
+                              description=__doc__.split("\n\n")[1].replace("\n", " ").replace("``", "")
+                              .replace(":mod:`anfang.synth`", "anfang.synth"))
     p.add_argument("--out", metavar="DIR", default="anfang-demo", help="output folder (anfang-demo)")
     p.add_argument("--seed", type=int, default=1, help="scene seed (1)")
     p.add_argument("--seconds", type=float, default=6.0, help="length of each scene (6)")
@@ -113,6 +114,10 @@ def _run(args) -> int:
         if os.path.exists(db + suffix):
             os.remove(db + suffix)
     evidence = os.path.join(out, "evidence")
+    os.makedirs(evidence, exist_ok=True)  # printed below, so it exists even with no event
+    for name in os.listdir(evidence):  # evidence of an earlier demo run would outlive its store
+        if name.startswith("demo-") and os.path.isfile(os.path.join(evidence, name)):
+            os.remove(os.path.join(evidence, name))
     scenes: dict[str, tuple] = {}
     summary = []
     failed = False

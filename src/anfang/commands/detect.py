@@ -158,7 +158,7 @@ def add_parser(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "detect",
         help="run a detector over a video, image folder, .npz clip or stream",
-        description=__doc__.split("\n\n")[0],
+        description=__doc__.split("\n\n")[0].replace("``", ""),
     )
     dsub = parser.add_subparsers(dest="detector", metavar="DETECTOR", required=True)
     for name, entry in REGISTRY.items():

@@ -31,13 +31,19 @@ def run(args) -> int:
 
     from anfang.eval import DIST_TOL, evaluate, evaluate_suite, format_table, load_events
 
+    from anfang.cli import UsageError
+
+    if not args.events and not args.tracks:
+        raise UsageError("--events: required (unless --tracks is given)")
     tol = {k: args.dist_tol for k in DIST_TOL} if args.dist_tol else None
     tp = Path(args.truth)
+    if not tp.exists():
+        raise ValueError(f"--truth: {tp} does not exist")
     if args.tracks:
         from anfang.eval import mot_metrics, read_mot, truth_mot_rows
 
         if tp.is_dir():
-            raise ValueError("--tracks: expected --truth to be one clip's truth.json")
+            raise UsageError("--tracks: expected --truth to be one clip's truth.json")
         kinds = args.track_kinds.split(",") if args.track_kinds else None
         gt = truth_mot_rows(json.loads(tp.read_text()), kinds)
         s = mot_metrics(gt, read_mot(args.tracks))
@@ -45,8 +51,6 @@ def run(args) -> int:
               "  ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in s.items()))
         if not args.events:
             return 0
-    if not args.events:
-        raise ValueError("--events: required (unless --tracks is given)")
     if tp.is_dir():
         if not (tp / "suite.json").exists():
             raise ValueError(f"--truth: directory {tp} has no suite.json")

@@ -47,6 +47,22 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
+    from anfang.cli import UsageError
+
+    try:
+        clip = _render(args)
+    except (TypeError, ValueError) as exc:  # the generators only raise these for bad arguments
+        raise UsageError(str(exc)) from exc
+    out = clip.save(args.out, mp4=args.mp4)
+    kinds: dict[str, int] = {}
+    for e in clip.truth["events"]:
+        kinds[e["kind"]] = kinds.get(e["kind"], 0) + 1
+    print(f"{out}: {len(clip)} frames {args.size[0]}x{args.size[1]}, events {kinds or '{}'}, "
+          f"objects {len(clip.truth['objects'])}")
+    return 0
+
+
+def _render(args):
     from anfang.synth import facade, street
 
     if args.scene == "facade":
@@ -58,18 +74,12 @@ def run(args) -> int:
             if d not in ("default", "all", "none"):
                 d = [x.strip() for x in d.split(",") if x.strip()]
         clip = facade(seed=args.seed, size=args.size, fps=args.fps,
-                      seconds=args.seconds or 10.0, falls=falls, distractors=d,
+                      seconds=10.0 if args.seconds is None else args.seconds, falls=falls, distractors=d,
                       night=True if args.night else None, tilt=args.tilt, shake=args.shake,
                       content_fps=args.content_fps, drop_prob=args.drop_prob,
                       block_q=args.block_q, color=args.color, shutter=args.shutter)
     else:
-        clip = street(seed=args.seed, size=args.size, fps=args.fps, seconds=args.seconds or 12.0,
+        clip = street(seed=args.seed, size=args.size, fps=args.fps, seconds=12.0 if args.seconds is None else args.seconds,
                       kind=args.kind, n_riders=args.riders, helmet_rate=args.helmet_rate,
                       content_fps=args.content_fps, drop_prob=args.drop_prob)
-    out = clip.save(args.out, mp4=args.mp4)
-    kinds: dict[str, int] = {}
-    for e in clip.truth["events"]:
-        kinds[e["kind"]] = kinds.get(e["kind"], 0) + 1
-    print(f"{out}: {len(clip)} frames {args.size[0]}x{args.size[1]}, events {kinds or '{}'}, "
-          f"objects {len(clip.truth['objects'])}")
-    return 0
+    return clip

@@ -141,6 +141,8 @@ def match(truth_events: Sequence[Mapping], det_events: Sequence[Mapping], time_t
     >>> [(i, j) for i, j, _ in match([a], [far, b])]
     [(0, 1)]
     """
+    time_tol = _check_tol(time_tol, "time_tol", positive=False)
+    dist_tol = _check_tol(dist_tol, "dist_tol", positive=True)
     cands = []
     for i, tr in enumerate(truth_events):
         for j, de in enumerate(det_events):
@@ -181,10 +183,34 @@ def _mean(v):
     return sum(v) / len(v) if v else None
 
 
+def _check_tol(value: Any, name: str, positive: bool) -> float:
+    """A finite ``>= 0`` (or ``> 0``) tolerance, else a ValueError/TypeError naming it."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name}: expected a number, got {type(value).__name__} {value!r}")
+    v = float(value)
+    if not (math.isfinite(v) and (v > 0 if positive else v >= 0)):
+        raise ValueError(f"{name}: expected a finite number {'> 0' if positive else '>= 0'}, got {value!r}")
+    return v
+
+
+def _check_dist_tol(dist_tol: Any) -> dict[str, float]:
+    tol = dict(DIST_TOL)
+    if dist_tol is None:
+        return tol
+    if not isinstance(dist_tol, Mapping):
+        raise TypeError(f"dist_tol: expected a mapping kind -> pixels, got {type(dist_tol).__name__}")
+    for k, v in dist_tol.items():
+        tol[k] = _check_tol(v, f"dist_tol[{k!r}]", positive=True)
+    return tol
+
+
 def _raw(truth: Mapping, detections: Iterable, time_tol: float, dist_tol: Mapping | None) -> dict:
     """Per-kind counts and lists for one clip (summed across clips by evaluate_suite)."""
-    tol = dict(DIST_TOL)
-    tol.update(dist_tol or {})
+    if not isinstance(truth, Mapping) or not isinstance(truth.get("events"), list):
+        got = type(truth).__name__ if not isinstance(truth, Mapping) else f"keys {sorted(truth)}"
+        raise TypeError(f"truth: expected a truth.json mapping with an 'events' list, got {got}")
+    _check_tol(time_tol, "time_tol", positive=False)
+    tol = _check_dist_tol(dist_tol)
     dets = [_as_dict(e) for e in detections]
     for d in dets:
         d["kind"] = ALIASES.get(d["kind"], d["kind"])

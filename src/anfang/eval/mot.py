@@ -22,6 +22,8 @@ import numpy as np
 
 def truth_mot_rows(truth: Mapping[str, Any], kinds: Iterable[str] | None = None) -> list[list]:
     """MOTChallenge rows of the truth objects (optionally only some ``kinds``)."""
+    if not isinstance(truth, Mapping):
+        raise TypeError(f"truth: expected a truth.json mapping, got {type(truth).__name__}")
     keep = set(kinds) if kinds is not None else None
     rows = []
     for o in truth.get("objects", []):
@@ -47,11 +49,17 @@ def write_mot(rows: Sequence[Sequence], path: str | os.PathLike) -> Path:
 def read_mot(path: str | os.PathLike) -> list[list]:
     """Read MOTChallenge CSV rows (extra columns ignored)."""
     rows = []
-    for line in Path(path).read_text().splitlines():
+    for n, line in enumerate(Path(path).read_text().splitlines(), 1):
         if not line.strip():
             continue
         v = line.split(",")
-        rows.append([int(float(v[0])), int(float(v[1]))] + [float(x) for x in v[2:7]] + [-1, -1, -1])
+        try:
+            if len(v) < 7:
+                raise ValueError
+            rows.append([int(float(v[0])), int(float(v[1]))] + [float(x) for x in v[2:7]] + [-1, -1, -1])
+        except ValueError:
+            raise ValueError(f"{os.fspath(path)}:{n}: expected a MOTChallenge row "
+                             f"'frame,id,left,top,width,height,conf,...', got {line[:80]!r}") from None
     return rows
 
 

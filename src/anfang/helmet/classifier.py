@@ -13,8 +13,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from anfang.frames import describe
 from anfang.helmet import _cnn
-from anfang.helmet._resize import resize_rgb
+from anfang.helmet._resize import resample_matrix, resize_rgb
 from anfang.helmet.data import DEFAULT_MARGIN
 
 __all__ = ["HelmetClassifier", "MODEL_FORMAT", "MODEL_FORMAT_VERSION"]
@@ -25,19 +26,13 @@ CLASS_NAMES = ("no_helmet", "helmet")
 _DEFAULT_RESOURCE = "helmet_cnn.npz"
 
 
-def _describe(x: Any) -> str:
-    if isinstance(x, np.ndarray):
-        return f"{x.dtype} {x.shape}"
-    return type(x).__name__
-
-
 def _as_crop_list(crops: Any, name: str = "crops") -> list[np.ndarray]:
     """Validate crops: a list of uint8 (h, w, 3) arrays or a uint8 (N, h, w, 3) array."""
     if isinstance(crops, np.ndarray):
         if crops.dtype != np.uint8 or crops.ndim != 4 or crops.shape[3] != 3:
             raise TypeError(
                 f"{name}: expected uint8 (N, h, w, 3) array or a list of uint8 (h, w, 3) arrays, "
-                f"got {_describe(crops)}"
+                f"got {describe(crops)}"
             )
         if crops.shape[0] and (crops.shape[1] == 0 or crops.shape[2] == 0):
             raise ValueError(f"{name}: expected non-empty crops, got shape {crops.shape}")
@@ -45,12 +40,12 @@ def _as_crop_list(crops: Any, name: str = "crops") -> list[np.ndarray]:
     if not isinstance(crops, (list, tuple)):
         raise TypeError(
             f"{name}: expected uint8 (N, h, w, 3) array or a list of uint8 (h, w, 3) arrays, "
-            f"got {_describe(crops)}"
+            f"got {describe(crops)}"
         )
     out = []
     for i, c in enumerate(crops):
         if not isinstance(c, np.ndarray) or c.dtype != np.uint8 or c.ndim != 3 or c.shape[2] != 3:
-            raise TypeError(f"{name}[{i}]: expected uint8 (h, w, 3), got {_describe(c)}")
+            raise TypeError(f"{name}[{i}]: expected uint8 (h, w, 3), got {describe(c)}")
         if c.shape[0] == 0 or c.shape[1] == 0:
             raise ValueError(f"{name}[{i}]: expected a non-empty crop, got shape {c.shape}")
         out.append(c)
@@ -132,9 +127,15 @@ class HelmetClassifier:
         """Resize and normalise crops into the network's (N, H, W, 3) float32 input."""
         items = _as_crop_list(crops)
         h, w = self.input_size
-        x = np.empty((len(items), h, w, 3), dtype=np.float32)
-        for i, c in enumerate(items):
-            x[i] = resize_rgb(c, h, w)
+        if isinstance(crops, np.ndarray) and len(items):
+            # one (N, h, w, 3) batch: two batched matrix products, no per-crop Python work
+            ry = resample_matrix(crops.shape[1], h)
+            rx = resample_matrix(crops.shape[2], w)
+            x = np.ascontiguousarray(np.moveaxis(ry @ np.moveaxis(crops, 3, 1).astype(np.float32) @ rx.T, 1, 3))
+        else:  # crops of different sizes: one resize each
+            x = np.empty((len(items), h, w, 3), dtype=np.float32)
+            for i, c in enumerate(items):
+                x[i] = resize_rgb(c, h, w)
         x *= np.float32(1.0 / 255.0)
         x -= self._mean
         x /= self._std

@@ -52,7 +52,10 @@ def expand_box(box, margin: float, width: int, height: int) -> tuple[int, int, i
     >>> expand_box((0, 0, 10, 10), 0.5, 8, 8)
     (0, 0, 8, 8)
     """
-    x0, y0, x1, y1 = (float(v) for v in box)
+    try:
+        x0, y0, x1, y1 = (float(v) for v in box)
+    except (TypeError, ValueError):
+        raise TypeError(f"box: expected 4 numbers x0, y0, x1, y1, got {box!r}") from None
     if not all(np.isfinite(v) for v in (x0, y0, x1, y1)) or x1 < x0 or y1 < y0:
         raise ValueError(f"box: expected finite x0 <= x1, y0 <= y1, got {tuple(box)!r}")
     if not (np.isfinite(margin) and margin >= 0):

@@ -78,8 +78,11 @@ def wilson_interval(successes: int, n: int, z: float = 1.959963984540054) -> tup
 
     ``(nan, nan)`` when ``n == 0``.
     """
+    for name, v in (("successes", successes), ("n", n)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+            raise TypeError(f"{name}: expected an integer count, got {type(v).__name__} {v!r}")
     if n < 0 or successes < 0 or successes > n:
-        raise ValueError(f"wilson_interval: expected 0 <= successes <= n, got {successes}, {n}")
+        raise ValueError(f"successes, n: expected 0 <= successes <= n, got successes={successes}, n={n}")
     if n == 0:
         return float("nan"), float("nan")
     p = successes / n

@@ -9,6 +9,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
+from anfang.events import Event
 from anfang.helmet.metrics import wilson_interval
 
 __all__ = ["WearingRate", "parse_window"]
@@ -95,10 +96,14 @@ class WearingRate:
         """
         if not isinstance(camera_id, str):
             raise TypeError(f"camera_id: expected str, got {type(camera_id).__name__}")
-        if isinstance(t, bool) or not isinstance(t, (int, float)) or not math.isfinite(t):
+        if isinstance(t, bool) or not isinstance(t, (int, float, np.integer, np.floating)):
+            raise TypeError(f"t: expected a finite number of seconds, got {type(t).__name__} {t!r}")
+        if not math.isfinite(t):
             raise ValueError(f"t: expected a finite number of seconds, got {t!r}")
         if not isinstance(helmet, (bool, np.bool_)):
             raise TypeError(f"helmet: expected bool, got {type(helmet).__name__}")
+        if confidence is not None and (isinstance(confidence, (bool, str)) or not isinstance(confidence, (int, float, np.integer, np.floating))):
+            raise TypeError(f"confidence: expected a number in [0, 1] or None, got {type(confidence).__name__}")
         if confidence is not None and not (0.0 <= float(confidence) <= 1.0):
             raise ValueError(f"confidence: expected a number in [0, 1], got {confidence!r}")
         k = int(math.floor((float(t) - self.origin) / self.window))
@@ -116,6 +121,8 @@ class WearingRate:
         ``"helmet_violation"`` event counts as a rider without helmet. The time is
         ``t_start`` and the confidence is the event's.
         """
+        if not isinstance(event, Event):
+            raise TypeError(f"event: expected anfang.events.Event, got {type(event).__name__}")
         if event.kind == "rider":
             if "helmet" not in event.details:
                 raise ValueError("event: a 'rider' event needs details['helmet'] (bool)")

@@ -141,6 +141,11 @@ def annotate(frame: np.ndarray, event: Event) -> np.ndarray:
     return img
 
 
+def _check_seconds(v: Any, name: str) -> None:
+    if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name}: expected seconds as a number, got {type(v).__name__} {v!r}")
+
+
 class FrameRing:
     """The last ``keep`` seconds of frames, never more than ``max_bytes``.
 
@@ -153,6 +158,9 @@ class FrameRing:
     """
 
     def __init__(self, keep: float = 8.0, max_bytes: int = 256 << 20) -> None:
+        _check_seconds(keep, "keep")
+        if isinstance(max_bytes, bool) or not isinstance(max_bytes, (int, np.integer)):
+            raise TypeError(f"max_bytes: expected an int, got {type(max_bytes).__name__} {max_bytes!r}")
         if not keep >= 0:
             raise ValueError(f"keep: expected seconds >= 0, got {keep!r}")
         if int(max_bytes) <= 0:
@@ -222,6 +230,8 @@ class EvidenceRecorder:
     def __init__(self, out_dir: str | os.PathLike, pre: float = 3.0, post: float = 2.0,
                  keep: float | None = None, max_bytes: int = 256 << 20, clips: bool = True,
                  background: bool = True) -> None:
+        for name, v in (("pre", pre), ("post", post)):
+            _check_seconds(v, name)
         if not (pre >= 0 and post >= 0):
             raise ValueError(f"pre, post: expected seconds >= 0, got {pre!r}, {post!r}")
         self.out_dir = os.path.abspath(os.fspath(out_dir))  # rows stay valid from any cwd

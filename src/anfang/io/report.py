@@ -4,7 +4,7 @@ One file, nothing fetched from the web: inline CSS, snapshots as base64 ``data:`
 charts as inline SVG. Every piece of text from the data goes through :func:`html.escape`.
 
 Sections: a summary, the helmet-wearing rate per camera and time window (bars with Wilson
-95 % interval whiskers, from ``rider`` events whose ``helmet`` detail is true/false), a
+95 % interval whiskers (:func:`anfang.helmet.metrics.wilson_interval`), from ``rider`` events whose ``helmet`` detail is true/false), a
 trajectory plot per falling object (image coordinates, y down), and the event table with
 snapshots and evidence hashes.
 
@@ -20,12 +20,12 @@ import base64
 import datetime as _dt
 import html
 import json
-import math
 import os
 from collections import defaultdict
 from typing import Any, Iterable, Mapping
 
 from anfang.events import Event
+from anfang.helmet.metrics import wilson_interval  # one implementation, re-exported here
 from anfang.io.evidence import trajectory_points
 
 __all__ = ["render_report", "write_report", "wilson_interval", "helmet_rates"]
@@ -35,30 +35,17 @@ body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;col
 header{background:#1b4f8a;color:#fff;padding:18px 28px}
 header h1{margin:0;font-size:24px} header p{margin:4px 0 0;opacity:.85}
 main{padding:12px 28px 40px} section{background:#fff;border-radius:6px;padding:12px 18px;margin:14px 0;
-box-shadow:0 1px 3px rgba(0,0,0,.12)} h2{font-size:18px;margin:6px 0 10px}
+box-shadow:0 1px 3px rgba(0,0,0,.12);overflow-x:auto} h2{font-size:18px;margin:6px 0 10px}
 table{border-collapse:collapse;width:100%;font-size:13px} th,td{border-bottom:1px solid #dde1e6;padding:5px 7px;
-text-align:left;vertical-align:top} th{background:#eef1f5} td.num{text-align:right;font-variant-numeric:tabular-nums}
+text-align:left;vertical-align:top} th{background:#eef1f5} td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
+table.rates{width:auto;min-width:480px}
 img.snap{max-width:220px;max-height:160px;image-rendering:pixelated;border:1px solid #ccd}
-code{font-size:11px;color:#556;word-break:break-all} .kpi{display:inline-block;margin-right:28px}
+code{font-size:11px;color:#556;word-break:break-all}
+td.details{min-width:180px;width:26%} td.details code{word-break:normal;overflow-wrap:anywhere}
+td.evidence{width:22%;overflow-wrap:anywhere} .kpi{display:inline-block;margin-right:28px}
 .kpi b{font-size:22px;display:block} .plots{display:flex;flex-wrap:wrap;gap:14px}
 .plot{border:1px solid #dde1e6;padding:6px} .muted{color:#778}
 """
-
-
-def wilson_interval(k: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
-    """Wilson score interval of a proportion ``k / n`` (95 % by default).
-
-    Returns ``(nan, nan)`` for ``n == 0``.
-    """
-    if n < 0 or k < 0 or k > n:
-        raise ValueError(f"k, n: expected 0 <= k <= n, got k={k}, n={n}")
-    if n == 0:
-        return (math.nan, math.nan)
-    p = k / n
-    z2 = z * z
-    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
-    half = z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
-    return (max(0.0, centre - half), min(1.0, centre + half))
 
 
 def _helmet_value(v: Any) -> bool | None:
@@ -78,34 +65,36 @@ def _helmet_value(v: Any) -> bool | None:
 def helmet_rates(events: Iterable[Event], window: float = 60.0) -> list[dict]:
     """Helmet-wearing rate per ``(camera_id, window)`` from ``rider`` events.
 
-    A rider counts in the window holding its ``t_start``. Returns rows sorted by camera and
-    window start with ``camera_id``, ``t0``, ``t1``, ``k`` (with helmet), ``n``, ``rate``,
-    ``lo``, ``hi`` (Wilson 95 %).
+    A rider counts in the window holding its ``t_start``; riders whose ``helmet`` detail is
+    missing or unreadable are left out. The counting and the Wilson 95 % interval are
+    :class:`anfang.helmet.WearingRate`'s. Returns rows sorted by camera and window start
+    with ``camera_id``, ``t0``, ``t1``, ``k`` (with helmet), ``n``, ``rate``, ``lo``, ``hi``.
     """
-    if not window > 0:
+    from anfang.helmet.rate import WearingRate
+
+    if isinstance(window, bool) or not isinstance(window, (int, float)) or not window > 0:
         raise ValueError(f"window: expected seconds > 0, got {window!r}")
-    counts: dict[tuple[str, int], list[int]] = defaultdict(lambda: [0, 0])
+    wr = WearingRate(window=float(window))
     for e in events:
         if e.kind != "rider":
             continue
         h = _helmet_value(e.get("helmet"))
-        if h is None:
-            continue
-        c = counts[(e.camera_id, int(math.floor(e.t_start / window)))]
-        c[0] += int(h)
-        c[1] += 1
-    rows = []
-    for (cam, w), (k, n) in sorted(counts.items()):
-        lo, hi = wilson_interval(k, n)
-        rows.append({"camera_id": cam, "t0": w * window, "t1": (w + 1) * window, "k": k, "n": n,
-                     "rate": k / n, "lo": lo, "hi": hi})
-    return rows
+        if h is not None:
+            wr.add(str(e.camera_id), float(e.t_start), h)
+    return [{"camera_id": r["camera_id"], "t0": r["window_start"], "t1": r["window_end"], "k": r["helmeted"],
+             "n": r["riders"], "rate": r["rate"], "lo": r["ci_low"], "hi": r["ci_high"]}
+            for r in wr.table()]
+
+
+def _short(text: str, n: int) -> str:
+    """``text`` cut to ``n`` characters with an ellipsis (the full text is in the bar's title)."""
+    return text if len(text) <= n else text[: n - 1] + "\u2026"
 
 
 def _rate_svg(rows: list[dict]) -> str:
     if not rows:
         return '<p class="muted">No rider events with a helmet decision.</p>'
-    bw, gap, h, top, left = 34, 12, 220, 16, 44
+    bw, gap, h, top, left = 34, 44, 220, 16, 44
     width = left + len(rows) * (bw + gap) + 20
     y = lambda v: top + (1 - v) * h  # noqa: E731
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{h + top + 70}" '
@@ -124,8 +113,9 @@ def _rate_svg(rows: list[dict]) -> str:
                      f'<line x1="{x + bw / 2 - 7}" x2="{x + bw / 2 + 7}" y1="{y(r["lo"]):.1f}" y2="{y(r["lo"]):.1f}" stroke="#111"/>'
                      f'<text x="{x + bw / 2}" y="{top + h + 14}" font-size="10" text-anchor="middle">n={r["n"]}</text>'
                      f'<text x="{x + bw / 2}" y="{top + h + 27}" font-size="10" text-anchor="middle">'
-                     f'{html.escape(str(r["camera_id"])[:10])}</text>'
-                     f'<text x="{x + bw / 2}" y="{top + h + 40}" font-size="10" text-anchor="middle">{r["t0"]:g}s</text></g>')
+                     f'{html.escape(_short(str(r["camera_id"]), 13))}</text>'
+                     f'<text x="{x + bw / 2}" y="{top + h + 40}" font-size="10" text-anchor="middle">'
+                     f'{r["t0"]:g}&ndash;{r["t1"]:g} s</text></g>')
     parts.append("</svg>")
     return "".join(parts)
 
@@ -220,7 +210,7 @@ def render_report(rows: list, *, title: str = "anfang events", source: str = "",
     now = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
            f"<title>{esc(title)}</title><style>{_CSS}</style></head><body>",
-           f'<header id="top"><h1>{esc(title)}</h1><p>{esc(source)} &middot; generated {now}</p></header><main>']
+           f'<header id="top"><h1>{esc(title)}</h1><p>{esc(source) + " &middot; " if source else ""}generated {now}</p></header><main>']
     out.append('<section id="summary"><h2>Summary</h2>'
                f'<span class="kpi"><b>{len(events)}</b>events</span>'
                f'<span class="kpi"><b>{len(cams)}</b>cameras</span>'
@@ -234,8 +224,8 @@ def render_report(rows: list, *, title: str = "anfang events", source: str = "",
             f"<td class=num>{r['lo']:.1%} &ndash; {r['hi']:.1%}</td></tr>" for r in rates)
         out.append(f'<section id="helmet-rate"><h2>Helmet wearing rate (per camera, {rate_window:g} s windows,'
                    f' Wilson 95 % interval)</h2>{_rate_svg(rates)}'
-                   f"<table><tr><th>camera</th><th>window (s)</th><th>with helmet</th><th>rate</th>"
-                   f"<th>95 % interval</th></tr>{table}</table></section>")
+                   f'<table class="rates"><tr><th>camera</th><th class=num>window (s)</th><th class=num>with helmet</th>'
+                   f"<th class=num>rate</th><th class=num>95 % interval</th></tr>{table}</table></section>")
     falls = [r for r in items if r.event.kind == "falling_object" and r.event.get("trajectory")]
     if falls:
         out.append('<section id="trajectories"><h2>Falling objects: trajectories (image coordinates, y down)</h2>'
@@ -266,7 +256,8 @@ def render_report(rows: list, *, title: str = "anfang events", source: str = "",
             f"<td>{esc(e.camera_id)}</td><td class=num>{e.t_start:.3f}</td><td class=num>{e.t_end:.3f}</td>"
             f"<td class=num>{e.frame_start}&ndash;{e.frame_end}</td>"
             f"<td class=num>{'' if e.track_id is None else e.track_id}</td><td class=num>{e.confidence:.2f}</td>"
-            f"<td><code>{_fmt_details(e)}</code></td><td>{snap}</td><td>{'<br>'.join(ev_txt)}</td></tr>")
+            f'<td class="details"><code>{_fmt_details(e)}</code></td><td>{snap}</td>'
+            f"<td class=\"evidence\">{'<br>'.join(ev_txt)}</td></tr>")
     if not items:
         out.append('<tr><td colspan="11" class="muted">No events.</td></tr>')
     out.append("</table></section></main></body></html>")

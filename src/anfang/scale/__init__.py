@@ -15,7 +15,7 @@ Example
 from __future__ import annotations
 
 import os
-from typing import Any, Sequence
+from typing import Any, Iterable, Sequence
 
 from anfang.events import Event
 
@@ -141,12 +141,20 @@ def run_batch(
     list of Event
         In merge order.
     """
+    if isinstance(sources, (str, bytes, os.PathLike)) or not isinstance(sources, Iterable):
+        raise TypeError(f"sources: expected a sequence of paths (wrap a single path in a list), "
+                        f"got {type(sources).__name__} {sources!r}")
     spec = _check_spec(detector)
     if engine not in ENGINES:
         raise ValueError(f"engine: expected one of {ENGINES}, got {engine!r}")
     if int(workers) < 1:
         raise ValueError(f"workers: expected >= 1, got {workers!r}")
-    srcs = [os.fspath(s) for s in sources]
+    srcs = []
+    for i, s in enumerate(sources):
+        try:
+            srcs.append(os.fspath(s))
+        except TypeError:
+            raise TypeError(f"sources[{i}]: expected a path (str or os.PathLike), got {type(s).__name__}") from None
     ev_dir = os.fspath(evidence_dir) if evidence_dir is not None else None
     args = [(s, spec, camera_id_for(s), ev_dir, fps) for s in srcs]
     from anfang.progress import Progress

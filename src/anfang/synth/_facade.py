@@ -225,11 +225,7 @@ def facade(
     >>> [e["kind"] for e in clip.truth["events"]]
     ['falling_object']
     """
-    W, H = int(size[0]), int(size[1])
-    if W < 16 or H < 16:
-        raise ValueError(f"size: expected at least 16x16 pixels, got {W}x{H}")
-    if fps <= 0 or seconds <= 0:
-        raise ValueError(f"fps, seconds: expected positive numbers, got {fps}, {seconds}")
+    seed, W, H, fps, seconds = R.check_scene_args(seed, size, fps, seconds, min_side=16)
     ss = np.random.SeedSequence([int(seed), 0xFACADE])
     rg_geo, rg_time, rg_fall, rg_dis, rg_noise, rg_shake = (
         np.random.default_rng(s) for s in ss.spawn(6)
@@ -570,7 +566,7 @@ def facade(
             "kind": "falling_object",
             "t_start": float(t[f0]), "t_end": float(t[f1]),
             "frame_start": int(f0), "frame_end": int(f1),
-            "camera_id": "synth", "bbox": [round(v, 3) for v in box],
+            "camera_id": "synth", "bbox": [round(float(v), 3) for v in box],
             "track_id": o["id"], "confidence": 1.0,
             "origin": {"floor": fs["floor"], "column": fs["column"], "x": round(float(ox), 3),
                        "y": round(float(oy), 3)},
@@ -579,7 +575,7 @@ def facade(
             "contrast": round(fs["contrast"], 4),
             "object_type": fs["typ"],
             "t_release": fs["t_rel"],
-            "trajectory": [[r[0], r[1], round(r[2], 3), round(r[3], 3)] for r in cen],
+            "trajectory": [[r[0], r[1], round(float(r[2]), 3), round(float(r[3]), 3)] for r in cen],
             "physics": {"g": G, "drag_k": fs["k"], "p0": fs["p0"], "v0": fs["v0"],
                         "samples": [[round(v, 6) for v in s_] for s_ in samples]},
         })
@@ -618,4 +614,4 @@ def facade(
         "objects": [o for o in objects if o["frames"]],
         "events": events,
     }
-    return Clip(frames=frames, t=t, truth=truth)
+    return Clip(frames=frames, t=t, truth=R.plain(truth))

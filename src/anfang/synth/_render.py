@@ -15,6 +15,43 @@ import math
 import numpy as np
 
 
+def check_scene_args(seed, size, fps, seconds, min_side: int) -> tuple[int, int, int, float, float]:
+    """Validate the common generator arguments: ``(seed, W, H, fps, seconds)``.
+
+    Raises TypeError/ValueError naming the argument, what was expected and what was given.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise (ValueError if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) else TypeError)(
+            f"seed: expected an integer >= 0, got {type(seed).__name__} {seed!r}")
+    if (not isinstance(size, (tuple, list, np.ndarray)) or len(size) != 2
+            or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in size)):
+        raise TypeError(f"size: expected (width, height) integers, got {type(size).__name__} {size!r}")
+    W, H = int(size[0]), int(size[1])
+    if W < min_side or H < min_side:
+        raise ValueError(f"size: expected at least {min_side}x{min_side} pixels, got {W}x{H}")
+    out = []
+    for name, v in (("fps", fps), ("seconds", seconds)):
+        if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
+            raise TypeError(f"{name}: expected a positive number, got {type(v).__name__} {v!r}")
+        if not (math.isfinite(float(v)) and v > 0):
+            raise ValueError(f"fps, seconds: expected positive numbers, got {fps}, {seconds}")
+        out.append(float(v))
+    return int(seed), W, H, out[0], out[1]
+
+
+def plain(x):
+    """``x`` with numpy scalars/arrays and tuples turned into Python floats/ints/lists (JSON-ready)."""
+    if isinstance(x, dict):
+        return {k: plain(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [plain(v) for v in x]
+    if isinstance(x, np.ndarray):
+        return plain(x.tolist())
+    if isinstance(x, np.generic):
+        return x.item()
+    return x
+
+
 def _patch(shape, x0, y0, x1, y1):
     H, W = shape[:2]
     j0, i0 = max(int(math.floor(x0)), 0), max(int(math.floor(y0)), 0)

@@ -261,11 +261,7 @@ def street(
     """
     if kind not in ("riders", "package", "mixed"):
         raise ValueError(f"kind: expected 'riders', 'package' or 'mixed', got {kind!r}")
-    W, H = int(size[0]), int(size[1])
-    if W < 32 or H < 32:
-        raise ValueError(f"size: expected at least 32x32 pixels, got {W}x{H}")
-    if fps <= 0 or seconds <= 0:
-        raise ValueError(f"fps, seconds: expected positive numbers, got {fps}, {seconds}")
+    seed, W, H, fps, seconds = R.check_scene_args(seed, size, fps, seconds, min_side=32)
     ss = np.random.SeedSequence([int(seed), 0x57EE7])
     rg_bg, rg_time, rg, rg_noise = (np.random.default_rng(s) for s in ss.spawn(4))
     bg = _background(rg_bg, W, H)
@@ -508,7 +504,7 @@ def street(
         "objects": [o for o in objects if o["frames"]],
         "events": events,
     }
-    return Clip(frames=frames, t=t, truth=truth)
+    return Clip(frames=frames, t=t, truth=R.plain(truth))
 
 
 def head_samples(clip, every: int = 1, pad: float = 0.15, min_size: float = 6.0,
