@@ -65,7 +65,9 @@ def _helmet_value(v: Any) -> bool | None:
 def helmet_rates(events: Iterable[Event], window: float = 60.0) -> list[dict]:
     """Helmet-wearing rate per ``(camera_id, window)`` from ``rider`` events.
 
-    A rider counts in the window holding its ``t_start``; riders whose ``helmet`` detail is
+    A rider counts in the window holding its ``t_start``; a ``helmet_violation`` event is a
+    rider without a helmet (the helmet detector emits one event per rider: ``rider`` when a
+    helmet is worn, ``helmet_violation`` when not); riders whose ``helmet`` detail is
     missing or unreadable are left out. The counting and the Wilson 95 % interval are
     :class:`anfang.helmet.WearingRate`'s. Returns rows sorted by camera and window start
     with ``camera_id``, ``t0``, ``t1``, ``k`` (with helmet), ``n``, ``rate``, ``lo``, ``hi``.
@@ -76,9 +78,12 @@ def helmet_rates(events: Iterable[Event], window: float = 60.0) -> list[dict]:
         raise ValueError(f"window: expected seconds > 0, got {window!r}")
     wr = WearingRate(window=float(window))
     for e in events:
-        if e.kind != "rider":
+        if e.kind == "helmet_violation":
+            h = False
+        elif e.kind == "rider":
+            h = _helmet_value(e.get("helmet"))
+        else:
             continue
-        h = _helmet_value(e.get("helmet"))
         if h is not None:
             wr.add(str(e.camera_id), float(e.t_start), h)
     return [{"camera_id": r["camera_id"], "t0": r["window_start"], "t1": r["window_end"], "k": r["helmeted"],
