@@ -13,7 +13,10 @@ Recipe (see ``docs/model-card-helmet.md``):
   saturation, grey (p = 0.15), 3x3 Gaussian blur (p = 0.25), pixel noise;
 * AdamW with weight decay, cosine learning rate, label smoothing 0.05, dropout before the
   dense layer; each epoch shows every head once, as one random view;
-* the epoch with the best accuracy on the held-out set (ties: lower log loss) is kept.
+* the epoch with the best accuracy on the held-out set (ties: lower log loss) is kept;
+* optionally (``synthetic_seeds``, CLI ``--synthetic-seeds A:B``) head crops of synthetic
+  street rider clips (:func:`synthetic_heads`, seeds disjoint from the benchmark suite) are
+  added to the training heads and augmented the same way; the held-out set stays real.
 """
 
 from __future__ import annotations
