@@ -69,13 +69,13 @@ def oracle_accuracy(clip, clf) -> list[bool]:
     return out
 
 
-def calibrate(seeds=range(100, 108)) -> dict:
+def calibrate(seeds=range(100, 108), model: str | None = None) -> dict:
     """Helmet accuracy of the vote over true head boxes vs the decision threshold.
 
     On street rider clips with seeds 100-107 (disjoint from the suite's 4000-4009), so a
     threshold chosen here can be scored on the suite without peeking.
     """
-    clf = HelmetClassifier.default()
+    clf = HelmetClassifier.load(model) if model else HelmetClassifier.default()
     logits, labels = [], []
     for seed in seeds:
         clip = street(seed=seed, size=(640, 360), fps=25.0, seconds=12.0, kind="riders")
@@ -97,12 +97,12 @@ def calibrate(seeds=range(100, 108)) -> dict:
     return {"riders": len(y), "true_rate": float(y.mean()), "by_threshold": table}
 
 
-def quality(n_clips: int, verbose: bool, threshold: float = 0.5) -> dict:
-    clf = HelmetClassifier.default()
+def quality(n_clips: int, verbose: bool, threshold: float = 0.5, model: str | None = None) -> dict:
+    clf = HelmetClassifier.load(model) if model else HelmetClassifier.default()
     raws, oracle, per = [], [], {}
     t_run = n_frames = 0.0
     for name, clip in rider_clips(n_clips):
-        det = HelmetDetector(camera_id=name, threshold=threshold)
+        det = HelmetDetector(camera_id=name, threshold=threshold, classifier=clf)
         t0 = time.perf_counter()
         events = det.run(zip(clip.frames, clip.t))
         t_run += time.perf_counter() - t0
@@ -174,6 +174,7 @@ def main(argv=None) -> int:
     ap.add_argument("--calibrate", action="store_true", help="threshold sweep on seeds 100-107 (true heads)")
     ap.add_argument("--threshold", type=float, default=0.5, help="decision threshold on P(helmet)")
     ap.add_argument("--clips", type=int, default=10)
+    ap.add_argument("--model", default=None, help="classifier .npz for --quality/--calibrate (default: shipped)")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("-v", "--verbose", action="store_true")
     a = ap.parse_args(argv)
@@ -181,9 +182,9 @@ def main(argv=None) -> int:
         a.quality = a.speed = True
     out = {}
     if a.calibrate:
-        out["calibrate"] = calibrate()
+        out["calibrate"] = calibrate(model=a.model)
     if a.quality:
-        out["quality"] = quality(a.clips, a.verbose, a.threshold)
+        out["quality"] = quality(a.clips, a.verbose, a.threshold, a.model)
     if a.speed:
         out["speed"] = speed()
     if a.json:

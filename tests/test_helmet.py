@@ -262,3 +262,51 @@ def test_batched_array_preprocess_matches_per_crop_resize(clf):
         np.testing.assert_allclose(clf.preprocess(arr), want, rtol=1e-5, atol=1e-5)
         np.testing.assert_allclose(clf.preprocess(arr), clf.preprocess(list(arr)), rtol=1e-5, atol=1e-5)
         assert clf.preprocess(arr).flags.c_contiguous and clf.preprocess(arr).dtype == np.float32
+# ------------------------------------------------------------------ synthetic training heads
+
+def test_parse_seed_range_and_suite_seeds_refused():
+    from anfang.helmet.train import check_synthetic_seeds, parse_seed_range
+
+    assert parse_seed_range("10000:10030") == range(10000, 10030)
+    assert parse_seed_range("7") == range(7, 8)
+    for bad in ("5:5", "9:3", "a:b", "1:2:3", ""):
+        with pytest.raises(ValueError, match="synthetic seeds"):
+            parse_seed_range(bad)
+    assert check_synthetic_seeds(range(10000, 10003)) == [10000, 10001, 10002]
+    with pytest.raises(ValueError, match=r"\[4000, 4001\]"):
+        check_synthetic_seeds(range(3990, 4002))
+
+
+def test_synthetic_heads_match_the_truth():
+    from anfang.helmet.train import central_box, synthetic_heads
+    from anfang.synth import street
+
+    kw = dict(size=(320, 180), fps=10.0, seconds=4.0)
+    crops, boxes, labels = synthetic_heads([11, 12], per_rider=3, min_size=4.0, **kw)
+    assert len(crops) == len(boxes) == len(labels) > 0 and labels.dtype == bool
+    truth = []
+    for seed in (11, 12):
+        clip = street(seed=seed, kind="riders", **kw)
+        truth += [bool(o["helmet"]) for o in clip.truth["objects"] if o["kind"] == "rider" and o["head_frames"]]
+    # at most per_rider crops per rider, labels drawn from the riders' labels
+    assert len(crops) <= 3 * len(truth) and set(labels.tolist()) <= set(truth)
+    for c, b in zip(crops, boxes):
+        assert c.dtype == np.uint8 and c.ndim == 3 and c.shape[2] == 3
+        x0, y0, x1, y1 = b
+        assert 0 <= x0 < x1 <= c.shape[1] and 0 <= y0 < y1 <= c.shape[0]
+        # context 0.35 on each side unless clipped: the box sits inside, about centred
+        cx0, cy0, cx1, cy1 = central_box(c.shape, 0.35)
+        assert abs((x0 + x1) / 2 - (cx0 + cx1) / 2) <= 1.5 and abs((y0 + y1) / 2 - (cy0 + cy1) / 2) <= 1.5
+    with pytest.raises(ValueError, match="suite"):
+        synthetic_heads([4003], **kw)
+
+
+def test_cli_train_rejects_bad_synthetic_seeds(tmp_path, capsys):
+    out = str(tmp_path / "m.npz")
+    assert cli_main(["helmet", "train", "--data", str(tmp_path), "--out", out, "--synthetic-seeds", "x"]) == 2
+    assert "--synthetic-seeds" in capsys.readouterr().err
+    assert cli_main(["helmet", "train", "--data", str(tmp_path), "--out", out,
+                     "--synthetic-seeds", "4000:4010"]) == 2
+    assert "suite" in capsys.readouterr().err
+    assert cli_main(["helmet", "train", "--data", str(tmp_path), "--out", out,
+                     "--synthetic-seeds", "10000:10002", "--synthetic-per-rider", "0"]) == 2

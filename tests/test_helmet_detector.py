@@ -116,10 +116,9 @@ def test_evidence_crop_and_head_box(clips):
 
 @pytest.mark.parametrize("seed", [0, 2, 6])
 def test_default_classifier_decisions(seed):
-    # The shipped classifier (trained on real photos) is right on about 4 in 5 synthetic
-    # riders even with perfect head boxes (benches/bench_helmet.py, "oracle"); these clips
-    # (a helmeted and a bare-headed rider on one vehicle / no helmet / helmet) are ones
-    # it gets right, so this guards localisation + crop + vote end to end.
+    # Clips not used to train the shipped classifier (its synthetic heads come from seeds
+    # 10000-10029): a helmeted and a bare-headed rider on one vehicle / no helmet / helmet.
+    # Guards localisation (incl. the split of two heads side by side) + crop + vote end to end.
     clip = street(seed=seed, size=(640, 360), fps=12, seconds=4, kind="riders", n_riders=1,
                   n_pedestrians=0, n_cars=0)
     truth = _truth_riders(clip)

@@ -14,6 +14,11 @@ def add_parser(subparsers) -> None:
     t.add_argument("--epochs", type=int, default=90, help="maximum epochs (default 90)")
     t.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     t.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
+    t.add_argument("--synthetic-seeds", default=None, metavar="A:B",
+                   help="also train on head crops of synthetic street rider clips with seeds A..B-1 "
+                        "(must not overlap the standard suite's street seeds 3000-3009, 4000-4009)")
+    t.add_argument("--synthetic-per-rider", type=int, default=8, metavar="N",
+                   help="head crops per synthetic rider, evenly spaced over its track (default 8)")
     t.add_argument("--quiet", action="store_true", help="no per-epoch lines")
     t.set_defaults(func=_train)
 
@@ -41,8 +46,19 @@ def add_parser(subparsers) -> None:
 def _train(args) -> int:
     import sys
 
-    from anfang.helmet.train import DEFAULT_ARCH, require_torch, train_from_yolo
+    from anfang.helmet.train import (DEFAULT_ARCH, check_synthetic_seeds, parse_seed_range, require_torch,
+                                     train_from_yolo)
 
+    seeds = None
+    if args.synthetic_seeds is not None:
+        from anfang.cli import UsageError
+
+        try:
+            seeds = check_synthetic_seeds(parse_seed_range(args.synthetic_seeds))
+        except ValueError as exc:
+            raise UsageError(f"--synthetic-seeds: {exc}") from None
+        if args.synthetic_per_rider < 1:
+            raise UsageError(f"--synthetic-per-rider: expected >= 1, got {args.synthetic_per_rider}")
     try:
         require_torch()
     except ImportError as exc:
@@ -53,7 +69,8 @@ def _train(args) -> int:
 
         raise UsageError(f"--epochs: expected >= 1, got {args.epochs}")
     clf = train_from_yolo(args.data, epochs=args.epochs, seed=args.seed, threads=args.threads,
-                          arch=DEFAULT_ARCH, verbose=not args.quiet)
+                          arch=DEFAULT_ARCH, verbose=not args.quiet, synthetic_seeds=seeds,
+                          synthetic_per_rider=args.synthetic_per_rider)
     clf.save(args.out)
     tr = clf.metadata["training"]
     print(f"wrote {args.out}: {clf!r}, best epoch {tr['best_epoch']} of {tr['epochs_run']}, "

@@ -442,10 +442,23 @@ class HelmetDetector(Detector):
         head_h = c.head_frac * bh
         out = []
         for a, b in runs:
-            n = 2 if (b - a) > 1.45 * head_h else 1
-            step = (b - a) / n
-            for k in range(n):
-                ra, rb = a + k * step, a + (k + 1) * step
+            if (b - a) > 1.45 * head_h:
+                # two heads side by side: cut at the valley of the top profile (the
+                # column whose first blob row is lowest) in the middle 40 % of the run,
+                # the centre when the profile is flat there
+                tops = np.argmax(sub[:, a:b], axis=0)
+                lo, hi = int(math.floor(0.3 * (b - a))), int(math.ceil(0.7 * (b - a)))
+                mid = 0.5 * (b - a)
+                win = tops[lo:hi + 1]
+                if win.size and int(win.max()) > int(win.min()):
+                    cand = lo + np.flatnonzero(win == win.max())
+                    cut = float(a + cand[np.argmin(np.abs(cand + 0.5 - mid))] + 0.5)
+                else:
+                    cut = a + mid
+                parts = [(float(a), cut), (cut, float(b))]
+            else:
+                parts = [(float(a), float(b))]
+            for ra, rb in parts:
                 rows = sub[:, int(ra):max(int(ra) + 1, int(math.ceil(rb)))].any(axis=1)
                 top = int(np.argmax(rows))
                 hx0, hx1 = (x0 + ra) * s, (x0 + rb) * s

@@ -13,7 +13,10 @@ Recipe (see ``docs/model-card-helmet.md``):
   saturation, grey (p = 0.15), 3x3 Gaussian blur (p = 0.25), pixel noise;
 * AdamW with weight decay, cosine learning rate, label smoothing 0.05, dropout before the
   dense layer; each epoch shows every head once, as one random view;
-* the epoch with the best accuracy on the held-out set (ties: lower log loss) is kept.
+* the epoch with the best accuracy on the held-out set (ties: lower log loss) is kept;
+* optionally (``synthetic_seeds``, CLI ``--synthetic-seeds A:B``) head crops of synthetic
+  street rider clips (:func:`synthetic_heads`, seeds disjoint from the benchmark suite) are
+  added to the training heads and augmented the same way; the held-out set stays real.
 """
 
 from __future__ import annotations
@@ -30,7 +33,8 @@ from anfang.helmet._resize import resize_rgb
 from anfang.helmet.data import DEFAULT_MARGIN
 
 __all__ = ["DEFAULT_ARCH", "require_torch", "central_box", "make_views", "build_torch_model",
-           "export_params", "train_cnn", "train_from_yolo"]
+           "export_params", "train_cnn", "train_from_yolo", "synthetic_heads", "parse_seed_range",
+           "check_synthetic_seeds"]
 
 #: (in channels, out channels, 2x2 max pool after) of each 3x3 conv layer.
 DEFAULT_ARCH = ((3, 24, True), (24, 48, True), (48, 64, True), (64, 96, False))
@@ -307,11 +311,95 @@ def train_cnn(
     return params, meta
 
 
-def train_from_yolo(data_dir, *, margin: float = DEFAULT_MARGIN, context: float = 0.35, **kwargs):
+def parse_seed_range(text: str) -> range:
+    """``"A:B"`` (B excluded) or ``"A"`` as a :class:`range` of synthetic clip seeds.
+
+    Examples
+    --------
+    >>> parse_seed_range("10000:10003")
+    range(10000, 10003)
+    """
+    parts = str(text).split(":")
+    try:
+        if len(parts) == 1:
+            a = int(parts[0])
+            return range(a, a + 1)
+        if len(parts) == 2:
+            a, b = int(parts[0]), int(parts[1])
+            if b > a:
+                return range(a, b)
+    except ValueError:
+        pass
+    raise ValueError(f"synthetic seeds: expected 'A:B' with integers A < B (B excluded), got {text!r}")
+
+
+def check_synthetic_seeds(seeds) -> list[int]:
+    """The seeds as ints; ValueError if any is a seed of the standard suite's street clips.
+
+    Examples
+    --------
+    >>> check_synthetic_seeds(range(10000, 10002))
+    [10000, 10001]
+    """
+    from anfang.synth._suite import suite_spec
+
+    seeds = [int(s) for s in seeds]
+    used = {int(e["seed"]) for e in suite_spec() if e["scene"] == "street"}
+    clash = sorted(set(seeds) & used)
+    if clash:
+        raise ValueError(f"synthetic seeds: {clash[:5]} are seeds of the standard suite's street clips "
+                         f"({min(used)}-{max(used)}); use a disjoint range (e.g. 10000:10030)")
+    return seeds
+
+
+def synthetic_heads(seeds, *, per_rider: int = 8, context: float = 0.35, size=(640, 360),
+                    fps: float = 25.0, seconds: float = 12.0, min_size: float = 6.0):
+    """Labelled head crops from synthetic street rider clips (:func:`anfang.synth.street`).
+
+    For each seed a ``kind="riders"`` clip is rendered (the suite's size, rate and length)
+    and ``per_rider`` frames, evenly spaced over each rider's visible head frames (inside
+    the image, at least ``min_size`` px), are cut with ``context`` margin around the true
+    head box. Seeds of the standard suite's street clips are refused, so a model trained
+    here can be scored on the suite honestly.
+
+    Returns ``(crops, boxes, labels)`` as :func:`train_cnn` takes them.
+    """
+    from anfang.helmet.data import expand_box
+    from anfang.synth import street
+
+    seeds = check_synthetic_seeds(seeds)
+    if per_rider < 1:
+        raise ValueError(f"per_rider: expected >= 1, got {per_rider}")
+    crops, boxes, labels = [], [], []
+    W, H = size
+    for seed in seeds:
+        clip = street(seed=seed, size=(W, H), fps=fps, seconds=seconds, kind="riders")
+        for o in clip.truth["objects"]:
+            if o["kind"] != "rider":
+                continue
+            rows = [r for r in o["head_frames"]
+                    if r[1] > 0 and r[2] > 0 and r[3] < W and r[4] < H and min(r[3] - r[1], r[4] - r[2]) >= min_size]
+            if not rows:
+                continue
+            pick = np.unique(np.linspace(0, len(rows) - 1, min(per_rider, len(rows))).round().astype(int))
+            for i in pick:
+                f, x0, y0, x1, y1 = rows[int(i)]
+                ex0, ey0, ex1, ey1 = expand_box((x0, y0, x1, y1), context, W, H)
+                crops.append(np.ascontiguousarray(clip.frames[int(f)][ey0:ey1, ex0:ex1]))
+                boxes.append((x0 - ex0, y0 - ey0, x1 - ex0, y1 - ey0))
+                labels.append(bool(o["helmet"]))
+    return crops, boxes, np.asarray(labels, dtype=bool)
+
+
+def train_from_yolo(data_dir, *, margin: float = DEFAULT_MARGIN, context: float = 0.35,
+                    synthetic_seeds=None, synthetic_per_rider: int = 8, **kwargs):
     """Train on ``DATA/train`` with ``DATA/valid`` for model selection; returns a classifier.
 
     Heads are cut from the training images with ``context`` margin (more than ``margin``)
-    so that the jittered views can reach outside the inference crop.
+    so that the jittered views can reach outside the inference crop. With
+    ``synthetic_seeds`` (an iterable of ints), head crops of synthetic street rider clips
+    (:func:`synthetic_heads`) are added to the training set; the valid split (real photos
+    only) still selects the epoch.
     """
     from pathlib import Path
 
@@ -328,9 +416,23 @@ def train_from_yolo(data_dir, *, margin: float = DEFAULT_MARGIN, context: float 
             crops.append(np.ascontiguousarray(item.image[y0:y1, x0:x1]))
             boxes.append((box[0] - x0, box[1] - y0, box[2] - x0, box[3] - y0))
             labels.append(cls == YOLO_HELMET_CLASS)
+    n_real = len(crops)
+    syn = None
+    if synthetic_seeds is not None:
+        seeds = list(synthetic_seeds)
+        sc, sb, sl = synthetic_heads(seeds, per_rider=synthetic_per_rider, context=context)
+        crops += sc
+        boxes += sb
+        labels += [bool(v) for v in sl]
+        syn = {"generator": "anfang.synth.street(kind='riders', size=(640, 360), fps=25, seconds=12)",
+               "seeds": [min(seeds), max(seeds) + 1], "per_rider": int(synthetic_per_rider),
+               "n_heads": len(sc), "n_helmet": int(np.sum(sl))}
     valid = load_yolo_crops(va, margin) if (va / "images").is_dir() else None
     sha = folder_sha256(tr, va)
+    if syn is not None:
+        sha = hashlib.sha256((sha + json.dumps(syn, sort_keys=True)).encode()).hexdigest()
     params, meta = train_cnn(crops, boxes, np.asarray(labels), valid=valid, margin=margin,
                              data_sha256=sha, **kwargs)
-    meta["training"]["data"] = json.loads(json.dumps({"train": str(tr.name), "valid": str(va.name)}))
+    meta["training"]["data"] = json.loads(json.dumps({"train": str(tr.name), "valid": str(va.name),
+                                                      "n_real": n_real, "synthetic": syn}))
     return HelmetClassifier(params, meta)
