@@ -48,6 +48,7 @@ _RULES: dict[str, tuple[type, float, bool]] = {
     "stopped_travel": (float, 0.0, False),
     "ghost_ratio": (float, 0.0, True),
     "ghost_memory_s": (float, 0.0, False),
+    "departed_max_rel_area": (float, 0.0, False),
     "warmup_s": (float, 0.0, False),
     "fidget_frac": (float, 0.0, True),
     "min_static_frac": (float, 0.0, False),
@@ -117,6 +118,10 @@ class LostConfig:
     ghost_memory_s : float
         How long a ghost's region (or the start box of a track that left from there) stays
         known: new static blobs inside it are more of the same ghost.
+    departed_max_rel_area : float
+        A track born on the region at the landing time that then left makes the region a
+        ghost (the place it left) only if its first box is at most this many times the
+        region's box; a much larger one is the vehicle that carried the parcel and rode on.
     warmup_s : float
         Tracks that appear in the first seconds moved off from the first frame, which the
         long-term model started from: the place each leaves is remembered as a ghost zone.
@@ -175,6 +180,7 @@ class LostConfig:
     stopped_travel: float = 1.0
     ghost_ratio: float = 0.5
     ghost_memory_s: float = 60.0
+    departed_max_rel_area: float = 2.5
     warmup_s: float = 2.0
     fidget_frac: float = 0.4
     min_static_frac: float = 0.5

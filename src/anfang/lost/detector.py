@@ -69,6 +69,18 @@ def _blob_arrays(res: Any) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(area, np.float64).reshape(-1), np.asarray(bbox, np.float64).reshape(-1, 4)
 
 
+def _came_down(tb: np.ndarray, k: int, h: float, frames: int = 15) -> bool:
+    """True when the boxes ``tb`` arriving at row ``k`` came down onto their resting line
+    from above, by at least half the object height ``h``, in the last ``frames`` rows: a
+    parcel riding on a vehicle and then dropped, not a walker or a vehicle (whose bottom edge
+    stays on the ground as it arrives)."""
+    if k <= 0 or k > len(tb) or h <= 0:
+        return False
+    rest = float(np.median(tb[k - 1 :, 3]))
+    before = tb[max(0, k - frames) : k, 3]
+    return bool(len(before)) and float((rest - before).max()) >= 0.5 * h
+
+
 @dataclass
 class _Obj:
     """One static object the detector knows about (a handful at a time)."""
@@ -555,7 +567,9 @@ class LostPackageDetector(Detector):
             areas = (bx[others, 2] - bx[others, 0]) * (bx[others, 3] - bx[others, 1])
             oid = ids[others]
             per = [float(np.median(areas[oid == u])) for u in np.unique(oid) if (oid == u).sum() >= 10]
-            if per and w * h > c.max_rel_track_area * float(np.median(per)):
+            # The upper quartile: fragments (legs, a far walker's head) are numerous tracks
+            # too and must not make an ordinary parcel look large.
+            if per and w * h > c.max_rel_track_area * float(np.percentile(per, 75)):
                 return "large_for_scene"
         # Ghost: the outline's edges are in the remembered background, not in the frame.
         x0, y0, x1, y1 = o.hold
@@ -612,9 +626,14 @@ class LostPackageDetector(Detector):
                 tts, tb = rts[sel], rbx[sel]
                 if abs(tts[0] - o.t_land) > 1.5 or box_cover(o.box, tb[:1])[0] < 0.8:
                     continue
-                cx = (tb[:, 0] + tb[:, 2]) / 2
-                cy = (tb[:, 1] + tb[:, 3]) / 2
-                if np.hypot(cx - cx[0], cy - cy[0]).max() >= tb[0, 2] - tb[0, 0]:
+                if box_area(tb[:1])[0] > c.departed_max_rel_area * w * h:
+                    continue  # much larger than the object: its carrier, riding on
+                # Where it ended up (not one stray box: the object's own blob can merge with
+                # a passer-by for a frame or two).
+                end = np.median(tb[-3:], axis=0)
+                dx = (end[0] + end[2] - tb[0, 0] - tb[0, 2]) / 2
+                dy = (end[1] + end[3] - tb[0, 1] - tb[0, 3]) / 2
+                if math.hypot(dx, dy) >= tb[0, 2] - tb[0, 0]:
                     self._ghost_zones.append((tb[0].copy(), t + c.ghost_memory_s))
                     o.details["departed_track_id"] = int(tid)
                     return "ghost_departed"
@@ -643,11 +662,12 @@ class LostPackageDetector(Detector):
                 n = int(part.sum())
                 return n >= 3 and int((part & sz).sum()) >= 0.6 * n
 
-            # It moved in and then sat on this box for the rest of its life.
-            if was_it(before, same[: k + 1]) and not after.any():
+            # It moved in and then sat on this box for the rest of its life (unless it came
+            # down onto the spot: a parcel carried on a vehicle, then dropped).
+            if was_it(before, same[: k + 1]) and not after.any() and not _came_down(tb, k, h):
                 o.details["stopped_track_id"] = int(tid)
                 return "stopped_track"
-            if was_it(after, same[k:]) and not before.any() and int(tid) not in mine:
+            if was_it(after, same[k:]) and not before.any() and after[-3:].all() and int(tid) not in mine:
                 return "ghost_departed"
         return ""
 
@@ -680,7 +700,8 @@ class LostPackageDetector(Detector):
             away = np.hypot(cx - cx[-1], cy - cy[-1]) >= c.stopped_travel * diag
             same = (ta >= 0.5 * la) & (ta <= 2.0 * la)
             n = int(away.sum())
-            if n >= 3 and int((away & same).sum()) >= 0.6 * n:
+            k = int(np.flatnonzero(away)[-1]) + 1 if n else 0
+            if n >= 3 and int((away & same).sum()) >= 0.6 * n and not _came_down(tb, k, last[3] - last[1]):
                 # ... and it is still there: its stopped box is largely static now (a track
                 # that merely ended there, by an id switch, leaves most of its box empty).
                 r = self._region(last, 0)

@@ -222,12 +222,13 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m anfang.lost.evaluate", description=__doc__.split("\n")[0])
     ap.add_argument("--suite", help="suite directory (anfang bench suite --only street_package)")
     ap.add_argument("--only", default="", help="only clips whose name contains this text")
-    ap.add_argument("--dwell", type=float, default=2.5, help="dwell_s (the suite's packages rest 4-8 s)")
+    ap.add_argument("--dwell", type=float, default=None,
+                    help="dwell_s (default: the LostConfig default, 10 s; the suite's packages rest 15-25 s)")
     ap.add_argument("--config", help="LostConfig JSON")
     ap.add_argument("--json", help="write the full results here")
     ap.add_argument("--figure", help="write a PNG of the drop and pickup of the first clip here")
     a = ap.parse_args(argv)
-    cfg: dict[str, Any] = {"dwell_s": a.dwell}
+    cfg: dict[str, Any] = {} if a.dwell is None else {"dwell_s": a.dwell}
     if a.config:
         cfg["config"] = a.config
     tot = {"drop": [0, 0, 0], "pick": [0, 0, 0]}
