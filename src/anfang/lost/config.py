@@ -62,6 +62,7 @@ _RULES: dict[str, tuple[type, float, bool]] = {
     "pickup_window_s": (float, 0.0, False),
     "lost_track_s": (float, 0.0, True),
     "max_follow_s": (float, 0.0, True),
+    "picker_wait_s": (float, 0.0, True),
     "edge_margin_px": (float, 0.0, False),
     "history_s": (float, 0.0, True),
 }
@@ -150,6 +151,10 @@ class LostConfig:
         A track touching the object this many seconds before it went is its picker.
     lost_track_s : float
         A track unseen for this long is considered lost (the picker's path ends).
+    picker_wait_s : float
+        The picker is given up (``exit: "lost"``, or where it left the frame) after it has
+        not been seen for this long: a picker standing still to lift the package fades from
+        the moving mask for a second or two.
     max_follow_s : float
         A pickup is emitted at the latest this long after it happened.
     edge_margin_px : float
@@ -193,6 +198,7 @@ class LostConfig:
     removal_s: float = 1.0
     pickup_window_s: float = 3.0
     lost_track_s: float = 1.0
+    picker_wait_s: float = 2.5
     max_follow_s: float = 60.0
     edge_margin_px: float = 24.0
     history_s: float = 60.0

@@ -118,6 +118,7 @@ class _Pickup:
     last_box: np.ndarray
     t_touch: float  # last time the picker touched the object
     follow_id: int = -1  # the track followed now (the picker's, or one that continued it)
+    ref_wh: tuple = (0.0, 0.0)  # the picker's typical box width and height (internal px)
     seen_ids: set = field(default_factory=set)
     path: list = field(default_factory=list)  # (frame, t, box) internal coords
 
@@ -894,6 +895,16 @@ class LostPackageDetector(Detector):
         # touched the object.
         rows = np.flatnonzero(sel)
         first = int(rows[np.argmin(np.abs(ts[rows] - t_gone))])
+        # The picker's typical size: its boxes while it walked in (not the fragments of its
+        # stand-still, nor blobs that are the object).
+        _, hts, hids, hbx = self._track_arrays(t_gone - c.owner_lookback_s, t)
+        hsel = (hids == picker) & self._not_object(o.box, hbx)
+        walk = hsel & (hts <= t_touch)
+        allp = hbx[walk] if walk.sum() >= 5 else hbx[hsel] if hsel.any() else bx[ids == picker]
+        pk.ref_wh = (
+            float(np.percentile(allp[:, 2] - allp[:, 0], 75)),
+            float(np.percentile(allp[:, 3] - allp[:, 1], 75)),
+        )
         pk.path = [(int(fr[r]), float(ts[r]), bx[r]) for r in rows if r <= first]
         pk.last_t, pk.last_frame, pk.last_box = float(ts[first]), int(fr[first]), bx[first]
         for f, tt, hid, hbx in self._hist:
@@ -905,40 +916,54 @@ class LostPackageDetector(Detector):
     # -- pickers: follow until they leave -----------------------------------------------
     def _follow_one(self, p: _Pickup, frame: int, t: float, ids: np.ndarray, boxes: np.ndarray) -> None:
         """Follow the picker's box, not only its id: trackers switch ids when a walker's blob
-        splits or merges. The predicted box (last box moved by the recent velocity) is
-        matched to the box that overlaps it best at a similar size (the picker's own track
-        preferred), never to the object's own blob. A much larger box (the picker merged
-        with a passing vehicle) keeps the picker "seen" at its predicted place."""
-        if frame <= p.last_frame:
+        splits or merges, and a picker standing still to lift the package fades from the
+        moving mask for a moment. The picker's own track is kept while it is near the
+        predicted place; otherwise the box nearest the prediction, of a size compatible with
+        the picker's typical box (a fragment down to a tenth: legs, or the carried package),
+        is taken, within a radius that grows by two picker heights per second since it was
+        last seen (it may have started walking again). Never the object's own blob. A much
+        larger box (the picker merged with a passing vehicle) keeps the picker "seen" at its
+        predicted place."""
+        if frame <= p.last_frame or not len(boxes):
             return
         lb = p.last_box
+        dt = t - p.last_t
+        pred = lb
         if len(p.path) >= 3:
             f0, t0, b0 = p.path[max(0, len(p.path) - 8)]
             dtp = p.last_t - t0
-            v = ((lb[0] + lb[2]) - (b0[0] + b0[2])) / 2 / dtp if dtp > 0 else 0.0
-            w = ((lb[1] + lb[3]) - (b0[1] + b0[3])) / 2 / dtp if dtp > 0 else 0.0
-            dt = t - p.last_t
-            pred = lb + np.array([v * dt, w * dt, v * dt, w * dt])
-        else:
-            pred = lb
-        if not len(boxes):
-            return
-        size = max(pred[2] - pred[0], pred[3] - pred[1])
+            if dtp > 0:
+                v = ((lb[0] + lb[2]) - (b0[0] + b0[2])) / 2 / dtp
+                w = ((lb[1] + lb[3]) - (b0[1] + b0[3])) / 2 / dtp
+                pred = lb + np.array([v, w, v, w]) * min(dt, 1.0)
+        # The picker is at least about twice the size of what it lifts (its moving blobs
+        # may be mere fragments: feet, the carried package).
+        rw, rh = p.ref_wh
+        ob = p.obj.box
+        osize = max(ob[2] - ob[0], ob[3] - ob[1])
+        rsize = max(rw, rh, 2.0 * osize, 1.0)
+        ref_area = max(rw * rh, 4.0 * float(box_area(ob[None, :])[0]), 1.0)
+        pcx, pcy = (pred[0] + pred[2]) / 2, (pred[1] + pred[3]) / 2
+        cx, cy = (boxes[:, 0] + boxes[:, 2]) / 2, (boxes[:, 1] + boxes[:, 3]) / 2
+        dist = np.hypot(cx - pcx, cy - pcy)
+        radius = rsize * (0.5 + 2.0 * min(dt, 2.0))
         iou = box_iou(boxes, pred[None, :])[:, 0]
-        near = ((iou > 0.05) | (box_gap(pred, boxes) <= 0.25 * size)) & self._not_object(p.obj.box, boxes)
+        ar = box_area(boxes) / ref_area
+        near = ((dist <= radius) | (iou > 0.05)) & (ar >= 0.1) & self._not_object(p.obj.box, boxes)
         if not near.any():
             return
-        k = np.flatnonzero(near)
-        ar = box_area(boxes[k]) / max(float(box_area(pred[None, :])[0]), 1e-9)
-        sim = np.minimum(ar, 1.0 / np.maximum(ar, 1e-9))
-        own = k[(ids[k] == p.follow_id) & (sim >= 0.4)]
-        j = int(own[0]) if len(own) else int(k[np.argmax((iou[k] + 0.1) * sim)])
-        jsim = float(sim[np.flatnonzero(k == j)[0]])
-        if jsim < 0.4:
-            # Merged into something much larger (or a fragment): still there, keep the
-            # predicted box.
+        fits = near & (ar <= 5.0)
+        if not fits.any():
+            # Merged into something much larger: still there, keep the predicted box.
             p.last_t, p.last_frame, p.last_box = t, frame, pred
             return
+        own = np.flatnonzero(fits & (ids == p.follow_id) & (p.follow_id >= 0))
+        if len(own):
+            j = int(own[0])
+        else:
+            k = np.flatnonzero(fits)
+            cost = dist[k] / rsize + 0.5 * np.abs(np.log(np.maximum(ar[k], 1e-9))) - iou[k]
+            j = int(k[np.argmin(cost)])
         if ids[j] >= 0:
             p.follow_id = int(ids[j])
             p.seen_ids.add(p.follow_id)
@@ -951,7 +976,7 @@ class LostPackageDetector(Detector):
         keep = []
         for p in self._pickups:
             self._follow_one(p, self.frame_index, t, ids, boxes)
-            if t - p.last_t > c.lost_track_s or t - p.t_gone > c.max_follow_s:
+            if t - p.last_t > c.picker_wait_s or t - p.t_gone > c.max_follow_s:
                 out.append(self._pickup_event(p))
             else:
                 keep.append(p)
