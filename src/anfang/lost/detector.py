@@ -119,6 +119,7 @@ class _Pickup:
     t_touch: float  # last time the picker touched the object
     follow_id: int = -1  # the track followed now (the picker's, or one that continued it)
     ref_wh: tuple = (0.0, 0.0)  # the picker's typical box width and height (internal px)
+    ref_bottom: float = math.nan  # where its feet are (bottom edge of its box)
     seen_ids: set = field(default_factory=set)
     path: list = field(default_factory=list)  # (frame, t, box) internal coords
 
@@ -905,6 +906,7 @@ class LostPackageDetector(Detector):
             float(np.percentile(allp[:, 2] - allp[:, 0], 75)),
             float(np.percentile(allp[:, 3] - allp[:, 1], 75)),
         )
+        pk.ref_bottom = float(np.percentile(allp[-25:, 3], 75))
         pk.path = [(int(fr[r]), float(ts[r]), bx[r]) for r in rows if r <= first]
         pk.last_t, pk.last_frame, pk.last_box = float(ts[first]), int(fr[first]), bx[first]
         for f, tt, hid, hbx in self._hist:
@@ -952,6 +954,13 @@ class LostPackageDetector(Detector):
         near = ((dist <= radius) | (iou > 0.05)) & (ar >= 0.1) & self._not_object(p.obj.box, boxes)
         if not near.any():
             return
+        # Feet stay on the ground: the bottom edge moves smoothly (a blob whose bottom jumps
+        # up by a third of the picker's height is something behind it, e.g. a passing car).
+        rh_eff = max(rh, 2.0 * osize)
+        if math.isfinite(p.ref_bottom):
+            near &= np.abs(boxes[:, 3] - p.ref_bottom) <= 0.35 * rh_eff
+            if not near.any():
+                return
         fits = near & (ar <= 5.0)
         if not fits.any():
             # Merged into something much larger: still there, keep the predicted box.
@@ -969,6 +978,8 @@ class LostPackageDetector(Detector):
             p.seen_ids.add(p.follow_id)
         p.last_t, p.last_frame, p.last_box = t, frame, boxes[j]
         p.path.append((frame, t, boxes[j]))
+        if math.isfinite(p.ref_bottom):
+            p.ref_bottom += 0.3 * (float(boxes[j, 3]) - p.ref_bottom)
 
     def _follow_step(self, t: float, ids: np.ndarray, boxes: np.ndarray) -> list[Event]:
         out = []
