@@ -172,7 +172,7 @@ class LostConfig:
     vmin: int = 8
     static_open_px: int = 0
     static_period_s: float = 0.2
-    min_object_px: float = 40.0
+    min_object_px: float = 30.0
     max_object_px: float = 40000.0
     max_aspect: float = 10.0
     max_rel_track_area: float = 2.0

@@ -775,8 +775,12 @@ class LostPackageDetector(Detector):
         if not ok.any():
             return None, False
         # The dropper is the track closest to the spot around the moment it landed: rank by
-        # gap, then by how far in time from the landing.
-        score = gap[ok] + 10.0 * np.abs(ts[ok] - o.t_land)
+        # gap, by how far in time from the landing, and by how far its feet are from the
+        # object's bottom line.
+        # The dropper stands (rides) on the ground beside it: its bottom edge is near the
+        # object's; a thing whose bottom is well above is behind it (e.g. a car passing in
+        # the far lane at that moment).
+        score = gap[ok] + 10.0 * np.abs(ts[ok] - o.t_land) + np.abs(bx[ok, 3] - o.box[3])
         k = int(np.argmin(score))
         tid = int(ids[ok][k])
         # Attended: the dropper (or the track that continued it) is within attended_factor
