@@ -952,7 +952,7 @@ class LostPackageDetector(Detector):
         pcx, pcy = (pred[0] + pred[2]) / 2, (pred[1] + pred[3]) / 2
         cx, cy = (boxes[:, 0] + boxes[:, 2]) / 2, (boxes[:, 1] + boxes[:, 3]) / 2
         dist = np.hypot(cx - pcx, cy - pcy)
-        radius = rsize * (0.5 + 2.0 * min(dt, 2.0))
+        radius = rsize * (0.5 + 2.0 * min(dt, 2.0 if not self._at_edge(lb) else 0.25))
         iou = box_iou(boxes, pred[None, :])[:, 0]
         ar = box_area(boxes) / ref_area
         near = ((dist <= radius) | (iou > 0.05)) & (ar >= 0.1) & self._not_object(p.obj.box, boxes)
@@ -991,12 +991,22 @@ class LostPackageDetector(Detector):
         keep = []
         for p in self._pickups:
             self._follow_one(p, self.frame_index, t, ids, boxes)
-            if t - p.last_t > c.picker_wait_s or t - p.t_gone > c.max_follow_s:
+            # At the frame border it has left (or is leaving): no long wait there, or the
+            # follower would take the next walker coming in.
+            wait = c.lost_track_s if self._at_edge(p.last_box) else c.picker_wait_s
+            if t - p.last_t > wait or t - p.t_gone > c.max_follow_s:
                 out.append(self._pickup_event(p))
             else:
                 keep.append(p)
         self._pickups = keep
         return out
+
+    def _at_edge(self, box: np.ndarray) -> bool:
+        """Whether an internal box touches the frame border (within ``edge_margin_px``)."""
+        H, W = self._full
+        b = box * self._scale
+        m = self.config.edge_margin_px
+        return bool(b[0] <= m or b[1] <= m or b[2] >= W - m or b[3] >= H - m)
 
     def _pickup_event(self, p: _Pickup) -> Event:
         c = self.config
