@@ -47,6 +47,7 @@ _RULES: dict[str, tuple[type, float, bool]] = {
     "stopped_iou": (float, 0.0, True),
     "stopped_travel": (float, 0.0, False),
     "ghost_ratio": (float, 0.0, True),
+    "ghost_band_px": (int, 1, False),
     "ghost_memory_s": (float, 0.0, False),
     "departed_max_rel_area": (float, 0.0, False),
     "warmup_s": (float, 0.0, False),
@@ -116,6 +117,10 @@ class LostConfig:
     ghost_ratio : float
         Ghost when the boundary edges of the remembered background exceed the current
         frame's boundary edges times this ratio.
+    ghost_band_px : int
+        Half-width (internal pixels) of the outline band on which the ghost test measures
+        edges: wide enough to reach the object's edge when the static mask also holds its
+        shadow rim.
     ghost_memory_s : float
         How long a ghost's region (or the start box of a track that left from there) stays
         known: new static blobs inside it are more of the same ghost.
@@ -184,6 +189,7 @@ class LostConfig:
     stopped_iou: float = 0.5
     stopped_travel: float = 1.0
     ghost_ratio: float = 0.5
+    ghost_band_px: int = 2
     ghost_memory_s: float = 60.0
     departed_max_rel_area: float = 2.5
     warmup_s: float = 2.0

@@ -613,7 +613,7 @@ class LostPackageDetector(Detector):
             zb = zb + np.concatenate([-pad, -pad, pad, pad], axis=1)
             if float(box_cover(o.box, zb).sum()) >= 0.5:  # the ghost's pieces together
                 return "ghost_zone"
-        e_cur, e_bg = boundary_edges(cur, o.bg_patch, m)
+        e_cur, e_bg = boundary_edges(cur, o.bg_patch, m, width=c.ghost_band_px)
         o.details["edge_current"], o.details["edge_background"] = round(e_cur, 2), round(e_bg, 2)
         if e_bg > c.ghost_ratio * e_cur:
             self._ghost_zones.append((o.box.copy(), t + c.ghost_memory_s))
