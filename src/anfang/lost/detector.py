@@ -349,9 +349,12 @@ class LostPackageDetector(Detector):
             return set()
         out = set()
         iou = box_iou(bx, box[None, :])[:, 0]
+        bh = max(box[3] - box[1], 1e-9)
         for tid in np.unique(ids):
             sel = ids == tid
-            if np.median(iou[sel]) >= 0.3:
+            # Mostly on it, and not much taller: a person standing over it (their legs and
+            # the object in one blob) is taller than what they stand at.
+            if np.median(iou[sel]) >= 0.3 and np.median(bx[sel, 3] - bx[sel, 1]) <= 1.5 * bh:
                 out.add(int(tid))
         return out
 
