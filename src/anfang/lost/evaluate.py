@@ -9,8 +9,8 @@ writes:
   counts as a pickup there);
 - **picker id**: for every matched pickup, the boxes of the detector's picker track (and
   the tracks stitched to it, as followed by the detector: ``picker_boxes``) are compared
-  with every truth object's boxes on the frames both have; the pickup is "correct" when the
-  truth picker is the best match (highest mean IoU over those frames) with a mean IoU of at
+  with every truth object's boxes (mean IoU over the followed frames, 0 where the object has
+  no box); the pickup is "correct" when the truth picker is the best match with a mean IoU of at
   least ``MIN_IOU`` = 0.1 (from the pickup on, the carried package counts as part of the
   picker: its box is merged into the picker's);
 - **dropper id**: the same check for the dropper track of every matched drop, on the frames
@@ -81,13 +81,18 @@ def _carried(objects: list[dict], events: list[dict]) -> list[dict]:
 
 
 def track_match(frames: np.ndarray, boxes: np.ndarray, objects: Iterable[dict]) -> tuple[int | None, float]:
-    """Best truth object for a detector track: (object id, mean IoU over shared frames)."""
+    """Best truth object for a detector track: (object id, mean IoU over the track's frames).
+
+    Frames where the object has no box count as IoU 0, so an object that shares only a few
+    frames with the track (e.g. a package it stood over for a moment) does not win on them.
+    """
     best, best_iou = None, 0.0
+    n = max(len(frames), 1)
     for obj in objects:
         tb = _truth_boxes(obj)
         ious = [_iou(b, tb[int(f)]) for f, b in zip(frames, boxes) if int(f) in tb]
         if len(ious) >= 3:
-            m = float(np.mean(ious))
+            m = float(np.sum(ious)) / n
             if m > best_iou:
                 best, best_iou = int(obj["id"]), m
     return best, best_iou
