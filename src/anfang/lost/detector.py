@@ -859,7 +859,18 @@ class LostPackageDetector(Detector):
         if len(ids):
             # Tracks on the object itself (its own blob, or the hole it left) are not pickers.
             mine = self._self_tracks(o.box, ids, bx)
-            reach = (box_gap(o.box, bx) <= 2.0) & ~np.isin(ids, list(mine)) & self._not_object(o.box, bx)
+            # Within reach: touching it, or (a flat object, or a picker whose blob has a gap
+            # at the object's height) within most of its size, and standing on the same
+            # ground (its bottom not above the object's top: not something passing behind;
+            # nor far below the object's bottom: not someone passing in front).
+            osize = float(max(o.box[2] - o.box[0], o.box[3] - o.box[1]))
+            oh = float(o.box[3] - o.box[1])
+            below = bx[:, 3] - o.box[3]  # a walker passing in front has its feet well below
+            reach = (box_gap(o.box, bx) <= max(2.0, 0.75 * osize)) & (bx[:, 3] >= o.box[1])
+            front = below > np.maximum(max(2.0 * oh, 1.5 * osize), 0.6 * (bx[:, 3] - bx[:, 1]))
+            if (reach & ~front).any():
+                reach &= ~front
+            reach &= ~np.isin(ids, list(mine)) & self._not_object(o.box, bx)
             # The picker was over the object while it went from "there" to "gone": the
             # track touching it most in that interval (a passer-by crosses in a moment).
             t_a = o.present_t if math.isfinite(o.present_t) else t_gone - c.pickup_window_s
