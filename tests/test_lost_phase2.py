@@ -162,3 +162,21 @@ def test_carried_package_counts_as_the_picker():
     pk = np.array([[20 - 2 * (f - 10), 40, 30 - 2 * (f - 10), 50] for f in fr], float)
     assert track_match(fr, pk, objects)[0] == 1
     assert track_match(fr, pk, _carried(objects, events))[0] == 2
+
+
+def test_ghost_band_reaches_the_edge_past_a_shadow_rim():
+    from anfang.lost.geometry import boundary_edges
+
+    bg = np.full((30, 30), 100, np.uint8)
+    cur = bg.copy()
+    cur[10:20, 10:20] = 180  # the object
+    mask = np.zeros((30, 30), bool)
+    mask[7:23, 7:23] = True  # static mask 3 px wider: a rim (its shadow) with no edge
+    thin = boundary_edges(cur, bg, mask, width=1)
+    wide = boundary_edges(cur, bg, mask, width=3)
+    assert thin == (0.0, 0.0)  # the 1-px outline lies on flat ground in both
+    assert wide[0] > 0 and wide[1] == 0.0  # the band reaches the object's edge
+    # an exact object mask sees the edge with either width
+    m2 = np.zeros((30, 30), bool)
+    m2[10:20, 10:20] = True
+    assert boundary_edges(cur, bg, m2, width=1)[0] > 0 and boundary_edges(cur, bg, m2, width=2)[0] > 0
