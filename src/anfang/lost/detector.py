@@ -995,9 +995,31 @@ class LostPackageDetector(Detector):
             p.follow_id = int(ids[j])
             p.seen_ids.add(p.follow_id)
         p.last_t, p.last_frame, p.last_box = t, frame, boxes[j]
-        p.path.append((frame, t, boxes[j]))
+        p.path.append((frame, t, self._whole(boxes, j, p.obj.box, rh_eff)))
         if math.isfinite(p.ref_bottom):
             p.ref_bottom += 0.3 * (float(boxes[j, 3]) - p.ref_bottom)
+
+    def _whole(self, boxes: np.ndarray, j: int, obj_box: np.ndarray, rh: float) -> np.ndarray:
+        """The picker's box for its path: the chosen blob joined with the blobs stacked on it
+        (a walker whose coat has the ground's grey shows as legs, torso and head apart):
+        those overlapping it in x by half the narrower width, above it, at most 3 ``rh`` (``rh``
+        the picker's reference height, often that of a fragment) from its bottom edge to their
+        top, and at most 2.5 times as wide (not a car passing behind). The follower itself keeps to the
+        chosen blob."""
+        b = boxes[j].copy()
+        if len(boxes) < 2:
+            return b
+        ox = np.minimum(boxes[:, 2], b[2]) - np.maximum(boxes[:, 0], b[0])
+        narrow = np.minimum(boxes[:, 2] - boxes[:, 0], b[2] - b[0])
+        wide = boxes[:, 2] - boxes[:, 0] <= 2.5 * max(b[2] - b[0], 1.0)  # not a car behind
+        stack = (ox >= 0.5 * narrow) & (boxes[:, 3] <= b[3] + 2) & (b[3] - boxes[:, 1] <= 3.0 * rh) & wide
+        stack &= self._not_object(obj_box, boxes)
+        stack[j] = False
+        if stack.any():
+            sb = boxes[stack]
+            b = np.array([min(b[0], sb[:, 0].min()), min(b[1], sb[:, 1].min()),
+                          max(b[2], sb[:, 2].max()), max(b[3], sb[:, 3].max())])
+        return b
 
     def _follow_step(self, t: float, ids: np.ndarray, boxes: np.ndarray) -> list[Event]:
         out = []
