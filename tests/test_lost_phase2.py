@@ -180,3 +180,17 @@ def test_ghost_band_reaches_the_edge_past_a_shadow_rim():
     m2 = np.zeros((30, 30), bool)
     m2[10:20, 10:20] = True
     assert boundary_edges(cur, bg, m2, width=1)[0] > 0 and boundary_edges(cur, bg, m2, width=2)[0] > 0
+
+
+def test_picker_path_box_joins_stacked_fragments_not_a_car_behind():
+    det = LostPackageDetector()
+    boxes = np.array([[10, 80, 20, 100],  # legs (followed)
+                      [8, 40, 22, 70],  # torso above them
+                      [0, 30, 100, 60],  # a car behind: much wider
+                      [60, 40, 75, 100],  # another walker beside: no x overlap
+                      [30, 90, 40, 100]], float)  # the object itself
+    got = det._whole(boxes, 0, boxes[4], rh=20.0)
+    assert got.tolist() == [8.0, 40.0, 22.0, 100.0]
+    # too far above for the picker's height: not joined
+    assert det._whole(boxes, 0, boxes[4], rh=10.0).tolist() == [10.0, 80.0, 20.0, 100.0]
+    assert det._whole(boxes[:1], 0, boxes[4], rh=20.0).tolist() == [10.0, 80.0, 20.0, 100.0]
