@@ -1,8 +1,8 @@
 """Speed of the lost-package detector at 1920x1080 grey, one core, decoding excluded.
 
 Frames: a street package clip of :mod:`anfang.synth` (640x360, lighting drift as slow as in
-the 16 s suite clips) converted to grey and upscaled x3 to 1920x1080 (nearest neighbour), played forward then backward so the loop has no
-jump. The whole detector runs (background, moving blobs, tracker, static objects, events);
+the 36 s suite package clips) converted to grey and upscaled x3 to 1920x1080 (nearest
+neighbour), played forward then backward so the loop has no jump. The whole detector runs (background, moving blobs, tracker, static objects, events);
 the detector processes ``frame[::3, ::3]`` internally (``scale`` = 3, chosen from
 ``max_width=640``) and maps boxes back to full resolution.
 
@@ -30,9 +30,9 @@ def frames_1080p(n_src: int = 48) -> tuple[list[np.ndarray], float]:
 
     seconds = n_src / 25.0 + 0.2
     # The synth lighting drift completes one cycle per clip; scale it so that this short
-    # clip drifts as slowly as the 16 s suite clips (amplitude 0.08 there).
+    # clip drifts as slowly as the 36 s suite package clips (amplitude 0.08 there).
     clip = street(seed=3000, size=(640, 360), fps=25.0, seconds=seconds, kind="package",
-                  light_drift=0.08 * seconds / 16.0)
+                  light_drift=0.08 * seconds / 36.0)
     out = []
     for f in clip.frames[:n_src]:
         g = to_gray(f)

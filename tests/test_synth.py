@@ -204,6 +204,25 @@ def test_save_load_roundtrip_and_schema(tmp_path):
     assert rest and all(r == rest[0] for r in rest)
 
 
+
+@pytest.mark.parametrize("seed", [0, 7])
+def test_long_package_clips_rest_long_enough_for_a_10s_dwell(seed):
+    # Clips of at least LONG_REST_S seconds (the suite's package clips) leave the package on
+    # the ground 15-25 s; the picker still leaves the frame before the clip ends.
+    from anfang.synth._street import LONG_REST_S
+
+    clip = street(seed=seed, size=(96, 54), fps=4.0, seconds=LONG_REST_S, kind="package", noise=0.0)
+    ev = {e["kind"]: e for e in clip.truth["events"]}
+    drop, pick = ev["package_dropped"], ev["package_picked_up"]
+    assert 2.6 <= drop["t_start"] <= 5.5
+    assert 15.0 - 0.3 <= pick["t_start"] - drop["t_start"] <= 25.0 + 0.3
+    assert pick["t_end"] < LONG_REST_S - 0.2
+    assert drop["frame_end"] == pick["frame_start"] - 1
+    # a shorter clip keeps the old fractional timing (the pickup within the clip)
+    short = street(seed=seed, size=(96, 54), fps=4.0, seconds=12.0, kind="package", noise=0.0)
+    sp = next(e for e in short.truth["events"] if e["kind"] == "package_picked_up")
+    assert 0.5 * 12.0 - 0.3 <= sp["t_start"] <= 0.6 * 12.0 + 0.3
+
 def test_bad_arguments_raise_clear_errors():
     with pytest.raises(ValueError, match="size"):
         facade(size=(4, 4))

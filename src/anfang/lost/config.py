@@ -47,7 +47,9 @@ _RULES: dict[str, tuple[type, float, bool]] = {
     "stopped_iou": (float, 0.0, True),
     "stopped_travel": (float, 0.0, False),
     "ghost_ratio": (float, 0.0, True),
+    "ghost_band_px": (int, 1, False),
     "ghost_memory_s": (float, 0.0, False),
+    "departed_max_rel_area": (float, 0.0, False),
     "warmup_s": (float, 0.0, False),
     "fidget_frac": (float, 0.0, True),
     "min_static_frac": (float, 0.0, False),
@@ -61,6 +63,7 @@ _RULES: dict[str, tuple[type, float, bool]] = {
     "pickup_window_s": (float, 0.0, False),
     "lost_track_s": (float, 0.0, True),
     "max_follow_s": (float, 0.0, True),
+    "picker_wait_s": (float, 0.0, True),
     "edge_margin_px": (float, 0.0, False),
     "history_s": (float, 0.0, True),
 }
@@ -114,9 +117,17 @@ class LostConfig:
     ghost_ratio : float
         Ghost when the boundary edges of the remembered background exceed the current
         frame's boundary edges times this ratio.
+    ghost_band_px : int
+        Half-width (internal pixels) of the outline band on which the ghost test measures
+        edges: wide enough to reach the object's edge when the static mask also holds its
+        shadow rim.
     ghost_memory_s : float
         How long a ghost's region (or the start box of a track that left from there) stays
         known: new static blobs inside it are more of the same ghost.
+    departed_max_rel_area : float
+        A track born on the region at the landing time that then left makes the region a
+        ghost (the place it left) only if its first box is at most this many times the
+        region's box; a much larger one is the vehicle that carried the parcel and rode on.
     warmup_s : float
         Tracks that appear in the first seconds moved off from the first frame, which the
         long-term model started from: the place each leaves is remembered as a ghost zone.
@@ -145,6 +156,10 @@ class LostConfig:
         A track touching the object this many seconds before it went is its picker.
     lost_track_s : float
         A track unseen for this long is considered lost (the picker's path ends).
+    picker_wait_s : float
+        The picker is given up (``exit: "lost"``, or where it left the frame) after it has
+        not been seen for this long: a picker standing still to lift the package fades from
+        the moving mask for a second or two.
     max_follow_s : float
         A pickup is emitted at the latest this long after it happened.
     edge_margin_px : float
@@ -162,7 +177,7 @@ class LostConfig:
     vmin: int = 8
     static_open_px: int = 0
     static_period_s: float = 0.2
-    min_object_px: float = 40.0
+    min_object_px: float = 30.0
     max_object_px: float = 40000.0
     max_aspect: float = 10.0
     max_rel_track_area: float = 2.0
@@ -174,7 +189,9 @@ class LostConfig:
     stopped_iou: float = 0.5
     stopped_travel: float = 1.0
     ghost_ratio: float = 0.5
+    ghost_band_px: int = 2
     ghost_memory_s: float = 60.0
+    departed_max_rel_area: float = 2.5
     warmup_s: float = 2.0
     fidget_frac: float = 0.4
     min_static_frac: float = 0.5
@@ -187,6 +204,7 @@ class LostConfig:
     removal_s: float = 1.0
     pickup_window_s: float = 3.0
     lost_track_s: float = 1.0
+    picker_wait_s: float = 2.5
     max_follow_s: float = 60.0
     edge_margin_px: float = 24.0
     history_s: float = 60.0

@@ -69,6 +69,18 @@ def _blob_arrays(res: Any) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(area, np.float64).reshape(-1), np.asarray(bbox, np.float64).reshape(-1, 4)
 
 
+def _came_down(tb: np.ndarray, k: int, h: float, frames: int = 15) -> bool:
+    """True when the boxes ``tb`` arriving at row ``k`` came down onto their resting line
+    from above, by at least half the object height ``h``, in the last ``frames`` rows: a
+    parcel riding on a vehicle and then dropped, not a walker or a vehicle (whose bottom edge
+    stays on the ground as it arrives)."""
+    if k <= 0 or k > len(tb) or h <= 0:
+        return False
+    rest = float(np.median(tb[k - 1 :, 3]))
+    before = tb[max(0, k - frames) : k, 3]
+    return bool(len(before)) and float((rest - before).max()) >= 0.5 * h
+
+
 @dataclass
 class _Obj:
     """One static object the detector knows about (a handful at a time)."""
@@ -106,6 +118,8 @@ class _Pickup:
     last_box: np.ndarray
     t_touch: float  # last time the picker touched the object
     follow_id: int = -1  # the track followed now (the picker's, or one that continued it)
+    ref_wh: tuple = (0.0, 0.0)  # the picker's typical box width and height (internal px)
+    ref_bottom: float = math.nan  # where its feet are (bottom edge of its box)
     seen_ids: set = field(default_factory=set)
     path: list = field(default_factory=list)  # (frame, t, box) internal coords
 
@@ -335,9 +349,12 @@ class LostPackageDetector(Detector):
             return set()
         out = set()
         iou = box_iou(bx, box[None, :])[:, 0]
+        bh = max(box[3] - box[1], 1e-9)
         for tid in np.unique(ids):
             sel = ids == tid
-            if np.median(iou[sel]) >= 0.3:
+            # Mostly on it, and not much taller: a person standing over it (their legs and
+            # the object in one blob) is taller than what they stand at.
+            if np.median(iou[sel]) >= 0.3 and np.median(bx[sel, 3] - bx[sel, 1]) <= 1.5 * bh:
                 out.add(int(tid))
         return out
 
@@ -555,7 +572,9 @@ class LostPackageDetector(Detector):
             areas = (bx[others, 2] - bx[others, 0]) * (bx[others, 3] - bx[others, 1])
             oid = ids[others]
             per = [float(np.median(areas[oid == u])) for u in np.unique(oid) if (oid == u).sum() >= 10]
-            if per and w * h > c.max_rel_track_area * float(np.median(per)):
+            # The upper quartile: fragments (legs, a far walker's head) are numerous tracks
+            # too and must not make an ordinary parcel look large.
+            if per and w * h > c.max_rel_track_area * float(np.percentile(per, 75)):
                 return "large_for_scene"
         # Ghost: the outline's edges are in the remembered background, not in the frame.
         x0, y0, x1, y1 = o.hold
@@ -597,7 +616,7 @@ class LostPackageDetector(Detector):
             zb = zb + np.concatenate([-pad, -pad, pad, pad], axis=1)
             if float(box_cover(o.box, zb).sum()) >= 0.5:  # the ghost's pieces together
                 return "ghost_zone"
-        e_cur, e_bg = boundary_edges(cur, o.bg_patch, m)
+        e_cur, e_bg = boundary_edges(cur, o.bg_patch, m, width=c.ghost_band_px)
         o.details["edge_current"], o.details["edge_background"] = round(e_cur, 2), round(e_bg, 2)
         if e_bg > c.ghost_ratio * e_cur:
             self._ghost_zones.append((o.box.copy(), t + c.ghost_memory_s))
@@ -612,9 +631,14 @@ class LostPackageDetector(Detector):
                 tts, tb = rts[sel], rbx[sel]
                 if abs(tts[0] - o.t_land) > 1.5 or box_cover(o.box, tb[:1])[0] < 0.8:
                     continue
-                cx = (tb[:, 0] + tb[:, 2]) / 2
-                cy = (tb[:, 1] + tb[:, 3]) / 2
-                if np.hypot(cx - cx[0], cy - cy[0]).max() >= tb[0, 2] - tb[0, 0]:
+                if box_area(tb[:1])[0] > c.departed_max_rel_area * w * h:
+                    continue  # much larger than the object: its carrier, riding on
+                # Where it ended up (not one stray box: the object's own blob can merge with
+                # a passer-by for a frame or two).
+                end = np.median(tb[-3:], axis=0)
+                dx = (end[0] + end[2] - tb[0, 0] - tb[0, 2]) / 2
+                dy = (end[1] + end[3] - tb[0, 1] - tb[0, 3]) / 2
+                if math.hypot(dx, dy) >= tb[0, 2] - tb[0, 0]:
                     self._ghost_zones.append((tb[0].copy(), t + c.ghost_memory_s))
                     o.details["departed_track_id"] = int(tid)
                     return "ghost_departed"
@@ -643,11 +667,12 @@ class LostPackageDetector(Detector):
                 n = int(part.sum())
                 return n >= 3 and int((part & sz).sum()) >= 0.6 * n
 
-            # It moved in and then sat on this box for the rest of its life.
-            if was_it(before, same[: k + 1]) and not after.any():
+            # It moved in and then sat on this box for the rest of its life (unless it came
+            # down onto the spot: a parcel carried on a vehicle, then dropped).
+            if was_it(before, same[: k + 1]) and not after.any() and not _came_down(tb, k, h):
                 o.details["stopped_track_id"] = int(tid)
                 return "stopped_track"
-            if was_it(after, same[k:]) and not before.any() and int(tid) not in mine:
+            if was_it(after, same[k:]) and not before.any() and after[-3:].all() and int(tid) not in mine:
                 return "ghost_departed"
         return ""
 
@@ -680,7 +705,8 @@ class LostPackageDetector(Detector):
             away = np.hypot(cx - cx[-1], cy - cy[-1]) >= c.stopped_travel * diag
             same = (ta >= 0.5 * la) & (ta <= 2.0 * la)
             n = int(away.sum())
-            if n >= 3 and int((away & same).sum()) >= 0.6 * n:
+            k = int(np.flatnonzero(away)[-1]) + 1 if n else 0
+            if n >= 3 and int((away & same).sum()) >= 0.6 * n and not _came_down(tb, k, last[3] - last[1]):
                 # ... and it is still there: its stopped box is largely static now (a track
                 # that merely ended there, by an id switch, leaves most of its box empty).
                 r = self._region(last, 0)
@@ -752,8 +778,12 @@ class LostPackageDetector(Detector):
         if not ok.any():
             return None, False
         # The dropper is the track closest to the spot around the moment it landed: rank by
-        # gap, then by how far in time from the landing.
-        score = gap[ok] + 10.0 * np.abs(ts[ok] - o.t_land)
+        # gap, by how far in time from the landing, and by how far its feet are from the
+        # object's bottom line.
+        # The dropper stands (rides) on the ground beside it: its bottom edge is near the
+        # object's; a thing whose bottom is well above is behind it (e.g. a car passing in
+        # the far lane at that moment).
+        score = gap[ok] + 10.0 * np.abs(ts[ok] - o.t_land) + np.abs(bx[ok, 3] - o.box[3])
         k = int(np.argmin(score))
         tid = int(ids[ok][k])
         # Attended: the dropper (or the track that continued it) is within attended_factor
@@ -829,7 +859,18 @@ class LostPackageDetector(Detector):
         if len(ids):
             # Tracks on the object itself (its own blob, or the hole it left) are not pickers.
             mine = self._self_tracks(o.box, ids, bx)
-            reach = (box_gap(o.box, bx) <= 2.0) & ~np.isin(ids, list(mine)) & self._not_object(o.box, bx)
+            # Within reach: touching it, or (a flat object, or a picker whose blob has a gap
+            # at the object's height) within most of its size, and standing on the same
+            # ground (its bottom not above the object's top: not something passing behind;
+            # nor far below the object's bottom: not someone passing in front).
+            osize = float(max(o.box[2] - o.box[0], o.box[3] - o.box[1]))
+            oh = float(o.box[3] - o.box[1])
+            below = bx[:, 3] - o.box[3]  # a walker passing in front has its feet well below
+            reach = (box_gap(o.box, bx) <= max(2.0, 0.75 * osize)) & (bx[:, 3] >= o.box[1])
+            front = below > np.maximum(max(2.0 * oh, 1.5 * osize), 0.6 * (bx[:, 3] - bx[:, 1]))
+            if (reach & ~front).any():
+                reach &= ~front
+            reach &= ~np.isin(ids, list(mine)) & self._not_object(o.box, bx)
             # The picker was over the object while it went from "there" to "gone": the
             # track touching it most in that interval (a passer-by crosses in a moment).
             t_a = o.present_t if math.isfinite(o.present_t) else t_gone - c.pickup_window_s
@@ -873,6 +914,17 @@ class LostPackageDetector(Detector):
         # touched the object.
         rows = np.flatnonzero(sel)
         first = int(rows[np.argmin(np.abs(ts[rows] - t_gone))])
+        # The picker's typical size: its boxes while it walked in (not the fragments of its
+        # stand-still, nor blobs that are the object).
+        _, hts, hids, hbx = self._track_arrays(t_gone - c.owner_lookback_s, t)
+        hsel = (hids == picker) & self._not_object(o.box, hbx)
+        walk = hsel & (hts <= t_touch)
+        allp = hbx[walk] if walk.sum() >= 5 else hbx[hsel] if hsel.any() else bx[ids == picker]
+        pk.ref_wh = (
+            float(np.percentile(allp[:, 2] - allp[:, 0], 75)),
+            float(np.percentile(allp[:, 3] - allp[:, 1], 75)),
+        )
+        pk.ref_bottom = float(np.percentile(allp[-25:, 3], 75))
         pk.path = [(int(fr[r]), float(ts[r]), bx[r]) for r in rows if r <= first]
         pk.last_t, pk.last_frame, pk.last_box = float(ts[first]), int(fr[first]), bx[first]
         for f, tt, hid, hbx in self._hist:
@@ -884,45 +936,90 @@ class LostPackageDetector(Detector):
     # -- pickers: follow until they leave -----------------------------------------------
     def _follow_one(self, p: _Pickup, frame: int, t: float, ids: np.ndarray, boxes: np.ndarray) -> None:
         """Follow the picker's box, not only its id: trackers switch ids when a walker's blob
-        splits or merges. The predicted box (last box moved by the recent velocity) is
-        matched to the box that overlaps it best at a similar size (the picker's own track
-        preferred), never to the object's own blob. A much larger box (the picker merged
-        with a passing vehicle) keeps the picker "seen" at its predicted place."""
-        if frame <= p.last_frame:
+        splits or merges, and a picker standing still to lift the package fades from the
+        moving mask for a moment. The picker's own track is kept while it is near the
+        predicted place; otherwise the box nearest the prediction, of a size compatible with
+        the picker's typical box (a fragment down to a tenth: legs, or the carried package),
+        is taken, within a radius that grows by two picker heights per second since it was
+        last seen (it may have started walking again). Never the object's own blob. A much
+        larger box (the picker merged with a passing vehicle) keeps the picker "seen" at its
+        predicted place."""
+        if frame <= p.last_frame or not len(boxes):
             return
         lb = p.last_box
+        dt = t - p.last_t
+        pred = lb
         if len(p.path) >= 3:
             f0, t0, b0 = p.path[max(0, len(p.path) - 8)]
             dtp = p.last_t - t0
-            v = ((lb[0] + lb[2]) - (b0[0] + b0[2])) / 2 / dtp if dtp > 0 else 0.0
-            w = ((lb[1] + lb[3]) - (b0[1] + b0[3])) / 2 / dtp if dtp > 0 else 0.0
-            dt = t - p.last_t
-            pred = lb + np.array([v * dt, w * dt, v * dt, w * dt])
-        else:
-            pred = lb
-        if not len(boxes):
-            return
-        size = max(pred[2] - pred[0], pred[3] - pred[1])
+            if dtp > 0:
+                v = ((lb[0] + lb[2]) - (b0[0] + b0[2])) / 2 / dtp
+                w = ((lb[1] + lb[3]) - (b0[1] + b0[3])) / 2 / dtp
+                pred = lb + np.array([v, w, v, w]) * min(dt, 1.0)
+        # The picker is at least about twice the size of what it lifts (its moving blobs
+        # may be mere fragments: feet, the carried package).
+        rw, rh = p.ref_wh
+        ob = p.obj.box
+        osize = max(ob[2] - ob[0], ob[3] - ob[1])
+        rsize = max(rw, rh, 2.0 * osize, 1.0)
+        ref_area = max(rw * rh, 4.0 * float(box_area(ob[None, :])[0]), 1.0)
+        pcx, pcy = (pred[0] + pred[2]) / 2, (pred[1] + pred[3]) / 2
+        cx, cy = (boxes[:, 0] + boxes[:, 2]) / 2, (boxes[:, 1] + boxes[:, 3]) / 2
+        dist = np.hypot(cx - pcx, cy - pcy)
+        radius = rsize * (0.5 + 2.0 * min(dt, 2.0 if not self._at_edge(lb) else 0.25))
         iou = box_iou(boxes, pred[None, :])[:, 0]
-        near = ((iou > 0.05) | (box_gap(pred, boxes) <= 0.25 * size)) & self._not_object(p.obj.box, boxes)
+        ar = box_area(boxes) / ref_area
+        near = ((dist <= radius) | (iou > 0.05)) & (ar >= 0.1) & self._not_object(p.obj.box, boxes)
         if not near.any():
             return
-        k = np.flatnonzero(near)
-        ar = box_area(boxes[k]) / max(float(box_area(pred[None, :])[0]), 1e-9)
-        sim = np.minimum(ar, 1.0 / np.maximum(ar, 1e-9))
-        own = k[(ids[k] == p.follow_id) & (sim >= 0.4)]
-        j = int(own[0]) if len(own) else int(k[np.argmax((iou[k] + 0.1) * sim)])
-        jsim = float(sim[np.flatnonzero(k == j)[0]])
-        if jsim < 0.4:
-            # Merged into something much larger (or a fragment): still there, keep the
-            # predicted box.
+        # Feet stay on the ground: the bottom edge moves smoothly (a blob whose bottom jumps
+        # up by a third of the picker's height is something behind it, e.g. a passing car).
+        rh_eff = max(rh, 2.0 * osize)
+        if math.isfinite(p.ref_bottom):
+            near &= np.abs(boxes[:, 3] - p.ref_bottom) <= 0.35 * rh_eff
+            if not near.any():
+                return
+        fits = near & (ar <= 5.0)
+        if not fits.any():
+            # Merged into something much larger: still there, keep the predicted box.
             p.last_t, p.last_frame, p.last_box = t, frame, pred
             return
+        own = np.flatnonzero(fits & (ids == p.follow_id) & (p.follow_id >= 0))
+        if len(own):
+            j = int(own[0])
+        else:
+            k = np.flatnonzero(fits)
+            cost = dist[k] / rsize + 0.5 * np.abs(np.log(np.maximum(ar[k], 1e-9))) - iou[k]
+            j = int(k[np.argmin(cost)])
         if ids[j] >= 0:
             p.follow_id = int(ids[j])
             p.seen_ids.add(p.follow_id)
         p.last_t, p.last_frame, p.last_box = t, frame, boxes[j]
-        p.path.append((frame, t, boxes[j]))
+        p.path.append((frame, t, self._whole(boxes, j, p.obj.box, rh_eff)))
+        if math.isfinite(p.ref_bottom):
+            p.ref_bottom += 0.3 * (float(boxes[j, 3]) - p.ref_bottom)
+
+    def _whole(self, boxes: np.ndarray, j: int, obj_box: np.ndarray, rh: float) -> np.ndarray:
+        """The picker's box for its path: the chosen blob joined with the blobs stacked on it
+        (a walker whose coat has the ground's grey shows as legs, torso and head apart):
+        those overlapping it in x by half the narrower width, above it, at most 3 ``rh`` (``rh``
+        the picker's reference height, often that of a fragment) from its bottom edge to their
+        top, and at most 2.5 times as wide (not a car passing behind). The follower itself keeps to the
+        chosen blob."""
+        b = boxes[j].copy()
+        if len(boxes) < 2:
+            return b
+        ox = np.minimum(boxes[:, 2], b[2]) - np.maximum(boxes[:, 0], b[0])
+        narrow = np.minimum(boxes[:, 2] - boxes[:, 0], b[2] - b[0])
+        wide = boxes[:, 2] - boxes[:, 0] <= 2.5 * max(b[2] - b[0], 1.0)  # not a car behind
+        stack = (ox >= 0.5 * narrow) & (boxes[:, 3] <= b[3] + 2) & (b[3] - boxes[:, 1] <= 3.0 * rh) & wide
+        stack &= self._not_object(obj_box, boxes)
+        stack[j] = False
+        if stack.any():
+            sb = boxes[stack]
+            b = np.array([min(b[0], sb[:, 0].min()), min(b[1], sb[:, 1].min()),
+                          max(b[2], sb[:, 2].max()), max(b[3], sb[:, 3].max())])
+        return b
 
     def _follow_step(self, t: float, ids: np.ndarray, boxes: np.ndarray) -> list[Event]:
         out = []
@@ -930,12 +1027,22 @@ class LostPackageDetector(Detector):
         keep = []
         for p in self._pickups:
             self._follow_one(p, self.frame_index, t, ids, boxes)
-            if t - p.last_t > c.lost_track_s or t - p.t_gone > c.max_follow_s:
+            # At the frame border it has left (or is leaving): no long wait there, or the
+            # follower would take the next walker coming in.
+            wait = c.lost_track_s if self._at_edge(p.last_box) else c.picker_wait_s
+            if t - p.last_t > wait or t - p.t_gone > c.max_follow_s:
                 out.append(self._pickup_event(p))
             else:
                 keep.append(p)
         self._pickups = keep
         return out
+
+    def _at_edge(self, box: np.ndarray) -> bool:
+        """Whether an internal box touches the frame border (within ``edge_margin_px``)."""
+        H, W = self._full
+        b = box * self._scale
+        m = self.config.edge_margin_px
+        return bool(b[0] <= m or b[1] <= m or b[2] >= W - m or b[3] >= H - m)
 
     def _pickup_event(self, p: _Pickup) -> Event:
         c = self.config

@@ -9,9 +9,10 @@ writes:
   counts as a pickup there);
 - **picker id**: for every matched pickup, the boxes of the detector's picker track (and
   the tracks stitched to it, as followed by the detector: ``picker_boxes``) are compared
-  with every truth object's boxes on the frames both have; the pickup is "correct" when the
-  truth picker is the best match (highest mean IoU over those frames) with a mean IoU of at
-  least ``MIN_IOU`` = 0.1;
+  with every truth object's boxes (mean IoU over the followed frames, 0 where the object has
+  no box); the pickup is "correct" when the truth picker is the best match with a mean IoU of at
+  least ``MIN_IOU`` = 0.1 (from the pickup on, the carried package counts as part of the
+  picker: its box is merged into the picker's);
 - **dropper id**: the same check for the dropper track of every matched drop, on the frames
   from 3 s before the landing to the alarm (a rider of the delivery tricycle counts as the
   tricycle);
@@ -54,14 +55,44 @@ def _iou(a: np.ndarray, b: np.ndarray) -> float:
     return inter / u if u > 0 else 0.0
 
 
+def _carried(objects: list[dict], events: list[dict]) -> list[dict]:
+    """Truth objects for the picker check: from the pickup on, the package is in the picker's
+    hands, so the picker's box there is the union of both and the package has no box of its
+    own (a blob of the carried package is a blob of the picker)."""
+    out = [dict(o) for o in objects]
+    by_id = {o["id"]: o for o in out}
+    for e in events:
+        if e["kind"] != "package_picked_up":
+            continue
+        pk, pp = by_id.get(e.get("track_id")), by_id.get(e.get("picker_id"))
+        if pk is None or pp is None:
+            continue
+        f0 = int(e["frame_start"])
+        carried = {int(r[0]): r[1:5] for r in pk.get("frames", []) if int(r[0]) >= f0}
+        rows = []
+        for r in pp.get("frames", []):
+            b = carried.get(int(r[0]))
+            if b is not None:
+                r = [r[0], min(r[1], b[0]), min(r[2], b[1]), max(r[3], b[2]), max(r[4], b[3])]
+            rows.append(r)
+        pp["frames"] = rows
+        pk["frames"] = [r for r in pk.get("frames", []) if int(r[0]) < f0]
+    return out
+
+
 def track_match(frames: np.ndarray, boxes: np.ndarray, objects: Iterable[dict]) -> tuple[int | None, float]:
-    """Best truth object for a detector track: (object id, mean IoU over shared frames)."""
+    """Best truth object for a detector track: (object id, mean IoU over the track's frames).
+
+    Frames where the object has no box count as IoU 0, so an object that shares only a few
+    frames with the track (e.g. a package it stood over for a moment) does not win on them.
+    """
     best, best_iou = None, 0.0
+    n = max(len(frames), 1)
     for obj in objects:
         tb = _truth_boxes(obj)
         ious = [_iou(b, tb[int(f)]) for f, b in zip(frames, boxes) if int(f) in tb]
         if len(ious) >= 3:
-            m = float(np.mean(ious))
+            m = float(np.sum(ious)) / n
             if m > best_iou:
                 best, best_iou = int(obj["id"]), m
     return best, best_iou
@@ -91,7 +122,8 @@ def score_clip(clip: Any, **config: Any) -> dict[str, Any]:
     tev = truth.get("events", [])
     fps = float(truth.get("fps") or 25.0)
 
-    def ids_check(kind: str, det_kinds: tuple[str, ...], truth_key: str, det_key: str) -> list[dict]:
+    def ids_check(kind: str, det_kinds: tuple[str, ...], truth_key: str, det_key: str,
+                  objs: list[dict] = objects) -> list[dict]:
         tr = [e for e in tev if e["kind"] == kind]
         de = [d for d in dets if d["kind"] in det_kinds]
         norm = [dict(d, kind=kind) for d in de]
@@ -112,14 +144,15 @@ def score_clip(clip: Any, **config: Any) -> dict[str, Any]:
                 hi = de[j].get("frame_alarm", de[j]["frame_end"])
                 keep = (fr >= lo) & (fr <= hi)
                 fr, bx = fr[keep], bx[keep]
-            got, iou = track_match(fr, bx, objects)
+            got, iou = track_match(fr, bx, objs)
             # A rider on the delivery tricycle is part of the dropper.
             same = {want} | {o["id"] for o in objects if o.get("vehicle_id") == want}
             res.append({"truth": want, "track": tid, "matched_object": got, "iou": round(iou, 3),
                         "ok": got in same and iou >= MIN_IOU})
         return res
 
-    out["pickers"] = ids_check("package_picked_up", ("package_picked_up",), "picker_id", "picker_id")
+    out["pickers"] = ids_check("package_picked_up", ("package_picked_up",), "picker_id", "picker_id",
+                               _carried(objects, tev))
     out["droppers"] = ids_check("package_dropped", ("package_dropped",), "dropper_id", "dropper_id")
     # False alarms on the leaving parked car and on the person standing still.
     distractors = [o for o in objects if o.get("parked_until") is not None or o.get("standing")]
@@ -222,12 +255,13 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m anfang.lost.evaluate", description=__doc__.split("\n")[0])
     ap.add_argument("--suite", help="suite directory (anfang bench suite --only street_package)")
     ap.add_argument("--only", default="", help="only clips whose name contains this text")
-    ap.add_argument("--dwell", type=float, default=2.5, help="dwell_s (the suite's packages rest 4-8 s)")
+    ap.add_argument("--dwell", type=float, default=None,
+                    help="dwell_s (default: the LostConfig default, 10 s; the suite's packages rest 15-25 s)")
     ap.add_argument("--config", help="LostConfig JSON")
     ap.add_argument("--json", help="write the full results here")
     ap.add_argument("--figure", help="write a PNG of the drop and pickup of the first clip here")
     a = ap.parse_args(argv)
-    cfg: dict[str, Any] = {"dwell_s": a.dwell}
+    cfg: dict[str, Any] = {} if a.dwell is None else {"dwell_s": a.dwell}
     if a.config:
         cfg["config"] = a.config
     tot = {"drop": [0, 0, 0], "pick": [0, 0, 0]}

@@ -90,12 +90,13 @@ def _grad_mag(p: np.ndarray) -> np.ndarray:
 
 
 def boundary_edges(
-    cur: np.ndarray, bg: np.ndarray, mask: np.ndarray
+    cur: np.ndarray, bg: np.ndarray, mask: np.ndarray, width: int = 1
 ) -> tuple[float, float]:
     """Mean gradient magnitude along the outline of ``mask`` in ``cur`` and in ``bg``.
 
-    The outline is the ring of pixels within one pixel of the mask's border (inside or
-    outside). A new object has strong edges there in the current frame; a *ghost* (the
+    The outline is the band of pixels within ``width`` pixels of the mask's border (inside
+    or outside); a wider band still finds the object's edge when the static mask also
+    holds a rim around it (its shadow). A new object has strong edges there in the current frame; a *ghost* (the
     background changed because something that was part of it left) has them in the
     remembered background instead.
 
@@ -105,6 +106,8 @@ def boundary_edges(
         The current frame and the background, cropped to the object plus a margin.
     mask : (h, w) bool
         The object's pixels in the same crop.
+    width : int
+        Half-width of the outline band (1: dilation XOR erosion with a 3x3 square).
 
     Returns
     -------
@@ -114,13 +117,14 @@ def boundary_edges(
     m = np.asarray(mask, bool)
     if m.size == 0 or not m.any() or m.all():
         return 0.0, 0.0
-    # Outline = dilation XOR erosion (3x3), computed by shifts on the small patch.
-    pad = np.pad(m, 1, mode="edge")
+    # Outline = dilation XOR erosion (square of side 2*width+1), by shifts on the small patch.
+    r = max(1, int(width))
+    pad = np.pad(m, r, mode="edge")
     h, w = m.shape
     dil = np.zeros_like(m)
     ero = np.ones_like(m)
-    for dy in (0, 1, 2):
-        for dx in (0, 1, 2):
+    for dy in range(2 * r + 1):
+        for dx in range(2 * r + 1):
             s = pad[dy : dy + h, dx : dx + w]
             dil |= s
             ero &= s

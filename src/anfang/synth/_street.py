@@ -211,6 +211,9 @@ def _background(rng, W, H):
     return img
 
 
+LONG_REST_S = 36.0  # package clips this long leave the package 15-25 s
+
+
 def street(
     seed: int = 0,
     size: tuple[int, int] = (640, 360),
@@ -246,6 +249,9 @@ def street(
         Probability that a rider wears a helmet (default random 0.3-0.9).
     ghost, loiterer : bool
         Parked car leaving / person standing still (default on for package clips).
+        In a package clip of at least 36 s the package lands 2.7-5.2 s in and rests 15-25 s
+        before the pickup; in shorter clips the drop and the pickup are placed at 15-30 % and
+        50-60 % of the clip.
     noise : float
         Sensor noise sigma.
     light_drift : float
@@ -335,7 +341,10 @@ def street(
         # the delivery tricycle rides the near lane and drops a package near the kerb
         d = 1 if rg.random() < 0.5 else -1
         speed = float(rg.uniform(70, 120)) * u
-        t_drop = float(rg.uniform(0.15, 0.3)) * S
+        # Clips of at least LONG_REST_S seconds leave the package on the ground 15-25 s (long
+        # enough for a detector's default 10 s dwell); shorter clips scale the timing to fit.
+        long_rest = S >= LONG_REST_S
+        t_drop = float(rg.uniform(0.15, 0.3)) * (16.0 if long_rest else S)
         x_drop = float(rg.uniform(0.3, 0.7)) * W
         tri = _TwoWheeler(rg, None, H, W, "near_lane", d, 0.0, speed, [bool(rg.random() < 0.5)], cargo=True)
         tri.yb = LANES["near_lane"] * H
@@ -351,7 +360,8 @@ def street(
         rest_y = 0.765 * H
         x_rest = x_drop + d * 25 * tri.s  # lands just behind/beside the cargo box
         t_land = t_drop + 0.35
-        t_pick = float(rg.uniform(0.5, 0.6)) * S
+        f_pick = float(rg.uniform(0.5, 0.6))
+        t_pick = t_land + 15.0 + 100.0 * (f_pick - 0.5) if long_rest else f_pick * S
         # the picker walks along the road edge to the package, picks it up and carries on
         # to the nearer image edge (so that it leaves the frame before the clip ends)
         pd = -1 if x_rest < W / 2 else 1

@@ -49,7 +49,7 @@ def suite_spec(size=(640, 360), fps: float = 25.0) -> list[dict[str, Any]]:
                       "params": {**base, "seconds": 10.0, **opts}})
     for i in range(10):
         clips.append({"name": f"street_package_{i:02d}", "scene": "street", "seed": 3000 + i,
-                      "params": {**base, "seconds": 16.0, "kind": "package"}})
+                      "params": {**base, "seconds": 36.0, "kind": "package"}})
     for i in range(10):
         clips.append({"name": f"street_riders_{i:02d}", "scene": "street", "seed": 4000 + i,
                       "params": {**base, "seconds": 12.0, "kind": "riders"}})
