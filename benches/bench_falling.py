@@ -126,7 +126,7 @@ def speed(W: int, H: int, n: int, warmup: int, peers: bool) -> None:
     print(f"events: {n_events} (the scene has one fall)")
 
 
-def quality(only: str | None) -> None:
+def quality(only: str | None, overrides: dict | None = None) -> None:
     from anfang.eval import evaluate
     from anfang.falling import Facade, FallingObjectDetector
     from anfang.synth._suite import render, suite_spec
@@ -139,7 +139,7 @@ def quality(only: str | None) -> None:
     for c in spec:
         clip = render(c)
         fac = Facade.from_calibration(clip.truth["calibration"])
-        det = FallingObjectDetector(fac, camera_id=c["name"])
+        det = FallingObjectDetector(fac, camera_id=c["name"], **(overrides or {}))
         t0 = time.perf_counter()
         evs = det.run(zip(clip.frames, clip.t))
         dt = time.perf_counter() - t0
@@ -176,9 +176,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-peers", action="store_true")
     ap.add_argument("--quality", action="store_true")
     ap.add_argument("--only", default=None)
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=JSON",
+                    help="detector setting for --quality, e.g. --set pool=1 --set 'rules={\"g_band\": [0.3, 2]}'")
     a = ap.parse_args(argv)
     if a.quality:
-        quality(a.only)
+        import json
+
+        quality(a.only, {k: json.loads(v) for k, v in (kv.split("=", 1) for kv in a.set)})
         return 0
     W, H = (int(v) for v in a.size.lower().split("x"))
     speed(W, H, a.frames, a.warmup, not a.no_peers)

@@ -267,3 +267,35 @@ def test_reference_backend_agrees_with_rust():
     assert len(evs_ref) == len(evs) == 1
     assert evs_ref[0]["origin"]["floor"] == evs[0]["origin"]["floor"] == 4
     assert abs(evs_ref[0]["t_alarm"] - evs[0]["t_alarm"]) <= 0.1
+
+
+def test_pooling_finds_a_faint_object_in_night_noise():
+    """Contrast 24 against noise sigma 8: a per-pixel threshold (3 sigma of the difference,
+    ~34 grey levels) misses most of the object; 2x2 pooling halves the noise and finds it."""
+    bg = np.full((H, W), 120.0)
+    frames, t = render(60, [drop(150.0, 70.0, 0.3, r=4.0, v=96)], noise=8.0, bg=bg)
+    fac = facade()
+    auto = FallingObjectDetector(fac)
+    evs = run(auto, frames, t)
+    assert auto.stats["pool"] == 2
+    assert len(evs) == 1
+    o = evs[0]["origin"]
+    # coarser (pooled, noisy) positions: the floor within one, the truth in the floor range
+    assert abs(o["floor"] - 4) <= 1 and o["floor_range"][0] <= 4 <= o["floor_range"][1]
+    assert abs(o["x"] - 150.0) < 6
+    traj = np.array(evs[0]["trajectory"])
+    true_y = 70.0 + 0.5 * G * (traj[:, 1] - 0.3) ** 2
+    assert np.median(np.abs(traj[:, 3] - true_y)) < 3.0  # positions back in image pixels
+    assert np.median(np.abs(traj[:, 2] - 150.0)) < 3.0
+    full = FallingObjectDetector(fac, pool=1)
+    assert run(full, frames, t) == []
+    assert full.stats["pool"] == 1
+
+
+def test_pool_auto_stays_full_resolution_on_clean_video():
+    frames, t = render(20, [], noise=2.0)
+    det = FallingObjectDetector(facade())
+    run(det, frames, t)
+    assert det.stats["pool"] == 1
+    with pytest.raises(ValueError, match="pool"):
+        FallingConfig(pool=3)
