@@ -280,7 +280,7 @@ def test_pooling_finds_a_faint_object_in_night_noise():
     assert auto.stats["pool"] == 2
     assert len(evs) == 1
     o = evs[0]["origin"]
-    # coarser (pooled, noisy) positions: the floor within one, the truth in the floor range
+    # coarser (pooled: noisy, fragmentary) positions: the floor within one, the truth in the floor range
     assert abs(o["floor"] - 4) <= 1 and o["floor_range"][0] <= 4 <= o["floor_range"][1]
     assert abs(o["x"] - 150.0) < 6
     traj = np.array(evs[0]["trajectory"])
@@ -290,6 +290,14 @@ def test_pooling_finds_a_faint_object_in_night_noise():
     full = FallingObjectDetector(fac, pool=1)
     assert run(full, frames, t) == []
     assert full.stats["pool"] == 1
+    # disjoint 2x2 blocks (faster, coarser) find it too, positions mapped back to pixels
+    blk = run(FallingObjectDetector(fac, pool_mode="block"), frames, t)
+    assert len(blk) == 1
+    tb = np.array(blk[0]["trajectory"])
+    assert np.median(np.abs(tb[:, 3] - (70.0 + 0.5 * G * (tb[:, 1] - 0.3) ** 2))) < 3.0
+    # the reference (numpy) motion path pools the same way
+    ref = run(FallingObjectDetector(fac, backend="reference"), frames, t)
+    assert len(ref) == 1 and ref[0]["origin"]["floor"] == evs[0]["origin"]["floor"]
 
 
 def test_pool_auto_stays_full_resolution_on_clean_video():
@@ -299,3 +307,5 @@ def test_pool_auto_stays_full_resolution_on_clean_video():
     assert det.stats["pool"] == 1
     with pytest.raises(ValueError, match="pool"):
         FallingConfig(pool=3)
+    with pytest.raises(ValueError, match="pool_mode"):
+        FallingConfig(pool_mode="median")

@@ -83,3 +83,42 @@ def test_pool_bad_frame(bad, err, msg):
 def test_pool_bad_factor(f, err):
     with pytest.raises(err, match="factor"):
         motion.pool_mean(np.zeros((4, 4), np.uint8), f)
+
+
+def np_box(img: np.ndarray, k: int) -> np.ndarray:
+    """Independent oracle: explicit sum of the k*k shifted views, round half up."""
+    h, w = img.shape
+    oh, ow = max(h - k + 1, 0), max(w - k + 1, 0)
+    s = np.zeros((oh, ow), np.int64)
+    for a in range(k):
+        for b in range(k):
+            s += img[a:a + oh, b:b + ow]
+    return ((s + (k * k) // 2) // (k * k)).astype(np.uint8)
+
+
+@settings(max_examples=60, deadline=None)
+@given(h=st.integers(0, 40), w=st.integers(0, 40), k=st.integers(1, 6),
+       fill=st.sampled_from(["random", "zeros", "full"]), seed=st.integers(0, 2**32 - 1))
+def test_box_matches_numpy(h, w, k, fill, seed):
+    rng = np.random.default_rng(seed)
+    img = {"random": lambda: rng.integers(0, 256, (h, w), dtype=np.uint8),
+           "zeros": lambda: np.zeros((h, w), np.uint8),
+           "full": lambda: np.full((h, w), 255, np.uint8)}[fill]()
+    out = motion.box_mean(img, k)
+    assert out.shape == (max(h - k + 1, 0), max(w - k + 1, 0))
+    np.testing.assert_array_equal(out, np_box(img, k))
+
+
+def test_box_matches_scipy_uniform_filter_within_rounding():
+    from scipy.ndimage import uniform_filter
+
+    img = np.random.default_rng(2).integers(0, 256, (50, 70), dtype=np.uint8)
+    ref = uniform_filter(img.astype(np.float64), size=2, origin=(-1, -1))[:49, :69]
+    assert np.max(np.abs(motion.box_mean(img, 2).astype(np.float64) - ref)) <= 0.5 + 1e-9
+
+
+def test_box_bad_args():
+    with pytest.raises(TypeError, match="frame: expected uint8"):
+        motion.box_mean(np.zeros((4, 4, 3), np.uint8), 2)
+    with pytest.raises(ValueError, match="size"):
+        motion.box_mean(np.zeros((4, 4), np.uint8), 0)

@@ -46,6 +46,7 @@ __all__ = [
     "estimate_shift",
     "shift_frame",
     "pool_mean",
+    "box_mean",
 ]
 
 
@@ -744,3 +745,22 @@ def pool_mean(frame: np.ndarray, factor: int) -> np.ndarray:
     if frame.ndim != 2:
         raise TypeError(f"frame: expected uint8 (H, W), got {_desc(frame)}")
     return _core.pool_mean(frame, _int(factor, "factor", 1, 16))
+
+
+def box_mean(frame: np.ndarray, size: int) -> np.ndarray:
+    """Box mean at stride 1: the rounded mean of the ``size x size`` block starting at each
+    pixel, shape ``(H - size + 1, W - size + 1)`` (empty when ``size`` exceeds a side).
+
+    Like :func:`pool_mean` it divides independent noise by ``size``, but keeps full positional
+    resolution: output pixel ``(i, j)`` is centred on ``(i + (size-1)/2, j + (size-1)/2)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> box_mean(np.array([[0, 2, 9], [4, 6, 9]], np.uint8), 2)
+    array([[3, 7]], dtype=uint8)
+    """
+    frame = _image(frame, "frame")
+    if frame.ndim != 2:
+        raise TypeError(f"frame: expected uint8 (H, W), got {_desc(frame)}")
+    return _core.box_mean(frame, _int(size, "size", 1, 16))

@@ -52,6 +52,45 @@ pub fn pool_mean(img: &[u8], h: usize, w: usize, f: usize, out: &mut [u8]) {
     }
 }
 
+/// Box mean at stride 1: `out[i, j]` is the rounded mean of the `k x k` block starting at
+/// `(i, j)`; the output is `(h - k + 1) x (w - k + 1)` (empty when `k` exceeds a side). The
+/// noise drops by `k` as with [`pool_mean`], at full positional resolution.
+pub fn box_mean(img: &[u8], h: usize, w: usize, k: usize, out: &mut [u8]) {
+    if k == 0 || k > h || k > w {
+        return;
+    }
+    let (oh, ow) = (h - k + 1, w - k + 1);
+    let n = (k * k) as u32;
+    let half = n / 2;
+    let mut col = vec![0u32; w]; // vertical sums of k rows
+    for row in img.chunks_exact(w).take(k) {
+        for (c, &v) in col.iter_mut().zip(row) {
+            *c += v as u32;
+        }
+    }
+    for i in 0..oh {
+        if i > 0 {
+            let (gone, new) = (&img[(i - 1) * w..i * w], &img[(i + k - 1) * w..(i + k) * w]);
+            for ((c, &a), &b) in col.iter_mut().zip(gone).zip(new) {
+                *c = *c + b as u32 - a as u32;
+            }
+        }
+        let orow = &mut out[i * ow..(i + 1) * ow];
+        if k == 2 {
+            for ((o, &a), &b) in orow.iter_mut().zip(&col[..ow]).zip(&col[1..]) {
+                *o = ((a + b + half) / n) as u8;
+            }
+        } else {
+            let mut s: u32 = col[..k].iter().sum();
+            orow[0] = ((s + half) / n) as u8;
+            for j in 1..ow {
+                s = s + col[j + k - 1] - col[j - 1];
+                orow[j] = ((s + half) / n) as u8;
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -83,6 +122,33 @@ mod tests {
                 let mut out = vec![0u8; oh * ow];
                 pool_mean(&img, h, w, f, &mut out);
                 assert_eq!(out, naive(&img, h, w, f), "h={h} w={w} f={f}");
+            }
+        }
+    }
+
+    #[test]
+    fn box_matches_naive() {
+        for &(h, w) in &[(1usize, 1usize), (7, 9), (16, 33), (5, 2)] {
+            let img: Vec<u8> = (0..h * w).map(|i| ((i * 53 + 7) % 256) as u8).collect();
+            for k in 1..=4 {
+                if k > h || k > w {
+                    continue;
+                }
+                let (oh, ow) = (h - k + 1, w - k + 1);
+                let mut out = vec![0u8; oh * ow];
+                box_mean(&img, h, w, k, &mut out);
+                for i in 0..oh {
+                    for j in 0..ow {
+                        let mut s = 0u32;
+                        for a in 0..k {
+                            for b in 0..k {
+                                s += img[(i + a) * w + j + b] as u32;
+                            }
+                        }
+                        let n = (k * k) as u32;
+                        assert_eq!(out[i * ow + j], ((s + n / 2) / n) as u8);
+                    }
+                }
             }
         }
     }

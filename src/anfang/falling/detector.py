@@ -126,6 +126,10 @@ class FallingConfig:
         ``noise_k`` robust sigmas of it exceed ``pool_above`` grey levels (night video),
         else 1. Pooling divides the sensor noise by ``pool`` so faint objects at least
         ``pool`` pixels wide are found; positions, boxes and areas stay in image pixels.
+    pool_mode : "box" or "block"
+        ``"box"``: means of the ``pool x pool`` box around every pixel (stride 1: the noise
+        drops as much, positions keep full resolution); ``"block"``: means of disjoint blocks
+        (``pool`` times fewer rows and columns: faster, coarser positions).
     pool_above : float
         Threshold (grey levels, full resolution) above which ``pool=0`` pools.
 
@@ -201,6 +205,7 @@ class FallingConfig:
     streak_aspect: float = 3.0
     subsample: int = 4
     pool: int = 0
+    pool_mode: str = "box"
     pool_above: float = 15.0
     max_gap: float = 0.3
     link_gap: float = 0.6
@@ -229,7 +234,7 @@ class FallingConfig:
             if f.name in ("shake", "require_origin_in_facade", "keep_frames"):
                 if not isinstance(v, bool):
                     raise TypeError(f"{f.name}: expected a bool, got {type(v).__name__} {v!r}")
-            elif f.name in ("emit", "backend", "rules"):
+            elif f.name in ("emit", "backend", "rules", "pool_mode"):
                 continue
             elif f.name == "px_per_m":
                 if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float))
@@ -258,6 +263,8 @@ class FallingConfig:
         if self.pool not in (0, 1, 2, 4):
             raise ValueError(f"pool: expected 0 (auto), 1, 2 or 4, got {self.pool!r}")
         self.pool = int(self.pool)
+        if self.pool_mode not in ("box", "block"):
+            raise ValueError(f"pool_mode: expected 'box' or 'block', got {self.pool_mode!r}")
         if self.emit not in ("end", "alarm"):
             raise ValueError(f"emit: expected 'end' or 'alarm', got {self.emit!r}")
         if self.backend not in ("auto", "rust", "reference"):
@@ -452,8 +459,9 @@ class FallingObjectDetector(Detector):
         elif g.shape != self._full_shape:
             raise ValueError(f"frame: expected the stream's size {self._full_shape}, got {g.shape[:2]}")
         P = self._pool or 1
+        S = self._scale()
         if P > 1:
-            g = self._motion.pool(g, P)
+            g = self._work(g)
         if not self._hist:
             self._hist.append((g, self._pos))
             return self._end_stale(t)
@@ -491,10 +499,10 @@ class FallingObjectDetector(Detector):
             self._pool = 2 if cfg.noise_k * sig > cfg.pool_above else 1
             self.stats["pool"] = self._pool
             if self._pool > 1:  # continue on pooled frames, restarting the differencing
-                P = self._pool
-                self._pos = (self._pos[0] / P, self._pos[1] / P)
+                S = self._scale()
+                self._pos = (self._pos[0] / S, self._pos[1] / S)
                 self._hist.clear()
-                self._hist.append((self._motion.pool(g, P), self._pos))
+                self._hist.append((self._work(g), self._pos))
                 return self._end_stale(t)
         self._sigma = sig if self._sigma is None else 0.8 * self._sigma + 0.2 * sig
         thr = float(np.clip(cfg.noise_k * self._sigma, cfg.min_threshold, cfg.max_threshold))
@@ -515,9 +523,13 @@ class FallingObjectDetector(Detector):
             mask &= ~self._ignore_mask(g.shape)
         area, bbox, cen = self._motion.label(mask)
         if P > 1:  # back to image pixels
-            area = area * (P * P)
-            bbox = bbox * P
-            cen = (cen + 0.5) * P - 0.5
+            if S > 1:  # blocks
+                area = area * (S * S)
+                bbox = bbox * S
+                cen = (cen + 0.5) * S - 0.5
+            else:  # box means at stride 1: pixel (i, j) is centred (P - 1) / 2 further
+                bbox = bbox + np.array([0.0, 0.0, P - 1.0, P - 1.0])
+                cen = cen + 0.5 * (P - 1)
         keep = (area >= cfg.min_area) & (area <= self._max_area(cen))
         if cfg.streak_aspect > 0 and len(area):
             # rain: thin streaks (long and narrow, or long with a sparse box)
@@ -529,7 +541,7 @@ class FallingObjectDetector(Detector):
                 (area <= 0.5 * bw * bh) | ((lo <= 2) & (hi >= 6)))
             keep &= ~streak
         area, bbox, cen = area[keep], bbox[keep], cen[keep]
-        if len(area) > cfg.busy_blobs_per_mpx * g.size * P * P / 1e6:
+        if len(area) > cfg.busy_blobs_per_mpx * g.size * S * S / 1e6:
             # a busy frame (rain, snow, sensor flicker): only blobs that are not specks
             big = area >= cfg.busy_min_area
             area, bbox, cen = area[big], bbox[big], cen[big]
@@ -546,7 +558,7 @@ class FallingObjectDetector(Detector):
                 tr = self._tracks[tid] = _Track(tid)
                 self.stats["tracks"] += 1
             x, y = float(cen[j, 0]), float(cen[j, 1])
-            tr.rows.append((fi, t, x, y, x - P * self._pos[0], y - P * self._pos[1], float(area[j]),
+            tr.rows.append((fi, t, x, y, x - S * self._pos[0], y - S * self._pos[1], float(area[j]),
                             tuple(float(v) for v in bbox[j])))
             tr.t_last = t
             host = tr.merged_into
@@ -561,6 +573,17 @@ class FallingObjectDetector(Detector):
         events.extend(self._end_stale(t))
         return events
 
+    def _scale(self) -> int:
+        """Image pixels per detection pixel (the block size when block-pooling, else 1)."""
+        P = self._pool or 1
+        return P if self.config.pool_mode == "block" else 1
+
+    def _work(self, g: np.ndarray) -> np.ndarray:
+        """The frame at the detection resolution (``pool`` > 1)."""
+        if self.config.pool_mode == "block":
+            return self._motion.pool(g, self._pool)
+        return self._motion.box(g, self._pool)
+
     def _ignore_mask(self, shape: tuple[int, int]) -> np.ndarray:
         """The facade's ignore mask at the detection resolution (a pooled block is ignored
         when at least half of it is)."""
@@ -569,7 +592,7 @@ class FallingObjectDetector(Detector):
             P = self._pool or 1
             full = self.facade.ignore_mask(self._full_shape)  # type: ignore[union-attr]
             if P > 1:
-                m = self._motion.pool(full.astype(np.uint8) * 255, P) >= 128
+                m = self._work(full.astype(np.uint8) * 255) >= 128
             else:
                 m = full
             self._ign[shape] = m
@@ -645,7 +668,7 @@ class FallingObjectDetector(Detector):
         b = a["bbox"]
         rules = self._rules
         P = self._pool or 1
-        if P > 1:  # pooled positions are coarser: allow proportionally more residual
+        if P > 1:  # faint objects in noise: fragmentary blobs, coarser positions
             rules = dataclasses.replace(rules, max_rms_px=rules.max_rms_px * P)
         v = ballistic_verdict(fit, expected_g=eg, areas=a["area"], widths=b[:, 2] - b[:, 0],
                               heights=b[:, 3] - b[:, 1], floor_px=fh, rules=rules)
