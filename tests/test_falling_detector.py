@@ -137,6 +137,27 @@ def test_duplicated_frames_content_at_one_third_rate():
     assert np.all(np.abs(ts * 10 - np.round(ts * 10)) < 1e-6)
 
 
+def test_repeated_content_with_fresh_noise_leaves_no_ghost():
+    """10 fps content in a 30 fps stream, new sensor noise on every frame (the repeats are
+    not identical): the three-frame difference must not keep the object's previous position."""
+    t30 = np.arange(60) / 30.0
+    tc = np.floor(np.arange(60) / 3) / 10.0  # content time of each container frame
+    frames, _ = render(60, [drop(100.0, 70.0, 0.2)], seed=5, t=tc)
+    det = FallingObjectDetector(facade())
+    evs = run(det, frames, t30)
+    assert det.stats["duplicates"] == 0 and det.stats["repeats"] >= 20
+    assert len(evs) == 1
+    traj = np.array(evs[0]["trajectory"])
+    # every sample is the object where it is at that content time, never where it was
+    tcont = np.floor(np.round(traj[:, 1] * 30) / 3) / 10.0
+    true_y = 70.0 + 0.5 * G * (tcont - 0.2) ** 2
+    assert np.max(np.abs(traj[:, 3] - true_y)) < 4.0
+    # without holding the older reference the ghosts come back
+    det0 = FallingObjectDetector(facade(), repeat_hold=0.0)
+    run(det0, frames, t30)
+    assert det0.stats["repeats"] == 0 and det0.stats["blobs"] > det.stats["blobs"] + 10
+
+
 def test_light_change_is_not_an_object_and_does_not_break_a_fall():
     gain = lambda t: 1.0 if t < 1.0 else 0.7  # noqa: E731  (a cloud covers the sun)
     frames, t = render(50, [], seed=7, gain=gain)

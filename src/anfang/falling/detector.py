@@ -115,6 +115,9 @@ class FallingConfig:
     busy_blobs_per_mpx, busy_min_area
         In a frame with more blobs than ``busy_blobs_per_mpx`` per megapixel (rain), blobs
         smaller than ``busy_min_area`` px are dropped.
+    repeat_hold : float
+        After a frame in which nothing moved (repeated content with fresh noise, or a still
+        scene) the older reference frame is kept, up to this age in seconds.
     max_blobs : int
         More blobs than this in one frame (rain, foliage): the frame's blobs are not
         associated (tracks are kept, never reset).
@@ -207,6 +210,7 @@ class FallingConfig:
     pool: int = 0
     pool_mode: str = "box"
     pool_above: float = 15.0
+    repeat_hold: float = 0.5
     max_gap: float = 0.3
     link_gap: float = 0.6
     link_points: int = 4
@@ -407,6 +411,7 @@ class FallingObjectDetector(Detector):
                                               max_speed=self._max_speed_px(), gravity=g0)
         self._tracker_name = type(self._tracker).__module__
         self._hist: deque = deque(maxlen=2)  # (grey, camera offset x, y)
+        self._hist_t: deque = deque(maxlen=2)  # their times
         self._pos = (0.0, 0.0)
         self._sigma: float | None = None
         self._pool: int | None = None if self.config.pool == 0 else self.config.pool
@@ -418,7 +423,7 @@ class FallingObjectDetector(Detector):
         self._ended: deque = deque()  # recently ended tracks without an alarm (fragments)
         self._next_event = 1
         self.stats = {"frames": 0, "duplicates": 0, "light_changes": 0, "busy": 0, "blobs": 0,
-                      "tracks": 0, "links": 0, "fits": 0, "alarms": 0, "threshold": float("nan"),
+                      "repeats": 0, "tracks": 0, "links": 0, "fits": 0, "alarms": 0, "threshold": float("nan"),
                       "backend": self._motion.name, "tracker": self._tracker_name,
                       "pool": self._pool}
 
@@ -464,6 +469,7 @@ class FallingObjectDetector(Detector):
             g = self._work(g)
         if not self._hist:
             self._hist.append((g, self._pos))
+            self._hist_t.append(t)
             return self._end_stale(t)
         prev = self._hist[-1][0]
         s = max(cfg.subsample, int(math.sqrt(g.size / 40000.0)))
@@ -503,6 +509,8 @@ class FallingObjectDetector(Detector):
                 self._pos = (self._pos[0] / S, self._pos[1] / S)
                 self._hist.clear()
                 self._hist.append((self._work(g), self._pos))
+                self._hist_t.clear()
+                self._hist_t.append(t)
                 return self._end_stale(t)
         self._sigma = sig if self._sigma is None else 0.8 * self._sigma + 0.2 * sig
         thr = float(np.clip(cfg.noise_k * self._sigma, cfg.min_threshold, cfg.max_threshold))
@@ -513,7 +521,9 @@ class FallingObjectDetector(Detector):
             mask = self._motion.diff3(aligned[0], aligned[1], g, thr)
         else:
             mask = self._motion.diff2(aligned[-1], g, thr)
+        older = (self._hist[0], self._hist_t[0]) if len(self._hist) == 2 else None
         self._hist.append((g, self._pos))
+        self._hist_t.append(t)
         if bx or by:  # strips uncovered by the alignment hold no valid difference
             mask[:, :bx] = False
             mask[:, mask.shape[1] - bx:] = False
@@ -541,6 +551,14 @@ class FallingObjectDetector(Detector):
                 (area <= 0.5 * bw * bh) | ((lo <= 2) & (hi >= 6)))
             keep &= ~streak
         area, bbox, cen = area[keep], bbox[keep], cen[keep]
+        if (not len(area) and older is not None and cfg.frame_diff == 3
+                and t - older[1] <= cfg.repeat_hold):
+            # nothing moved: the same content with fresh noise (a 10 fps camera in a 30 fps
+            # stream) or a still scene. Keep the older frame as the second reference, so the
+            # next change is differenced against two *different* earlier contents (with two
+            # copies of one content the three-frame difference would keep the ghost)
+            self._hist[0], self._hist_t[0] = older
+            self.stats["repeats"] += 1
         if len(area) > cfg.busy_blobs_per_mpx * g.size * S * S / 1e6:
             # a busy frame (rain, snow, sensor flicker): only blobs that are not specks
             big = area >= cfg.busy_min_area
@@ -603,6 +621,8 @@ class FallingObjectDetector(Detector):
         self.stats[reason] += 1
         self._hist.clear()
         self._hist.append((g, self._pos))
+        self._hist_t.clear()
+        self._hist_t.append(t)
         return self._end_stale(t)
 
     def _shift_crop(self, prev: np.ndarray, cur: np.ndarray) -> tuple[float, float]:
