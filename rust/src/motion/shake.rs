@@ -348,7 +348,17 @@ pub fn shift_frame(
         let r01 = &src[s0 + d..s0 + d + n];
         let r10 = &src[s1..s1 + n];
         let r11 = &src[s1 + d..s1 + d + n];
-        shift_row(&mut orow[xa_u..xb_u], r00, r01, r10, r11, w00, w01, w10, w11);
+        shift_row(
+            &mut orow[xa_u..xb_u],
+            r00,
+            r01,
+            r10,
+            r11,
+            w00,
+            w01,
+            w10,
+            w11,
+        );
     }
 }
 
