@@ -36,7 +36,7 @@ os.environ.setdefault("RAYON_NUM_THREADS", "1")
 import numpy as np  # noqa: E402
 
 
-def scene(W: int, H: int, n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def scene(W: int, H: int, n: int, seed: int = 0, noise: float = 2.0) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     yy, xx = np.mgrid[0:H, 0:W].astype(np.float32)
     s = W / 640.0
@@ -62,7 +62,7 @@ def scene(W: int, H: int, n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray
             bx = (0.1 + 0.3 * k) * W + 150 * s * t[i]
             by = (0.3 + 0.2 * k) * H + 3 * s * np.sin(2 * np.pi * 6 * t[i])
             img[int(by):int(by + 4 * s), int(bx):int(bx + 12 * s)] = 50
-        img += rng.normal(0, 2.0, (H, W)).astype(np.float32)
+        img += rng.normal(0, noise, (H, W)).astype(np.float32)
         frames[i] = np.clip(img, 0, 255).astype(np.uint8)
     return frames, t
 
@@ -79,10 +79,10 @@ def time_loop(step, frames, t, warmup: int) -> tuple[float, float]:
     return statistics.median(times), statistics.fmean(times)
 
 
-def speed(W: int, H: int, n: int, warmup: int, peers: bool) -> None:
+def speed(W: int, H: int, n: int, warmup: int, peers: bool, noise: float = 2.0) -> None:
     from anfang.falling import Facade, FallingObjectDetector
 
-    frames, t = scene(W, H, n)
+    frames, t = scene(W, H, n, noise=noise)
     fac = Facade.from_corners([[0.05 * W, 0.02 * H], [0.95 * W, 0.02 * H], [0.95 * W, 0.98 * H],
                                [0.05 * W, 0.98 * H]], floors=int(round(0.96 * H / (60 * W / 640))),
                               columns=8)
@@ -116,7 +116,8 @@ def speed(W: int, H: int, n: int, warmup: int, peers: bool) -> None:
         m = min(n, warmup + 10)
         det_ref = FallingObjectDetector(fac, keep_frames=False, backend="reference")
         rows.append(("anfang-reference", time_loop(det_ref.update, frames[:m], t[:m], warmup), "numpy/skimage"))
-    print(f"falling-object detector, {W}x{H} grey, {n} frames ({warmup} warm-up), median per frame")
+    print(f"falling-object detector, {W}x{H} grey, noise sigma {noise}, {n} frames ({warmup} warm-up), "
+          f"detection pool {det.stats['pool']}")
     print(f"{'implementation':<18} {'median ms':>9} {'mean ms':>8} {'frames/s (mean)':>16}  note")
     for name, (med, mean), note in rows:
         print(f"{name:<18} {med * 1e3:9.2f} {mean * 1e3:8.2f} {1.0 / mean:16.1f}  {note}")
@@ -202,6 +203,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--frames", type=int, default=60)
     ap.add_argument("--warmup", type=int, default=5)
     ap.add_argument("--no-peers", action="store_true")
+    ap.add_argument("--noise", type=float, default=2.0,
+                    help="sensor noise sigma of the speed scene (6: night, detection on 2x2 box means)")
     ap.add_argument("--quality", action="store_true")
     ap.add_argument("--only", default=None)
     ap.add_argument("--set", action="append", default=[], metavar="KEY=JSON",
@@ -213,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
         quality(a.only, {k: json.loads(v) for k, v in (kv.split("=", 1) for kv in a.set)})
         return 0
     W, H = (int(v) for v in a.size.lower().split("x"))
-    speed(W, H, a.frames, a.warmup, not a.no_peers)
+    speed(W, H, a.frames, a.warmup, not a.no_peers, a.noise)
     return 0
 
 

@@ -46,8 +46,20 @@ pub fn pool_mean(img: &[u8], h: usize, w: usize, f: usize, out: &mut [u8]) {
                 }
             }
         }
-        for (o, &a) in out[r * ow..(r + 1) * ow].iter_mut().zip(&acc) {
-            *o = ((a + half) / n) as u8;
+        let orow = &mut out[r * ow..(r + 1) * ow];
+        match f {
+            2 => orow
+                .iter_mut()
+                .zip(&acc)
+                .for_each(|(o, &a)| *o = ((a + 2) >> 2) as u8),
+            4 => orow
+                .iter_mut()
+                .zip(&acc)
+                .for_each(|(o, &a)| *o = ((a + 8) >> 4) as u8),
+            _ => orow
+                .iter_mut()
+                .zip(&acc)
+                .for_each(|(o, &a)| *o = ((a + half) / n) as u8),
         }
     }
 }
@@ -71,14 +83,13 @@ pub fn box_mean(img: &[u8], h: usize, w: usize, k: usize, out: &mut [u8]) {
     for i in 0..oh {
         if i > 0 {
             let (gone, new) = (&img[(i - 1) * w..i * w], &img[(i + k - 1) * w..(i + k) * w]);
-            for ((c, &a), &b) in col.iter_mut().zip(gone).zip(new) {
-                *c = *c + b as u32 - a as u32;
-            }
+            slide(&mut col, gone, new);
         }
         let orow = &mut out[i * ow..(i + 1) * ow];
         if k == 2 {
+            // a constant shift instead of a division by the runtime `n`: vectorises
             for ((o, &a), &b) in orow.iter_mut().zip(&col[..ow]).zip(&col[1..]) {
-                *o = ((a + b + half) / n) as u8;
+                *o = ((a + b + 2) >> 2) as u8;
             }
         } else {
             let mut s: u32 = col[..k].iter().sum();
@@ -87,6 +98,15 @@ pub fn box_mean(img: &[u8], h: usize, w: usize, k: usize, out: &mut [u8]) {
                 s = s + col[j + k - 1] - col[j - 1];
                 orow[j] = ((s + half) / n) as u8;
             }
+        }
+    }
+}
+
+crate::avx2_dispatch! {
+    /// Move the vertical window sums one row down: add `new`, remove `gone`.
+    fn slide(col: &mut [u32], gone: &[u8], new: &[u8]) {
+        for ((c, &a), &b) in col.iter_mut().zip(gone).zip(new) {
+            *c = *c + b as u32 - a as u32;
         }
     }
 }
