@@ -399,3 +399,23 @@ def test_drag_limited_fall_accepted_leaf_rejected():
     # paper at terminal speed almost at once: no gravity phase left in the fit, rejected
     t, x, y = _drag_fall(30.0, g)
     assert not ballistic_verdict(fit_track(t, x, y, drag=True), expected_g=g).accepted
+
+
+def test_residual_allowance_follows_the_object_extent():
+    """A large low-contrast object shows as fragments of its moving edges: small blob areas,
+    wide boxes, centroids wandering over the object. The residual allowance follows the
+    box extent; a compact object of the same blob area keeps the tight allowance."""
+    g = 130.8
+    t = np.arange(30) / 25.0
+    rng = np.random.default_rng(4)
+    y = 40 + 120 * t + 0.5 * g * t**2 + rng.uniform(-2.5, 2.5, len(t))  # centroid wanders
+    x = 200 + rng.uniform(-2.5, 2.5, len(t))
+    fit = fit_track(t, x, y, drag=True)
+    areas = np.full(len(t), 16.0)  # fragments of 16 px ...
+    wide = np.full(len(t), 30.0)  # ... spread over a 30 px object
+    v = ballistic_verdict(fit, expected_g=g, areas=areas, widths=wide, heights=wide)
+    assert v.accepted, v.reasons
+    assert v.features["rms_allowed"] > 10
+    compact = np.full(len(t), 4.0)
+    v2 = ballistic_verdict(fit, expected_g=g, areas=areas, widths=compact, heights=compact)
+    assert "erratic" in v2.reasons

@@ -826,7 +826,9 @@ class FallingObjectDetector(Detector):
             common, ia, ib = np.intersect1d(a["frame"], ha["frame"], return_indices=True)
             if len(common):
                 size = math.sqrt(max(float(np.median(ha["area"])), 1.0))
-                tol = max(3.0 * size, 0.3 * fh if fh else 10.0, 6.0)
+                hb = ha["bbox"]
+                ext = math.sqrt(float(np.median((hb[:, 2] - hb[:, 0]) * (hb[:, 3] - hb[:, 1]))))
+                tol = max(3.0 * size, 1.5 * ext, 0.3 * fh if fh else 10.0, 6.0)
                 dist = np.hypot(a["xs"][ia] - ha["xs"][ib], a["ys"][ia] - ha["ys"][ib])
                 if float(np.median(dist)) <= tol:
                     return h

@@ -526,7 +526,11 @@ def ballistic_verdict(
                 reasons.append("streak_shape")
             if areas is None:
                 size = math.sqrt(float(np.median(wv * hv)))
-    allowed = max(r.max_rms_px, r.max_rms_rel * size)
+            else:
+                # a large low-contrast object shows as fragments (its moving edges): their
+                # centroids wander over the object's extent, not just the fragments' size
+                feats["extent"] = math.sqrt(float(np.median(wv * hv)))
+    allowed = max(r.max_rms_px, r.max_rms_rel * max(size, feats.get("extent", 0.0)))
     feats["rms_allowed"] = allowed
     if fit.rms > allowed:
         reasons.append("erratic")
