@@ -137,6 +137,27 @@ def test_duplicated_frames_content_at_one_third_rate():
     assert np.all(np.abs(ts * 10 - np.round(ts * 10)) < 1e-6)
 
 
+def test_repeated_content_with_fresh_noise_leaves_no_ghost():
+    """10 fps content in a 30 fps stream, new sensor noise on every frame (the repeats are
+    not identical): the three-frame difference must not keep the object's previous position."""
+    t30 = np.arange(60) / 30.0
+    tc = np.floor(np.arange(60) / 3) / 10.0  # content time of each container frame
+    frames, _ = render(60, [drop(100.0, 70.0, 0.2)], seed=5, t=tc)
+    det = FallingObjectDetector(facade())
+    evs = run(det, frames, t30)
+    assert det.stats["duplicates"] == 0 and det.stats["repeats"] >= 20
+    assert len(evs) == 1
+    traj = np.array(evs[0]["trajectory"])
+    # every sample is the object where it is at that content time, never where it was
+    tcont = np.floor(np.round(traj[:, 1] * 30) / 3) / 10.0
+    true_y = 70.0 + 0.5 * G * (tcont - 0.2) ** 2
+    assert np.max(np.abs(traj[:, 3] - true_y)) < 4.0
+    # without holding the older reference the ghosts come back
+    det0 = FallingObjectDetector(facade(), repeat_hold=0.0)
+    run(det0, frames, t30)
+    assert det0.stats["repeats"] == 0 and det0.stats["blobs"] > det.stats["blobs"] + 10
+
+
 def test_light_change_is_not_an_object_and_does_not_break_a_fall():
     gain = lambda t: 1.0 if t < 1.0 else 0.7  # noqa: E731  (a cloud covers the sun)
     frames, t = render(50, [], seed=7, gain=gain)
@@ -267,3 +288,47 @@ def test_reference_backend_agrees_with_rust():
     assert len(evs_ref) == len(evs) == 1
     assert evs_ref[0]["origin"]["floor"] == evs[0]["origin"]["floor"] == 4
     assert abs(evs_ref[0]["t_alarm"] - evs[0]["t_alarm"]) <= 0.1
+
+
+def test_pooling_finds_a_faint_object_in_night_noise():
+    """Contrast 24 against noise sigma 8: a per-pixel threshold (3 sigma of the difference,
+    ~34 grey levels) misses most of the object; 2x2 pooling halves the noise and finds it."""
+    bg = np.full((H, W), 120.0)
+    frames, t = render(60, [drop(150.0, 70.0, 0.3, r=4.0, v=96)], noise=8.0, bg=bg)
+    fac = facade()
+    auto = FallingObjectDetector(fac)
+    evs = run(auto, frames, t)
+    assert auto.stats["pool"] == 2
+    assert len(evs) == 1
+    o = evs[0]["origin"]
+    # coarser (pooled: noisy, fragmentary) positions: the floor within one, the truth in the floor range
+    assert abs(o["floor"] - 4) <= 1 and o["floor_range"][0] <= 4 <= o["floor_range"][1]
+    assert abs(o["x"] - 150.0) < 6
+    traj = np.array(evs[0]["trajectory"])
+    true_y = 70.0 + 0.5 * G * (traj[:, 1] - 0.3) ** 2
+    # positions back in image pixels (a wrong mapping would be off by tens of pixels; the
+    # faint, slowly starting object gives fragmentary blobs a few pixels off at first)
+    assert np.median(np.abs(traj[:, 3] - true_y)) < 6.0
+    assert np.median(np.abs(traj[:, 2] - 150.0)) < 3.0
+    full = FallingObjectDetector(fac, pool=1)
+    assert run(full, frames, t) == []
+    assert full.stats["pool"] == 1
+    # disjoint 2x2 blocks (faster, coarser) find it too, positions mapped back to pixels
+    blk = run(FallingObjectDetector(fac, pool_mode="block"), frames, t)
+    assert len(blk) == 1
+    tb = np.array(blk[0]["trajectory"])
+    assert np.median(np.abs(tb[:, 3] - (70.0 + 0.5 * G * (tb[:, 1] - 0.3) ** 2))) < 6.0
+    # the reference (numpy) motion path pools the same way
+    ref = run(FallingObjectDetector(fac, backend="reference"), frames, t)
+    assert len(ref) == 1 and ref[0]["origin"]["floor"] == evs[0]["origin"]["floor"]
+
+
+def test_pool_auto_stays_full_resolution_on_clean_video():
+    frames, t = render(20, [], noise=2.0)
+    det = FallingObjectDetector(facade())
+    run(det, frames, t)
+    assert det.stats["pool"] == 1
+    with pytest.raises(ValueError, match="pool"):
+        FallingConfig(pool=3)
+    with pytest.raises(ValueError, match="pool_mode"):
+        FallingConfig(pool_mode="median")

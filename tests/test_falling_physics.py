@@ -363,3 +363,59 @@ def test_track_jumping_to_another_object_is_rejected():
     y2[-2:] += [10.0, 25.0]
     v = verdict(t, x2, y2, areas=areas)
     assert not v.accepted and "tail_off_track" in v.reasons
+
+
+def _drag_fall(vt, g=130.8, fps=25.0, drop=110.0, seed=0):
+    """Released at rest, quadratic air drag (terminal speed vt px/s), 0.3 px noise."""
+    k = g / vt**2
+    y, v, t = 50.0, 0.0, 0.0
+    ts, ys = [], []
+    while y < 50.0 + drop:
+        for _ in range(20):
+            v += (g - k * v * v) / fps / 20
+            y += v / fps / 20
+        t += 1 / fps
+        ts.append(t)
+        ys.append(y)
+    rng = np.random.default_rng(seed)
+    ts = np.array(ts)
+    return ts, 100 + rng.normal(0, 0.3, len(ts)), np.array(ys) + rng.normal(0, 0.3, len(ts))
+
+
+def test_drag_limited_fall_accepted_leaf_rejected():
+    g = 130.8
+    t, x, y = _drag_fall(60.0, g, drop=80.0)
+    fit = fit_track(t, x, y, drag=True)
+    assert fit.accel / g < 0.35  # the mean acceleration is below the gravity band ...
+    v = ballistic_verdict(fit, expected_g=g)
+    assert v.accepted, v.reasons  # ... but it started at gravity and slowed down: drag
+    assert v.features["drag_limited"] == 1.0 and v.features["g_ratio_start"] > 0.6
+    strict = ballistic_verdict(fit, expected_g=g, rules=BallisticRules(drag_g_min=0.35))
+    assert "accel_not_gravity" in strict.reasons
+    # a leaf: constant sinking speed, swaying sideways
+    tl = np.arange(60) / 25.0
+    leaf = fit_track(tl, 100 + 15 * np.sin(2 * np.pi * 0.6 * tl), 30 + 35 * tl, drag=True)
+    assert not ballistic_verdict(leaf, expected_g=g).accepted
+    # paper at terminal speed almost at once: no gravity phase left in the fit, rejected
+    t, x, y = _drag_fall(30.0, g)
+    assert not ballistic_verdict(fit_track(t, x, y, drag=True), expected_g=g).accepted
+
+
+def test_residual_allowance_follows_the_object_extent():
+    """A large low-contrast object shows as fragments of its moving edges: small blob areas,
+    wide boxes, centroids wandering over the object. The residual allowance follows the
+    box extent; a compact object of the same blob area keeps the tight allowance."""
+    g = 130.8
+    t = np.arange(30) / 25.0
+    rng = np.random.default_rng(4)
+    y = 40 + 120 * t + 0.5 * g * t**2 + rng.uniform(-2.5, 2.5, len(t))  # centroid wanders
+    x = 200 + rng.uniform(-2.5, 2.5, len(t))
+    fit = fit_track(t, x, y, drag=True)
+    areas = np.full(len(t), 16.0)  # fragments of 16 px ...
+    wide = np.full(len(t), 30.0)  # ... spread over a 30 px object
+    v = ballistic_verdict(fit, expected_g=g, areas=areas, widths=wide, heights=wide)
+    assert v.accepted, v.reasons
+    assert v.features["rms_allowed"] > 10
+    compact = np.full(len(t), 4.0)
+    v2 = ballistic_verdict(fit, expected_g=g, areas=areas, widths=compact, heights=compact)
+    assert "erratic" in v2.reasons

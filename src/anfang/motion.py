@@ -46,6 +46,8 @@ __all__ = [
     "DualBackground",
     "estimate_shift",
     "shift_frame",
+    "pool_mean",
+    "box_mean",
 ]
 
 
@@ -718,3 +720,42 @@ def shift_frame(frame: np.ndarray, dx: float, dy: float, fill: int = 0) -> np.nd
     """
     frame = _image(frame, "frame")
     return _core.shift_frame(frame, _real(dx, "dx"), _real(dy, "dy"), _int(fill, "fill", 0, 255))
+
+
+def pool_mean(frame: np.ndarray, factor: int) -> np.ndarray:
+    """Block mean-pooling of a grey frame: the rounded mean of each ``factor x factor`` block.
+
+    The output is ``(H // factor, W // factor)`` (the last ``H % factor`` rows and
+    ``W % factor`` columns are dropped). Averaging ``factor²`` pixels divides independent
+    sensor noise by ``factor``: differencing pooled frames finds faint objects at least
+    ``factor`` pixels wide that a per-pixel threshold misses in noisy (night) video.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> pool_mean(np.array([[0, 2, 9], [4, 6, 9]], np.uint8), 2)
+    array([[3]], dtype=uint8)
+    """
+    frame = _image(frame, "frame")
+    if frame.ndim != 2:
+        raise TypeError(f"frame: expected uint8 (H, W), got {_desc(frame)}")
+    return _core.pool_mean(frame, _int(factor, "factor", 1, 16))
+
+
+def box_mean(frame: np.ndarray, size: int) -> np.ndarray:
+    """Box mean at stride 1: the rounded mean of the ``size x size`` block starting at each
+    pixel, shape ``(H - size + 1, W - size + 1)`` (empty when ``size`` exceeds a side).
+
+    Like :func:`pool_mean` it divides independent noise by ``size``, but keeps full positional
+    resolution: output pixel ``(i, j)`` is centred on ``(i + (size-1)/2, j + (size-1)/2)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> box_mean(np.array([[0, 2, 9], [4, 6, 9]], np.uint8), 2)
+    array([[3, 7]], dtype=uint8)
+    """
+    frame = _image(frame, "frame")
+    if frame.ndim != 2:
+        raise TypeError(f"frame: expected uint8 (H, W), got {_desc(frame)}")
+    return _core.box_mean(frame, _int(size, "size", 1, 16))

@@ -9,6 +9,7 @@ pub mod bits;
 pub mod diff;
 pub mod label;
 pub mod morph;
+pub mod pool;
 pub mod shake;
 pub mod stage;
 

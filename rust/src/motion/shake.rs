@@ -324,33 +324,51 @@ pub fn shift_frame(
         fx * fy,
     );
     let (hi, wi) = (h as i64, w as i64);
-    let inside = |y: i64, x: i64| y >= 0 && y < hi && x >= 0 && x < wi;
+    let bx = if fx > 0.0 { 1 } else { 0 };
+    let by = if fy > 0.0 { 1 } else { 0 };
+    // output columns whose source columns x + ix and x + ix + bx are both inside
+    let xa = (-ix).clamp(0, wi);
+    let xb = (wi - ix - bx).clamp(xa, wi);
     for y in 0..hi {
+        let orow = &mut out[(y * wi) as usize * ch..((y + 1) * wi) as usize * ch];
         let y0 = y + iy;
-        let y1 = if fy > 0.0 { y0 + 1 } else { y0 };
-        for x in 0..wi {
-            let x0 = x + ix;
-            let x1 = if fx > 0.0 { x0 + 1 } else { x0 };
-            let o = ((y * wi + x) as usize) * ch;
-            if !(inside(y0, x0) && inside(y1, x1)) {
-                out[o..o + ch].fill(fill);
-                continue;
-            }
-            let (a, b) = (
-                ((y0 * wi + x0) as usize) * ch,
-                ((y0 * wi + x1) as usize) * ch,
-            );
-            let (c, e) = (
-                ((y1 * wi + x0) as usize) * ch,
-                ((y1 * wi + x1) as usize) * ch,
-            );
-            for k in 0..ch {
-                let v = w00 * src[a + k] as f32
-                    + w01 * src[b + k] as f32
-                    + w10 * src[c + k] as f32
-                    + w11 * src[e + k] as f32;
-                out[o + k] = (v + 0.5).min(255.0) as u8;
-            }
+        let y1 = y0 + by;
+        if y0 < 0 || y1 >= hi || xa >= xb {
+            orow.fill(fill);
+            continue;
+        }
+        let (xa_u, xb_u) = (xa as usize * ch, xb as usize * ch);
+        orow[..xa_u].fill(fill);
+        orow[xb_u..].fill(fill);
+        let n = xb_u - xa_u;
+        let s0 = ((y0 * wi + xa + ix) as usize) * ch;
+        let s1 = ((y1 * wi + xa + ix) as usize) * ch;
+        let d = (bx as usize) * ch;
+        let r00 = &src[s0..s0 + n];
+        let r01 = &src[s0 + d..s0 + d + n];
+        let r10 = &src[s1..s1 + n];
+        let r11 = &src[s1 + d..s1 + d + n];
+        shift_row(
+            &mut orow[xa_u..xb_u],
+            r00,
+            r01,
+            r10,
+            r11,
+            w00,
+            w01,
+            w10,
+            w11,
+        );
+    }
+}
+
+crate::avx2_dispatch! {
+    /// One output row of the bilinear translation (constant weights).
+    fn shift_row(o: &mut [u8], r00: &[u8], r01: &[u8], r10: &[u8], r11: &[u8], w00: f32, w01: f32,
+                 w10: f32, w11: f32) {
+        for ((((o, &a), &b), &c), &e) in o.iter_mut().zip(r00).zip(r01).zip(r10).zip(r11) {
+            let v = w00 * a as f32 + w01 * b as f32 + w10 * c as f32 + w11 * e as f32;
+            *o = (v + 0.5).min(255.0) as u8;
         }
     }
 }

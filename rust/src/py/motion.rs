@@ -20,7 +20,7 @@ use crate::motion::bits::{pack, unpack, BitMask};
 use crate::motion::label::{Blobs, Labeller};
 use crate::motion::morph::Morph;
 use crate::motion::stage::{MotionStage as Stage, StageParams};
-use crate::motion::{diff, rgb_to_luma, shake};
+use crate::motion::{diff, pool, rgb_to_luma, shake};
 
 /// A validated image: contiguous bytes plus (h, w, channels, ndim).
 struct Img<'a> {
@@ -215,6 +215,76 @@ fn diff_mask3<'py>(
         out
     });
     bool_image(py, out, h, w)
+}
+
+#[pyfunction]
+#[pyo3(signature = (frame, factor))]
+fn pool_mean<'py>(
+    py: Python<'py>,
+    frame: PyReadonlyArrayDyn<'py, u8>,
+    factor: i64,
+) -> PyResult<Bound<'py, PyAny>> {
+    if !(1..=16).contains(&factor) {
+        return Err(PyValueError::new_err(format!(
+            "factor: expected an integer in [1, 16], got {factor}"
+        )));
+    }
+    let a = image(&frame, "frame")?;
+    if a.ch != 1 {
+        return Err(PyTypeError::new_err(format!(
+            "frame: expected uint8 (H, W), got uint8 {}",
+            shape_str(&a.shape)
+        )));
+    }
+    let f = factor as usize;
+    let (h, w) = (a.h, a.w);
+    let (oh, ow) = pool::pooled_size(h, w, f);
+    let out = py.detach(|| {
+        let mut out = vec![0u8; oh * ow];
+        pool::pool_mean(&a.data, h, w, f, &mut out);
+        out
+    });
+    Ok(Array2::from_shape_vec((oh, ow), out)
+        .expect("oh x ow")
+        .into_pyarray(py)
+        .into_any())
+}
+
+#[pyfunction]
+#[pyo3(signature = (frame, size))]
+fn box_mean<'py>(
+    py: Python<'py>,
+    frame: PyReadonlyArrayDyn<'py, u8>,
+    size: i64,
+) -> PyResult<Bound<'py, PyAny>> {
+    if !(1..=16).contains(&size) {
+        return Err(PyValueError::new_err(format!(
+            "size: expected an integer in [1, 16], got {size}"
+        )));
+    }
+    let a = image(&frame, "frame")?;
+    if a.ch != 1 {
+        return Err(PyTypeError::new_err(format!(
+            "frame: expected uint8 (H, W), got uint8 {}",
+            shape_str(&a.shape)
+        )));
+    }
+    let k = size as usize;
+    let (h, w) = (a.h, a.w);
+    let (oh, ow) = if k > h || k > w {
+        (h.saturating_sub(k - 1), w.saturating_sub(k - 1))
+    } else {
+        (h - k + 1, w - k + 1)
+    };
+    let out = py.detach(|| {
+        let mut out = vec![0u8; oh * ow];
+        pool::box_mean(&a.data, h, w, k, &mut out);
+        out
+    });
+    Ok(Array2::from_shape_vec((oh, ow), out)
+        .expect("oh x ow")
+        .into_pyarray(py)
+        .into_any())
 }
 
 #[derive(Clone, Copy)]
@@ -898,6 +968,8 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(blobs, m)?)?;
     m.add_function(wrap_pyfunction!(estimate_shift, m)?)?;
     m.add_function(wrap_pyfunction!(shift_frame, m)?)?;
+    m.add_function(wrap_pyfunction!(pool_mean, m)?)?;
+    m.add_function(wrap_pyfunction!(box_mean, m)?)?;
     m.add_class::<MotionStage>()?;
     m.add_class::<SigmaDelta>()?;
     m.add_class::<RunningAverage>()?;

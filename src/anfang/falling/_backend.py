@@ -58,6 +58,18 @@ class Motion:
         b = ref.blobs(mask)
         return b.area, b.bbox, b.centroid
 
+    def pool(self, img: np.ndarray, f: int) -> np.ndarray:
+        """Rounded ``f x f`` block means (the remainder rows / columns dropped)."""
+        if self._m is not None and hasattr(self._m, "pool_mean"):
+            return self._m.pool_mean(img, int(f))
+        return ref.pool_mean(img, f)
+
+    def box(self, img: np.ndarray, k: int) -> np.ndarray:
+        """Rounded ``k x k`` box means at stride 1, shape ``(H - k + 1, W - k + 1)``."""
+        if self._m is not None and hasattr(self._m, "box_mean"):
+            return self._m.box_mean(img, int(k))
+        return ref.box_mean(img, k)
+
     def shift(self, prev: np.ndarray, cur: np.ndarray) -> tuple[float, float]:
         if self._m is not None:
             dx, dy = self._m.estimate_shift(prev, cur)

@@ -220,3 +220,19 @@ class Tracker:
             self._tracks[tid] = [(t, float(c[j, 0]), float(c[j, 1]))]
             ids[j] = tid
         return ids
+
+
+def pool_mean(img: np.ndarray, f: int) -> np.ndarray:
+    """Rounded mean of each ``f x f`` block (remainder rows / columns dropped)."""
+    f = int(f)
+    oh, ow = img.shape[0] // f, img.shape[1] // f
+    s = img[:oh * f, :ow * f].astype(np.int32).reshape(oh, f, ow, f).sum(axis=(1, 3))
+    return ((s + (f * f) // 2) // (f * f)).astype(np.uint8)
+
+
+def box_mean(img: np.ndarray, k: int) -> np.ndarray:
+    """Rounded mean of the ``k x k`` box starting at every pixel (stride 1)."""
+    k = int(k)
+    c = np.pad(img.astype(np.int64).cumsum(0).cumsum(1), ((1, 0), (1, 0)))
+    s = c[k:, k:] - c[:-k, k:] - c[k:, :-k] + c[:-k, :-k]
+    return ((s + (k * k) // 2) // (k * k)).astype(np.uint8)

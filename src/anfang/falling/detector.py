@@ -48,6 +48,7 @@ Example
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -114,16 +115,38 @@ class FallingConfig:
     busy_blobs_per_mpx, busy_min_area
         In a frame with more blobs than ``busy_blobs_per_mpx`` per megapixel (rain), blobs
         smaller than ``busy_min_area`` px are dropped.
+    repeat_hold : float
+        After a frame in which nothing moved (repeated content with fresh noise, or a still
+        scene) the older reference frame is kept, up to this age in seconds.
     max_blobs : int
         More blobs than this in one frame (rain, foliage): the frame's blobs are not
         associated (tracks are kept, never reset).
     subsample : int
         Step of the pixel subsample used for noise, light and duplicate statistics.
+    pool : int
+        Detect on frames mean-pooled in ``pool x pool`` blocks (1 = full resolution, 2 or 4);
+        0 chooses from the noise of the stream's first difference image: 2 when
+        ``noise_k`` robust sigmas of it exceed ``pool_above`` grey levels (night video),
+        else 1. Pooling divides the sensor noise by ``pool`` so faint objects at least
+        ``pool`` pixels wide are found; positions, boxes and areas stay in image pixels.
+    pool_mode : "box" or "block"
+        ``"box"``: means of the ``pool x pool`` box around every pixel (stride 1: the noise
+        drops as much, positions keep full resolution); ``"block"``: means of disjoint blocks
+        (``pool`` times fewer rows and columns: faster, coarser positions).
+    pool_above : float
+        Threshold (grey levels, full resolution) above which ``pool=0`` pools.
 
     Tracking
     --------
     max_gap : float
         Seconds a track may go undetected before it ends.
+    link_gap : float
+        A track is joined to the earlier fragment of the same object it continues (a track
+        that ended at most this many seconds before it started: a faint object, rain,
+        compression), when the fragment's end, moved on under gravity, meets the new track's
+        start and both lie on one parabola (0 disables).
+    link_points : int
+        Samples a new track needs before its predecessor is looked for.
     base_gate_px : float
         Gate radius floor around a track's prediction.
     max_speed_mps, max_speed_px : float
@@ -184,7 +207,13 @@ class FallingConfig:
     busy_min_area: int = 5
     streak_aspect: float = 3.0
     subsample: int = 4
+    pool: int = 0
+    pool_mode: str = "box"
+    pool_above: float = 15.0
+    repeat_hold: float = 0.5
     max_gap: float = 0.3
+    link_gap: float = 0.6
+    link_points: int = 4
     base_gate_px: float = 6.0
     max_speed_mps: float = 35.0
     max_speed_px: float = 1500.0
@@ -209,7 +238,7 @@ class FallingConfig:
             if f.name in ("shake", "require_origin_in_facade", "keep_frames"):
                 if not isinstance(v, bool):
                     raise TypeError(f"{f.name}: expected a bool, got {type(v).__name__} {v!r}")
-            elif f.name in ("emit", "backend", "rules"):
+            elif f.name in ("emit", "backend", "rules", "pool_mode"):
                 continue
             elif f.name == "px_per_m":
                 if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float))
@@ -235,6 +264,11 @@ class FallingConfig:
             if int(v) != v or v < 1:
                 raise ValueError(f"{name}: expected an int >= 1, got {v!r}")
             setattr(self, name, int(v))
+        if self.pool not in (0, 1, 2, 4):
+            raise ValueError(f"pool: expected 0 (auto), 1, 2 or 4, got {self.pool!r}")
+        self.pool = int(self.pool)
+        if self.pool_mode not in ("box", "block"):
+            raise ValueError(f"pool_mode: expected 'box' or 'block', got {self.pool_mode!r}")
         if self.emit not in ("end", "alarm"):
             raise ValueError(f"emit: expected 'end' or 'alarm', got {self.emit!r}")
         if self.backend not in ("auto", "rust", "reference"):
@@ -301,7 +335,8 @@ def _hist_stats(hist: np.ndarray) -> tuple[float, float, Any]:
 class _Track:
     """Rows of one track: frame, t, x, y (image), xs, ys (stabilised), area, box."""
 
-    __slots__ = ("tid", "rows", "t_last", "alarm", "n_eval", "emitted", "merged_into", "need")
+    __slots__ = ("tid", "rows", "t_last", "alarm", "n_eval", "emitted", "merged_into", "need",
+                 "linked")
 
     def __init__(self, tid: int) -> None:
         self.tid = tid
@@ -312,6 +347,7 @@ class _Track:
         self.emitted = False
         self.merged_into: _Track | None = None
         self.need: float | None = None  # drop (px) needed before the physics test
+        self.linked = False  # a predecessor fragment was looked for
 
     def arrays(self) -> dict[str, np.ndarray]:
         a = np.asarray([r[:7] for r in self.rows], dtype=np.float64)
@@ -375,15 +411,21 @@ class FallingObjectDetector(Detector):
                                               max_speed=self._max_speed_px(), gravity=g0)
         self._tracker_name = type(self._tracker).__module__
         self._hist: deque = deque(maxlen=2)  # (grey, camera offset x, y)
+        self._hist_t: deque = deque(maxlen=2)  # their times
         self._pos = (0.0, 0.0)
         self._sigma: float | None = None
+        self._pool: int | None = None if self.config.pool == 0 else self.config.pool
+        self._full_shape: tuple[int, int] | None = None
+        self._ign: dict = {}
         self._tracks: dict[int, _Track] = {}
         self._frames: deque = deque()
         self._alarmed: list[_Track] = []
+        self._ended: deque = deque()  # recently ended tracks without an alarm (fragments)
         self._next_event = 1
         self.stats = {"frames": 0, "duplicates": 0, "light_changes": 0, "busy": 0, "blobs": 0,
-                      "tracks": 0, "fits": 0, "alarms": 0, "threshold": float("nan"),
-                      "backend": self._motion.name, "tracker": self._tracker_name}
+                      "repeats": 0, "tracks": 0, "links": 0, "fits": 0, "alarms": 0, "threshold": float("nan"),
+                      "backend": self._motion.name, "tracker": self._tracker_name,
+                      "pool": self._pool}
 
     def _max_speed_px(self) -> float:
         if self.facade is not None:
@@ -417,12 +459,19 @@ class FallingObjectDetector(Detector):
                 self._frames.popleft()
         g = to_gray(frame)
         events: list[Event] = []
+        if self._full_shape is None:
+            self._full_shape = g.shape
+        elif g.shape != self._full_shape:
+            raise ValueError(f"frame: expected the stream's size {self._full_shape}, got {g.shape[:2]}")
+        P = self._pool or 1
+        S = self._scale()
+        if P > 1:
+            g = self._work(g)
         if not self._hist:
             self._hist.append((g, self._pos))
+            self._hist_t.append(t)
             return self._end_stale(t)
         prev = self._hist[-1][0]
-        if prev.shape != g.shape:
-            raise ValueError(f"frame: expected the stream's size {prev.shape}, got {g.shape[:2]}")
         s = max(cfg.subsample, int(math.sqrt(g.size / 40000.0)))
         gs = g[::s, ::s]
         hist = _diff_hist(gs, prev[::s, ::s])
@@ -452,6 +501,17 @@ class FallingObjectDetector(Detector):
             aligned.append(img)
         if aligned[-1] is not prev:  # statistics of the aligned difference
             med, sig, changed_at = _hist_stats(_diff_hist(gs, aligned[-1][::s, ::s]))
+        if self._pool is None:  # pool=0: decided on the first (aligned) difference's noise
+            self._pool = 2 if cfg.noise_k * sig > cfg.pool_above else 1
+            self.stats["pool"] = self._pool
+            if self._pool > 1:  # continue on pooled frames, restarting the differencing
+                S = self._scale()
+                self._pos = (self._pos[0] / S, self._pos[1] / S)
+                self._hist.clear()
+                self._hist.append((self._work(g), self._pos))
+                self._hist_t.clear()
+                self._hist_t.append(t)
+                return self._end_stale(t)
         self._sigma = sig if self._sigma is None else 0.8 * self._sigma + 0.2 * sig
         thr = float(np.clip(cfg.noise_k * self._sigma, cfg.min_threshold, cfg.max_threshold))
         self.stats["threshold"] = thr
@@ -461,15 +521,25 @@ class FallingObjectDetector(Detector):
             mask = self._motion.diff3(aligned[0], aligned[1], g, thr)
         else:
             mask = self._motion.diff2(aligned[-1], g, thr)
+        older = (self._hist[0], self._hist_t[0]) if len(self._hist) == 2 else None
         self._hist.append((g, self._pos))
+        self._hist_t.append(t)
         if bx or by:  # strips uncovered by the alignment hold no valid difference
             mask[:, :bx] = False
             mask[:, mask.shape[1] - bx:] = False
             mask[:by] = False
             mask[mask.shape[0] - by:] = False
         if self.facade is not None and self.facade.ignore:
-            mask &= ~self.facade.ignore_mask(g.shape)
+            mask &= ~self._ignore_mask(g.shape)
         area, bbox, cen = self._motion.label(mask)
+        if P > 1:  # back to image pixels
+            if S > 1:  # blocks
+                area = area * (S * S)
+                bbox = bbox * S
+                cen = (cen + 0.5) * S - 0.5
+            else:  # box means at stride 1: pixel (i, j) is centred (P - 1) / 2 further
+                bbox = bbox + np.array([0.0, 0.0, P - 1.0, P - 1.0])
+                cen = cen + 0.5 * (P - 1)
         keep = (area >= cfg.min_area) & (area <= self._max_area(cen))
         if cfg.streak_aspect > 0 and len(area):
             # rain: thin streaks (long and narrow, or long with a sparse box)
@@ -481,7 +551,15 @@ class FallingObjectDetector(Detector):
                 (area <= 0.5 * bw * bh) | ((lo <= 2) & (hi >= 6)))
             keep &= ~streak
         area, bbox, cen = area[keep], bbox[keep], cen[keep]
-        if len(area) > cfg.busy_blobs_per_mpx * g.size / 1e6:
+        if (not len(area) and older is not None and cfg.frame_diff == 3
+                and t - older[1] <= cfg.repeat_hold):
+            # nothing moved: the same content with fresh noise (a 10 fps camera in a 30 fps
+            # stream) or a still scene. Keep the older frame as the second reference, so the
+            # next change is differenced against two *different* earlier contents (with two
+            # copies of one content the three-frame difference would keep the ghost)
+            self._hist[0], self._hist_t[0] = older
+            self.stats["repeats"] += 1
+        if len(area) > cfg.busy_blobs_per_mpx * g.size * S * S / 1e6:
             # a busy frame (rain, snow, sensor flicker): only blobs that are not specks
             big = area >= cfg.busy_min_area
             area, bbox, cen = area[big], bbox[big], cen[big]
@@ -498,7 +576,7 @@ class FallingObjectDetector(Detector):
                 tr = self._tracks[tid] = _Track(tid)
                 self.stats["tracks"] += 1
             x, y = float(cen[j, 0]), float(cen[j, 1])
-            tr.rows.append((fi, t, x, y, x - self._pos[0], y - self._pos[1], float(area[j]),
+            tr.rows.append((fi, t, x, y, x - S * self._pos[0], y - S * self._pos[1], float(area[j]),
                             tuple(float(v) for v in bbox[j])))
             tr.t_last = t
             host = tr.merged_into
@@ -513,11 +591,38 @@ class FallingObjectDetector(Detector):
         events.extend(self._end_stale(t))
         return events
 
+    def _scale(self) -> int:
+        """Image pixels per detection pixel (the block size when block-pooling, else 1)."""
+        P = self._pool or 1
+        return P if self.config.pool_mode == "block" else 1
+
+    def _work(self, g: np.ndarray) -> np.ndarray:
+        """The frame at the detection resolution (``pool`` > 1)."""
+        if self.config.pool_mode == "block":
+            return self._motion.pool(g, self._pool)
+        return self._motion.box(g, self._pool)
+
+    def _ignore_mask(self, shape: tuple[int, int]) -> np.ndarray:
+        """The facade's ignore mask at the detection resolution (a pooled block is ignored
+        when at least half of it is)."""
+        m = self._ign.get(shape)
+        if m is None:
+            P = self._pool or 1
+            full = self.facade.ignore_mask(self._full_shape)  # type: ignore[union-attr]
+            if P > 1:
+                m = self._work(full.astype(np.uint8) * 255) >= 128
+            else:
+                m = full
+            self._ign[shape] = m
+        return m
+
     def _restart(self, g: np.ndarray, t: float, reason: str) -> list[Event]:
         """Skip this frame for motion and restart differencing from it (tracks are kept)."""
         self.stats[reason] += 1
         self._hist.clear()
         self._hist.append((g, self._pos))
+        self._hist_t.clear()
+        self._hist_t.append(t)
         return self._end_stale(t)
 
     def _shift_crop(self, prev: np.ndarray, cur: np.ndarray) -> tuple[float, float]:
@@ -581,8 +686,12 @@ class FallingObjectDetector(Detector):
         xm, ym = float(np.median(a["xs"])), float(np.median(a["ys"]))
         eg, fh = self._expected_g(xm, ym)
         b = a["bbox"]
+        rules = self._rules
+        P = self._pool or 1
+        if P > 1:  # faint objects in noise: fragmentary blobs, coarser positions
+            rules = dataclasses.replace(rules, max_rms_px=rules.max_rms_px * P)
         v = ballistic_verdict(fit, expected_g=eg, areas=a["area"], widths=b[:, 2] - b[:, 0],
-                              heights=b[:, 3] - b[:, 1], floor_px=fh, rules=self._rules)
+                              heights=b[:, 3] - b[:, 1], floor_px=fh, rules=rules)
         return fit, v
 
     def _origin(self, a: dict[str, np.ndarray], fit: TrackFit) -> Any:
@@ -597,12 +706,23 @@ class FallingObjectDetector(Detector):
         if f0.accel <= 0:
             f0 = fit
         dt = float(np.median(np.diff(a["t"]))) if len(a["t"]) > 1 else 0.0
-        return trace_origin(f0, self.facade, max_back=self.config.max_back,
-                            min_back=self.config.first_back_frames * dt)
+        o = trace_origin(f0, self.facade, max_back=self.config.max_back,
+                         min_back=self.config.first_back_frames * dt)
+        # floor and column come from the stabilised position (the calibration's frame); the
+        # reported point is in raw image pixels like the trajectory (camera offset at the
+        # track's first sample)
+        ox, oy = float(a["x"][0] - a["xs"][0]), float(a["y"][0] - a["ys"][0])
+        if ox or oy:
+            o = dataclasses.replace(o, x=o.x + ox, y=o.y + oy)
+        return o
 
     def _consider(self, tr: _Track, t: float, fi: int) -> Event | None:
         if tr.alarm is not None or tr.merged_into is not None:
             return None
+        if not tr.linked and len(tr.rows) >= self.config.link_points:
+            tr.linked = True
+            if self.config.link_gap > 0:
+                self._link(tr)
         n = len(tr.rows)
         if n < self._rules.min_points or n < tr.n_eval + 1 + tr.n_eval // 8:
             return None  # re-test a rejected track only once it has grown
@@ -641,6 +761,61 @@ class FallingObjectDetector(Detector):
             return self._event(tr, a, fit, v, origin)
         return None
 
+    def _link(self, tr: _Track) -> None:
+        """Prepend the fragment this track continues, if any (see ``link_gap``)."""
+        cfg = self.config
+        t0 = tr.rows[0][1]
+        while self._ended and self._ended[0].t_last < t0 - 2.0 * cfg.link_gap:
+            self._ended.popleft()
+        if not self._ended:
+            return
+        head = tr.rows[: cfg.link_points]
+        x0, y0 = head[0][4], head[0][5]
+        g, fh = self._expected_g(x0, y0)
+        g = g or 0.0
+        tol = max(10.0, 0.5 * fh) if fh else 15.0
+        cands = []
+        for c in self._ended:
+            if c.merged_into is not None or c.alarm is not None:
+                continue
+            r1, r2 = c.rows[-2], c.rows[-1]
+            dt = t0 - r2[1]
+            if not 0 < dt <= cfg.link_gap or r2[1] <= r1[1]:
+                continue
+            # the fragment's end moved on at its last velocity under gravity
+            vx = (r2[4] - r1[4]) / (r2[1] - r1[1])
+            vy = (r2[5] - r1[5]) / (r2[1] - r1[1])
+            px, py = r2[4] + vx * dt, r2[5] + vy * dt + 0.5 * g * dt * dt
+            d = math.hypot(px - x0, py - y0)
+            if d <= tol + 0.5 * g * dt * dt:
+                cands.append((d, c))
+        if not cands:
+            return
+        cands.sort(key=lambda dc: dc[0])
+        P = self._pool or 1
+        best = None
+        for _, c in cands[:3]:
+            rows = c.rows[-10:] + head
+            try:
+                fit = fit_track(np.array([r[1] for r in rows]), np.array([r[4] for r in rows]),
+                                np.array([r[5] for r in rows]))
+            except ValueError:
+                continue
+            size = math.sqrt(max(float(np.median([r[6] for r in rows])), 1.0))
+            allowed = max(self._rules.max_rms_px * P, self._rules.max_rms_rel * size)
+            if fit.accel <= 0 or fit.rms > allowed or not np.all(fit.w > 0):
+                continue
+            if best is None or fit.rms < best[0]:
+                best = (fit.rms, c)
+        if best is None:
+            return
+        c = best[1]
+        tr.rows = c.rows + tr.rows
+        tr.need = None
+        tr.n_eval = 0
+        c.merged_into = tr
+        self.stats["links"] += 1
+
     def _continues(self, a: dict[str, np.ndarray], t: float) -> _Track | None:
         """An alarmed track this one belongs to: a fragment of the same blob (overlapping in
         time, close at common frames) or its continuation after a gap (on its trajectory)."""
@@ -651,7 +826,9 @@ class FallingObjectDetector(Detector):
             common, ia, ib = np.intersect1d(a["frame"], ha["frame"], return_indices=True)
             if len(common):
                 size = math.sqrt(max(float(np.median(ha["area"])), 1.0))
-                tol = max(3.0 * size, 0.3 * fh if fh else 10.0, 6.0)
+                hb = ha["bbox"]
+                ext = math.sqrt(float(np.median((hb[:, 2] - hb[:, 0]) * (hb[:, 3] - hb[:, 1]))))
+                tol = max(3.0 * size, 1.5 * ext, 0.3 * fh if fh else 10.0, 6.0)
                 dist = np.hypot(a["xs"][ia] - ha["xs"][ib], a["ys"][ia] - ha["ys"][ib])
                 if float(np.median(dist)) <= tol:
                     return h
@@ -712,6 +889,8 @@ class FallingObjectDetector(Detector):
         out = []
         for tid in [k for k, tr in self._tracks.items() if t - tr.t_last > self.config.max_gap]:
             tr = self._tracks.pop(tid)
+            if tr.alarm is None and tr.merged_into is None and len(tr.rows) >= 3:
+                self._ended.append(tr)
             ev = self._close(tr)
             if ev is not None:
                 out.append(ev)

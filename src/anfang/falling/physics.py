@@ -345,6 +345,11 @@ class BallisticRules:
     g_band : (float, float)
         Accepted range of ``accel / expected_g`` (air drag lowers it, a perspective error
         changes it both ways).
+    drag_g_min : float
+        Light objects (paper, bags) slow down in air: a track whose mean acceleration is
+        below ``g_band`` but at least ``drag_g_min`` g still passes when its drag fit starts
+        within ``g_band`` and the acceleration falls significantly (the signature of air
+        drag on an object released at rest; a leaf or a gliding bird never accelerates).
     min_accel_px : float
         Acceleration floor (px/s²) used when no expected gravity is known.
     min_accel_sigma : float
@@ -374,6 +379,7 @@ class BallisticRules:
     min_points: int = 6
     min_duration: float = 0.2
     g_band: tuple[float, float] = (0.35, 1.8)
+    drag_g_min: float = 0.1
     min_accel_px: float = 50.0
     min_accel_sigma: float = 3.0
     max_rms_px: float = 1.5
@@ -483,7 +489,16 @@ def ballistic_verdict(
         g_ratio = a / expected_g
         feats["g_ratio"] = g_ratio
         if not (r.g_band[0] <= g_ratio <= r.g_band[1]):
-            reasons.append("accel_not_gravity")
+            drag_ok = False
+            if r.drag_g_min <= g_ratio < r.g_band[0] and len(fit.py) == 4:
+                a0 = float(fit.py[2]) / expected_g
+                jerk, jse = float(fit.py[3]), math.sqrt(max(float(fit.cov_y[3, 3]), 0.0))
+                feats["g_ratio_start"] = a0
+                drag_ok = r.g_band[0] <= a0 <= r.g_band[1] and jerk < -3.0 * jse
+            if drag_ok:
+                feats["drag_limited"] = 1.0
+            else:
+                reasons.append("accel_not_gravity")
     elif a < r.min_accel_px:
         reasons.append("accel_too_small")
     # size / appearance
@@ -511,7 +526,11 @@ def ballistic_verdict(
                 reasons.append("streak_shape")
             if areas is None:
                 size = math.sqrt(float(np.median(wv * hv)))
-    allowed = max(r.max_rms_px, r.max_rms_rel * size)
+            else:
+                # a large low-contrast object shows as fragments (its moving edges): their
+                # centroids wander over the object's extent, not just the fragments' size
+                feats["extent"] = math.sqrt(float(np.median(wv * hv)))
+    allowed = max(r.max_rms_px, r.max_rms_rel * max(size, feats.get("extent", 0.0)))
     feats["rms_allowed"] = allowed
     if fit.rms > allowed:
         reasons.append("erratic")
