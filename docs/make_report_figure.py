@@ -4,11 +4,8 @@ Run from the repository root (needs Debian's ``chromium`` on PATH and Pillow)::
 
     python docs/make_report_figure.py [--out docs/img/report.png] [--keep DIR]
 
-It runs ``anfang demo --out DIR`` (and prints its summary and wall time). When the demo
-stored no event because no detector is installed yet, the picture would only show an empty
-page, so the script then fills a second store by *replaying the scenes' ground-truth events*
-through :func:`anfang.pipeline.run` (real evidence snapshots, real report code) and titles
-that report "ground-truth replay"; the caption in docs/quickstart.md says which one it is.
+It runs ``anfang demo --out DIR`` (and prints its summary and wall time) and screenshots
+the report the demo wrote: real detector output on the demo's generated scenes.
 The screenshot is 1200x900 CSS pixels, quantised to 128 colours to stay under 200 KB.
 """
 
@@ -23,46 +20,6 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-class TruthReplay:
-    """A stand-in detector that emits the scene's truth events at their ``frame_end``."""
-
-    def __init__(self, events, camera_id):
-        from anfang.events import Event
-
-        self.events = [Event.from_dict({**e, "camera_id": camera_id}) for e in events]
-        self.reset()
-
-    def reset(self):
-        self.i = -1
-
-    def update(self, frame, t):
-        self.i += 1
-        return [e for e in self.events if e.frame_end == self.i]
-
-    def finish(self):
-        return [e for e in self.events if e.frame_end > self.i]
-
-
-def replay_store(out_dir: str, seed: int, seconds: float) -> str:
-    import json
-
-    from anfang.commands.demo import make_scene
-    from anfang.io.report import write_report
-    from anfang.pipeline import run
-    from anfang.store import EventStore
-
-    db = os.path.join(out_dir, "replay.sqlite")
-    with EventStore(db) as store:
-        for scene in ("facade", "street"):
-            frames, t, truth, _gen = make_scene(scene, seed, seconds)
-            truth = json.loads(json.dumps(truth, default=float))  # numpy scalars -> float
-            cam = f"demo-{scene}"
-            run((frames, t), TruthReplay(truth["events"], cam), store=store,
-                evidence_dir=os.path.join(out_dir, "replay-evidence"), camera_id=cam)
-    return write_report(db, os.path.join(out_dir, "replay.html"),
-                        title="anfang demo - ground-truth replay (no detector installed)")
 
 
 def screenshot(html: str, png: str, work: str) -> None:
@@ -98,8 +55,8 @@ def main() -> int:
         n = len(st)
     html = os.path.join(demo, "report.html")
     if n == 0:
-        html = replay_store(work, seed=1, seconds=6.0)
-        print(f"no detector events: screenshot of the ground-truth replay {html}")
+        print("the demo stored no event: nothing to show", file=sys.stderr)
+        return 1
     raw = os.path.join(work, "shot.png")
     screenshot(html, raw, work)
     img = Image.open(raw).convert("RGB").quantize(colors=128, method=Image.Quantize.MEDIANCUT)
