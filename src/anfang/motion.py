@@ -738,7 +738,7 @@ def pool_mean(frame: np.ndarray, factor: int) -> np.ndarray:
     """
     frame = _image(frame, "frame")
     if frame.ndim != 2:
-        raise TypeError(f"frame: expected uint8 (H, W), got {_desc(frame)}")
+        raise TypeError(f"frame: expected uint8 (H, W), got {describe(frame)}")
     return _core.pool_mean(frame, _int(factor, "factor", 1, 16))
 
 
@@ -757,5 +757,5 @@ def box_mean(frame: np.ndarray, size: int) -> np.ndarray:
     """
     frame = _image(frame, "frame")
     if frame.ndim != 2:
-        raise TypeError(f"frame: expected uint8 (H, W), got {_desc(frame)}")
+        raise TypeError(f"frame: expected uint8 (H, W), got {describe(frame)}")
     return _core.box_mean(frame, _int(size, "size", 1, 16))
