@@ -332,3 +332,20 @@ def test_pool_auto_stays_full_resolution_on_clean_video():
         FallingConfig(pool=3)
     with pytest.raises(ValueError, match="pool_mode"):
         FallingConfig(pool_mode="median")
+
+
+def test_long_fall_seen_in_two_pieces_is_one_event():
+    # alarm after one floor (40 px); the object is hidden for 0.4 s after its alarm (longer
+    # than max_gap: the first track ends) and falls on, long enough to alarm on its own
+    # (without the merge: 3 events, the edge fragment of the first piece included)
+    base = drop(180.0, 30.0, 0.2, r=3.0)
+
+    def hidden(t):
+        return None if 1.15 <= t < 1.55 else base(t)
+
+    frames, t = render(56, [hidden])
+    det = FallingObjectDetector(facade(), min_drop_floors=1.0, max_gap=0.2, link_gap=0.0)
+    evs = run(det, frames, t)
+    assert det.stats["alarms"] == 1
+    assert len(evs) == 1
+    assert evs[0]["origin"]["floor"] == 5  # y=30: the top floor, [20, 60)

@@ -839,7 +839,37 @@ class FallingObjectDetector(Detector):
             tol = max(4.0 * fit.sigma + 3.0, 0.5 * fh if fh else 15.0)
             if float(err.max()) <= tol:
                 return h
+            if self._on_parabola(h, a):
+                return h
         return None
+
+    def _on_parabola(self, h: _Track, a: dict[str, np.ndarray]) -> bool:
+        """Whether a later track continues the alarmed track ``h`` after a gap: the last
+        samples of ``h`` up to its alarm (a track may hop onto clutter after it) and the new
+        track's first ``link_points`` samples lie on one parabola: the new samples all
+        inliers, the fit's inlier fraction as the ballistic test asks.
+        The alarm fit's own extrapolation misses when its drag terms (or a hopped tail)
+        carry it off over a long gap (a long fall split in two)."""
+        k = self.config.link_points
+        if len(a["t"]) < k:
+            return False
+        f_al = h.alarm["frame"]  # type: ignore[index]
+        rows = [r for r in h.rows if r[0] <= f_al][-10:]
+        if len(rows) < 4 or a["t"][0] - rows[-1][1] > 1.0:
+            return False
+        t = np.concatenate([[r[1] for r in rows], a["t"][:k]])
+        x = np.concatenate([[r[4] for r in rows], a["xs"][:k]])
+        y = np.concatenate([[r[5] for r in rows], a["ys"][:k]])
+        try:
+            fit = fit_track(t, x, y)
+        except ValueError:
+            return False
+        P = self._pool or 1
+        size = math.sqrt(max(float(np.median([r[6] for r in rows])), 1.0))
+        allowed = max(self._rules.max_rms_px * P, self._rules.max_rms_rel * size)
+        w = fit.w > 0
+        return bool(fit.accel > 0 and fit.rms <= allowed and w[-k:].all()
+                    and w.mean() >= self._rules.min_inlier_frac)
 
     def _event(self, tr: _Track, a: dict[str, np.ndarray], fit: TrackFit, v: Verdict,
                origin: Any) -> Event:
