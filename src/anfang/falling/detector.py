@@ -49,15 +49,14 @@ Example
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
-import os
 from collections import deque
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from typing import Any, Mapping
 
 import numpy as np
 
+from anfang.config import ConfigMixin
 from anfang.detector import Detector
 from anfang.events import Event
 from anfang.falling import _backend
@@ -77,7 +76,7 @@ __all__ = ["FallingConfig", "FallingObjectDetector"]
 
 
 @dataclass
-class FallingConfig:
+class FallingConfig(ConfigMixin):
     """Settings of :class:`FallingObjectDetector` (validated; JSON via ``from_dict``/``load``).
 
     Motion
@@ -281,30 +280,6 @@ class FallingConfig:
     @property
     def ballistic_rules(self) -> BallisticRules:
         return BallisticRules.from_dict(self.rules)
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "FallingConfig":
-        if not isinstance(d, Mapping):
-            raise TypeError(f"config: expected a mapping, got {type(d).__name__}")
-        unknown = sorted(set(d) - {f.name for f in fields(cls)})
-        if unknown:
-            raise ValueError(f"config: unknown keys {unknown}")
-        return cls(**dict(d))
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def load(cls, path: str | os.PathLike) -> "FallingConfig":
-        with open(path, encoding="utf-8") as fh:
-            try:
-                d = json.load(fh)
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"{os.fspath(path)}: not valid JSON ({exc})") from None
-        try:
-            return cls.from_dict(d)
-        except (TypeError, ValueError) as exc:
-            raise type(exc)(f"{os.fspath(path)}: {exc}") from None
 
 
 def _diff_hist(a: np.ndarray, b: np.ndarray) -> np.ndarray:

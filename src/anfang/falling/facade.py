@@ -32,13 +32,14 @@ Example
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 import numpy as np
+
+from anfang.config import load_json, save_json
 
 __all__ = ["Facade", "homography_dlt", "apply_homography"]
 
@@ -472,21 +473,11 @@ class Facade:
     @classmethod
     def load(cls, path: str | os.PathLike) -> "Facade":
         """Read a calibration JSON file."""
-        with open(path, encoding="utf-8") as fh:
-            try:
-                d = json.load(fh)
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"{os.fspath(path)}: not valid JSON ({exc})") from None
-        try:
-            return cls.from_dict(d)
-        except (TypeError, ValueError) as exc:
-            raise type(exc)(f"{os.fspath(path)}: {exc}") from None
+        return load_json(path, cls.from_dict)
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the calibration as JSON."""
-        with open(path, "w", encoding="utf-8") as fh:
-            json.dump(self.to_dict(), fh, indent=1)
-            fh.write("\n")
+        save_json(self.to_dict(), path)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Facade):

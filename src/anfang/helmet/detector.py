@@ -32,15 +32,15 @@ True
 
 from __future__ import annotations
 
-import json
 import math
 from collections import OrderedDict
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 import numpy as np
 
 from anfang import motion
+from anfang.config import ConfigMixin
 from anfang.detector import Detector
 from anfang.events import Event
 from anfang.helmet.data import DEFAULT_MARGIN, expand_box
@@ -60,7 +60,7 @@ def _median(values: list[float]) -> float:
 
 
 @dataclass(frozen=True)
-class HelmetDetectorConfig:
+class HelmetDetectorConfig(ConfigMixin):
     """Settings of :class:`HelmetDetector` (validated; loadable from a dict or JSON).
 
     Parameters
@@ -194,25 +194,6 @@ class HelmetDetectorConfig:
         if self.max_aspect <= self.min_aspect:
             raise ValueError(f"max_aspect: expected > min_aspect ({self.min_aspect}), got {self.max_aspect}")
         WearingRate(window=self.rate_window)  # validates the window
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "HelmetDetectorConfig":
-        """Build from a mapping; unknown keys raise a ``ValueError`` naming them."""
-        if not isinstance(d, Mapping):
-            raise TypeError(f"config: expected a mapping, got {type(d).__name__}")
-        known = {f.name for f in fields(cls)}
-        bad = sorted(set(d) - known)
-        if bad:
-            raise ValueError(f"config: unknown keys {bad}; expected some of {sorted(known)}")
-        return cls(**d)
-
-    @classmethod
-    def from_json(cls, text: str) -> "HelmetDetectorConfig":
-        """Build from a JSON object string."""
-        return cls.from_dict(json.loads(text))
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 class _Rider:

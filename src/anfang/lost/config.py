@@ -16,11 +16,11 @@ ValueError: dwell_s: expected a number > 0, got -1
 
 from __future__ import annotations
 
-import json
 import math
-import os
-from dataclasses import asdict, dataclass, fields
-from typing import Any, Mapping
+from dataclasses import dataclass, fields
+from typing import Any
+
+from anfang.config import ConfigMixin
 
 __all__ = ["LostConfig"]
 
@@ -70,7 +70,7 @@ _RULES: dict[str, tuple[type, float, bool]] = {
 
 
 @dataclass(frozen=True)
-class LostConfig:
+class LostConfig(ConfigMixin):
     """Thresholds of :class:`anfang.lost.LostPackageDetector`.
 
     Parameters
@@ -232,26 +232,6 @@ class LostConfig:
             )
 
     # -- loading ------------------------------------------------------------------
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "LostConfig":
-        """Build from a mapping; unknown keys are an error (typos must not pass silently)."""
-        if not isinstance(d, Mapping):
-            raise TypeError(f"config: expected a mapping, got {type(d).__name__}")
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(d) - known)
-        if unknown:
-            raise ValueError(f"config: unknown keys {unknown}; known keys are {sorted(known)}")
-        return cls(**dict(d))
-
-    @classmethod
-    def load(cls, path: str | os.PathLike) -> "LostConfig":
-        """Read a JSON object of settings from ``path``."""
-        with open(path, encoding="utf-8") as fh:
-            return cls.from_dict(json.load(fh))
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
     def replace(self, **changes: Any) -> "LostConfig":
         d = self.to_dict()
         d.update(changes)

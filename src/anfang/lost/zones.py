@@ -15,11 +15,12 @@ True
 
 from __future__ import annotations
 
-import json
 import os
 from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
+
+from anfang.config import load_json
 
 __all__ = ["Zones"]
 
@@ -77,8 +78,7 @@ class Zones:
     @classmethod
     def load(cls, path: str | os.PathLike) -> "Zones":
         """Read a zone file (JSON, see the module docstring)."""
-        with open(path, encoding="utf-8") as fh:
-            return cls.from_dict(json.load(fh))
+        return load_json(path, cls.from_dict)
 
     def to_dict(self) -> dict[str, list]:
         return {"watch": [p.tolist() for p in self.watch], "ignore": [p.tolist() for p in self.ignore]}
