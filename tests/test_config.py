@@ -28,3 +28,30 @@ def test_detector_configs_share_loading(cls, tmp_path):
     p.write_text('{"no_such_key": 1}')
     with pytest.raises(ValueError, match=r"c\.json: config: unknown keys"):
         cls.load(p)
+
+
+@pytest.mark.parametrize(
+    "args, kw, exc, text",
+    [
+        (("x", True), {}, TypeError, "x: expected a number, got bool"),
+        (("x", "3"), {}, TypeError, "x: expected a number, got str"),
+        (("x", float("nan")), {}, ValueError, "x: expected a finite number"),
+        (("x", 2.5), {"integer": True}, ValueError, "x: expected an integer, got 2.5"),
+        (("x", 0.0, 0.0), {"lo_open": True}, ValueError, r"x: expected a number > 0, got 0.0"),
+        (("x", -1, 0), {}, ValueError, "x: expected a number >= 0, got -1"),
+        (("x", 7, 0, 5), {"integer": True}, ValueError, r"x: expected an int in \[0, 5\], got 7"),
+    ],
+)
+def test_check_number_names_the_setting(args, kw, exc, text):
+    from anfang.config import check_number
+
+    with pytest.raises(exc, match=text):
+        check_number(*args, **kw)
+
+
+def test_check_number_converts():
+    from anfang.config import check_number
+
+    assert check_number("n", 4.0, 0, 10, integer=True) == 4
+    assert type(check_number("n", 4.0, 0, 10, integer=True)) is int
+    assert type(check_number("x", 3, 0)) is float

@@ -20,13 +20,49 @@ ValueError: config: unknown keys ['dwel_s']; known keys are ['dwell_s']
 from __future__ import annotations
 
 import json
+import math
 import os
 from dataclasses import asdict, fields
 from typing import Any, Callable, Mapping, TypeVar
 
-__all__ = ["ConfigMixin", "load_json", "save_json"]
+import numpy as np
+
+__all__ = ["ConfigMixin", "check_number", "load_json", "save_json"]
 
 T = TypeVar("T")
+
+
+def check_number(name: str, v: Any, lo: float | None = None, hi: float | None = None, *,
+                 lo_open: bool = False, integer: bool = False) -> int | float:
+    """Validate one numeric setting and return it as ``int`` (``integer=True``) or ``float``.
+
+    ``lo``/``hi`` bound it (inclusive, or exclusive below with ``lo_open``). A bool or a
+    non-number is a ``TypeError``; NaN, infinity, a fraction where an integer is wanted or a
+    value out of range is a ``ValueError``; each names the setting.
+
+    >>> check_number("dwell_s", 10, lo=0, lo_open=True)
+    10.0
+    >>> check_number("open_size", 4.0, 0, 101, integer=True)
+    4
+    >>> check_number("threshold", 1.5, 0, 1)
+    Traceback (most recent call last):
+    ...
+    ValueError: threshold: expected a number in [0, 1], got 1.5
+    """
+    what = "an int" if integer else "a number"
+    if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name}: expected {what}, got {type(v).__name__} {v!r}")
+    if not math.isfinite(float(v)):
+        raise ValueError(f"{name}: expected a finite number, got {v!r}")
+    if integer and float(v) != int(v):
+        raise ValueError(f"{name}: expected an integer, got {v!r}")
+    below = lo is not None and (v <= lo if lo_open else v < lo)
+    if below or (hi is not None and v > hi):
+        left = "(" if lo_open else "["
+        rng = (f"in {left}{lo:g}, {hi:g}]" if lo is not None and hi is not None
+               else f"<= {hi:g}" if lo is None else f"{'>' if lo_open else '>='} {lo:g}")
+        raise ValueError(f"{name}: expected {what} {rng}, got {v!r}")
+    return int(v) if integer else float(v)
 
 
 def load_json(path: str | os.PathLike, build: Callable[[Any], T]) -> T:

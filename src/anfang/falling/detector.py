@@ -56,7 +56,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from anfang.config import ConfigMixin
+from anfang.config import ConfigMixin, check_number
 from anfang.detector import Detector
 from anfang.events import Event
 from anfang.falling import _backend
@@ -244,10 +244,7 @@ class FallingConfig(ConfigMixin):
                                       or not math.isfinite(v) or v <= 0):
                     raise ValueError(f"px_per_m: expected a positive number or None, got {v!r}")
             else:
-                if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-                    raise TypeError(f"{f.name}: expected a number, got {type(v).__name__} {v!r}")
-                if v < 0:
-                    raise ValueError(f"{f.name}: expected >= 0, got {v!r}")
+                check_number(f.name, v, lo=0)
         if self.frame_diff not in (2, 3):
             raise ValueError(f"frame_diff: expected 2 or 3, got {self.frame_diff!r}")
         if self.min_threshold > self.max_threshold:

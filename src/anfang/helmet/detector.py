@@ -40,7 +40,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from anfang import motion
-from anfang.config import ConfigMixin
+from anfang.config import ConfigMixin, check_number
 from anfang.detector import Detector
 from anfang.events import Event
 from anfang.helmet.data import DEFAULT_MARGIN, expand_box
@@ -167,12 +167,7 @@ class HelmetDetectorConfig(ConfigMixin):
                 "max_crops_per_frame": (1, None), "max_head_crops": (0, None),
                 "min_votes": (0, None), "ghost_size": (0, 1001), "diff_threshold": (0, 255)}
         for name, (lo, hi) in ints.items():
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
-                raise TypeError(f"{name}: expected an int, got {type(v).__name__} {v!r}")
-            if v < lo or (hi is not None and v > hi):
-                rng = f"[{lo}, {hi}]" if hi is not None else f">= {lo}"
-                raise ValueError(f"{name}: expected an int {rng}, got {v}")
+            object.__setattr__(self, name, check_number(name, getattr(self, name), lo, hi, integer=True))
         for name in ("open_size", "close_size", "ghost_size"):
             v = getattr(self, name)
             if v > 1 and v % 2 == 0:
@@ -183,12 +178,7 @@ class HelmetDetectorConfig(ConfigMixin):
                  "height_tol": (0.0, None), "max_head_width": (0.0, None), "stitch_s": (0.0, None),
                  "min_head_fraction": (0.0, 1.0)}
         for name, (lo, hi) in reals.items():
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
-                raise TypeError(f"{name}: expected a number, got {type(v).__name__} {v!r}")
-            if not math.isfinite(float(v)) or v < lo or (hi is not None and v > hi):
-                rng = f"[{lo}, {hi}]" if hi is not None else f">= {lo}"
-                raise ValueError(f"{name}: expected a finite number in {rng}, got {v!r}")
+            check_number(name, getattr(self, name), lo, hi)
         if self.max_area <= self.min_area:
             raise ValueError(f"max_area: expected > min_area ({self.min_area}), got {self.max_area}")
         if self.max_aspect <= self.min_aspect:

@@ -16,11 +16,10 @@ ValueError: dwell_s: expected a number > 0, got -1
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, fields
 from typing import Any
 
-from anfang.config import ConfigMixin
+from anfang.config import ConfigMixin, check_number
 
 __all__ = ["LostConfig"]
 
@@ -217,14 +216,8 @@ class LostConfig(ConfigMixin):
                 if not isinstance(v, str) or v not in ("cv", "ca"):
                     raise ValueError(f"{f.name}: expected 'cv' or 'ca', got {v!r}")
                 continue
-            if isinstance(v, bool) or not isinstance(v, (int, float)):
-                raise TypeError(f"{f.name}: expected a number, got {type(v).__name__}")
-            if kind is int and float(v) != int(v):
-                raise ValueError(f"{f.name}: expected an integer, got {v!r}")
-            if not math.isfinite(float(v)) or (v <= lo if strict else v < lo):
-                rel = ">" if strict else ">="
-                raise ValueError(f"{f.name}: expected a number {rel} {lo:g}, got {v!r}")
-            object.__setattr__(self, f.name, kind(v))
+            object.__setattr__(self, f.name,
+                               check_number(f.name, v, lo, lo_open=strict, integer=kind is int))
         if self.max_object_px < self.min_object_px:
             raise ValueError(
                 f"max_object_px: expected >= min_object_px ({self.min_object_px}), "
