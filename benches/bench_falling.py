@@ -7,6 +7,7 @@ Usage::
     python benches/bench_falling.py --quality       # detection quality on the standard suite's
                                                     # facade clips (rendered in memory)
     python benches/bench_falling.py --quality --only facade_fall_0
+    python benches/bench_falling.py --quality --suite SUITE --jobs 2   # saved clips, in parallel
 
 Speed: a 1920x1080 grey scene made here (a textured facade with floor slabs and windows,
 sensor noise sigma 2, one object falling under gravity, two birds) is fed frame by frame;
@@ -127,29 +128,54 @@ def speed(W: int, H: int, n: int, warmup: int, peers: bool, noise: float = 2.0) 
     print(f"events: {n_events} (the scene has one fall)")
 
 
-def quality(only: str | None, overrides: dict | None = None) -> None:
+def _quality_clip(job: tuple) -> tuple:
+    """Run the detector on one facade clip: (name, metrics, after-2-floors delays, fps)."""
     from anfang.eval import evaluate
     from anfang.falling import Facade, FallingObjectDetector
-    from anfang.synth._suite import render, suite_spec
+    from anfang.synth import Clip
+    from anfang.synth._suite import render
 
-    spec = [c for c in suite_spec() if c["scene"] == "facade" and (not only or only in c["name"])]
+    c, suite, overrides = job
+    clip = Clip.load(os.path.join(suite, c["name"])) if suite else render(c)
+    fac = Facade.from_calibration(clip.truth["calibration"])
+    det = FallingObjectDetector(fac, camera_id=c["name"], **(overrides or {}))
+    t0 = time.perf_counter()
+    evs = det.run(zip(clip.frames, clip.t))
+    dt = time.perf_counter() - t0
+    kinds = evaluate(clip.truth, [e.to_dict() for e in evs])["kinds"]
+    k = kinds.get("falling_object") or {"n_truth": 0, "n_det": len(evs), "tp": 0, "fp": len(evs),
+                                        "fn": 0, "floor_exact": None, "floor_within_1": None,
+                                        "time_to_alarm_mean_s": None}
+    return c["name"], k, _after_two_floors(clip.truth, evs, fac), len(clip.t) / dt
+
+
+def quality(only: str | None, overrides: dict | None = None, suite: str | None = None,
+            jobs: int = 1) -> None:
+    from anfang.synth._suite import suite_spec
+
+    if suite:  # clips saved by `anfang bench suite --out DIR` (faster than rendering)
+        import json
+
+        with open(os.path.join(suite, "suite.json")) as fh:
+            spec = json.load(fh)["clips"]
+    else:
+        spec = suite_spec()
+    spec = [c for c in spec if c["name"].startswith("facade") and (not only or only in c["name"])]
     tot = {"n_truth": 0, "n_det": 0, "tp": 0, "fp": 0, "fn": 0}
     floors_exact = floors_1 = 0.0
     alarm = []
     fa_clips = 0
     after2: list[float] = []
-    for c in spec:
-        clip = render(c)
-        fac = Facade.from_calibration(clip.truth["calibration"])
-        det = FallingObjectDetector(fac, camera_id=c["name"], **(overrides or {}))
-        t0 = time.perf_counter()
-        evs = det.run(zip(clip.frames, clip.t))
-        dt = time.perf_counter() - t0
-        kinds = evaluate(clip.truth, [e.to_dict() for e in evs])["kinds"]
-        after2.extend(_after_two_floors(clip.truth, evs, fac))
-        k = kinds.get("falling_object") or {"n_truth": 0, "n_det": len(evs), "tp": 0, "fp": len(evs),
-                                            "fn": 0, "floor_exact": None, "floor_within_1": None,
-                                            "time_to_alarm_mean_s": None}
+    work = [(c, suite, overrides) for c in spec]
+    if jobs > 1:
+        import multiprocessing
+
+        with multiprocessing.Pool(jobs) as pool:
+            results = pool.map(_quality_clip, work, chunksize=1)
+    else:
+        results = map(_quality_clip, work)
+    for name, k, a2, fps in results:
+        after2.extend(a2)
         for key in tot:
             tot[key] += k[key]
         if k["tp"]:
@@ -159,9 +185,9 @@ def quality(only: str | None, overrides: dict | None = None) -> None:
                 alarm.append(k["time_to_alarm_mean_s"])
         if k["n_truth"] == 0 and k["n_det"]:
             fa_clips += 1
-        print(f"{c['name']:<24} truth={k['n_truth']} det={k['n_det']} tp={k['tp']} "
+        print(f"{name:<24} truth={k['n_truth']} det={k['n_det']} tp={k['tp']} "
               f"floor_exact={k['floor_exact']} alarm={k['time_to_alarm_mean_s']} "
-              f"{len(clip.t) / dt:.0f} fps", flush=True)
+              f"{fps:.0f} fps", flush=True)
     p = tot["tp"] / max(tot["n_det"], 1)
     r = tot["tp"] / max(tot["n_truth"], 1)
     print(f"clips={len(spec)} truth={tot['n_truth']} det={tot['n_det']} tp={tot['tp']} "
@@ -207,13 +233,18 @@ def main(argv: list[str] | None = None) -> int:
                     help="sensor noise sigma of the speed scene (6: night, detection on 2x2 box means)")
     ap.add_argument("--quality", action="store_true")
     ap.add_argument("--only", default=None)
+    ap.add_argument("--suite", default=None,
+                    help="for --quality: a suite directory from `anfang bench suite --out DIR` "
+                         "(default: render the clips in memory)")
+    ap.add_argument("--jobs", type=int, default=1, help="for --quality: clips run in parallel")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=JSON",
                     help="detector setting for --quality, e.g. --set pool=1 --set 'rules={\"g_band\": [0.3, 2]}'")
     a = ap.parse_args(argv)
     if a.quality:
         import json
 
-        quality(a.only, {k: json.loads(v) for k, v in (kv.split("=", 1) for kv in a.set)})
+        quality(a.only, {k: json.loads(v) for k, v in (kv.split("=", 1) for kv in a.set)},
+                a.suite, a.jobs)
         return 0
     W, H = (int(v) for v in a.size.lower().split("x"))
     speed(W, H, a.frames, a.warmup, not a.no_peers, a.noise)

@@ -37,10 +37,40 @@ def main(argv=None) -> int:
     ap.add_argument("--only", default=None)
     ap.add_argument("--snr", action="store_true")
     ap.add_argument("--fp", action="store_true", help="also list false alarms")
+    ap.add_argument("--suite", default=None, help="a saved suite directory (faster than rendering)")
+    ap.add_argument("--jobs", type=int, default=1)
     a = ap.parse_args(argv)
     spec = [c for c in suite_spec() if c["scene"] == "facade" and (not a.only or a.only in c["name"])]
-    for c in spec:
-        clip = render(c)
+    if a.jobs > 1:
+        import multiprocessing
+
+        with multiprocessing.Pool(a.jobs) as pool:
+            for out in pool.imap(_diag_clip, [(c, a) for c in spec]):
+                print(out, end="", flush=True)
+    else:
+        for c in spec:
+            print(_diag_clip((c, a)), end="", flush=True)
+    return 0
+
+
+def _diag_clip(job) -> str:
+    import contextlib
+    import io
+
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        _diag_one(*job)
+    return buf.getvalue()
+
+
+def _diag_one(c, a) -> None:
+    from anfang.eval import evaluate
+    from anfang.falling import Facade, FallingObjectDetector
+    from anfang.synth import Clip
+    from anfang.synth._suite import render
+
+    if True:
+        clip = Clip.load(os.path.join(a.suite, c["name"])) if a.suite else render(c)
         truth = clip.truth
         fac = Facade.from_calibration(truth["calibration"])
         det = FallingObjectDetector(fac, camera_id=c["name"])
@@ -51,7 +81,7 @@ def main(argv=None) -> int:
 
         def label(mask):
             area, bbox, cen = orig_label(mask)
-            P = det._pool or 1
+            P = det._scale()  # block pooling: detection pixels are P x P image pixels
             blobs[state["fi"]] = (np.column_stack([(cen + 0.5) * P - 0.5, area * P * P]) if len(area)
                                   else np.zeros((0, 3)))
             return area, bbox, cen
@@ -148,7 +178,6 @@ def main(argv=None) -> int:
                 d = e.to_dict()
                 print(f"  det t={d['t_start']:.2f}-{d['t_end']:.2f} alarm={d.get('t_alarm')} "
                       f"floor={d['origin']['floor']} size={d['size']:.0f} g={d.get('g_ratio')}")
-    return 0
 
 
 if __name__ == "__main__":

@@ -106,6 +106,11 @@ class FallingConfig(ConfigMixin):
     shake_trigger : float
         The shift is estimated only when more than this fraction of the (subsampled) pixels
         changed; a still camera costs nothing.
+    shake_edge_k : float
+        On frames aligned for shake, a pixel counts as moving only where its differences beat
+        the threshold by this many times the local grey gradient (interpolation and a
+        residual misregistration of a fraction of a pixel change edges, not flat areas;
+        0 disables).
     shake_crop : int
         Side of the central crop the shift is estimated on.
     streak_aspect : float
@@ -117,6 +122,10 @@ class FallingConfig(ConfigMixin):
     repeat_hold : float
         After a frame in which nothing moved (repeated content with fresh noise, or a still
         scene) the older reference frame is kept, up to this age in seconds.
+    group_gap : float
+        Pieces of one object are joined into one blob when their boxes, each grown by this
+        fraction of its longer side (at least 2 px), overlap (0 disables; see
+        :func:`group_fragments`).
     max_blobs : int
         More blobs than this in one frame (rain, foliage): the frame's blobs are not
         associated (tracks are kept, never reset).
@@ -157,6 +166,12 @@ class FallingConfig(ConfigMixin):
         Alarm once the object has fallen this many floors (at its position).
     min_drop_px : float
         The same in pixels, used without a facade.
+    exit_drop_floors : float
+        A track whose object leaves the view through the bottom of the frame (or that is
+        still running when the stream ends) before it has fallen ``min_drop_floors`` is
+        judged once more on everything seen, needing only this many floors (a fall from a
+        low floor often leaves the picture first). The pixel distance without a facade is
+        scaled alike.
     px_per_m : float or None
         Scale used for gravity without a facade (None: no gravity band, only a significant
         downward acceleration).
@@ -173,6 +188,10 @@ class FallingConfig(ConfigMixin):
         intervals earlier (detection delay of three-frame differencing).
     require_origin_in_facade : bool
         Reject tracks whose release point is outside the facade polygon.
+    rectify : bool
+        With a facade, judge the physics on the facade plane (floor coordinates), where the
+        acceleration is g at every height, instead of in the image, where perspective makes
+        it grow towards the bottom floors.
     rules : dict
         Overrides of :class:`~anfang.falling.physics.BallisticRules`.
 
@@ -201,6 +220,7 @@ class FallingConfig(ConfigMixin):
     shake_min_px: float = 0.2
     shake_trigger: float = 0.01
     shake_crop: int = 384
+    shake_edge_k: float = 0.5
     max_blobs: int = 500
     busy_blobs_per_mpx: float = 200.0
     busy_min_area: int = 5
@@ -210,6 +230,9 @@ class FallingConfig(ConfigMixin):
     pool_mode: str = "box"
     pool_above: float = 15.0
     repeat_hold: float = 0.5
+    group_gap: float = 0.0
+    motion: str = "diff"
+    bg_alpha: float = 0.05
     max_gap: float = 0.3
     link_gap: float = 0.6
     link_points: int = 4
@@ -218,12 +241,14 @@ class FallingConfig(ConfigMixin):
     max_speed_px: float = 1500.0
     min_drop_floors: float = 2.0
     min_drop_px: float = 60.0
+    exit_drop_floors: float = 1.0
     px_per_m: float | None = None
     drag_after: int = 10
     origin_window: float = 0.6
     max_back: float = 1.0
     first_back_frames: float = 2.0
     require_origin_in_facade: bool = True
+    rectify: bool = True
     rules: dict = field(default_factory=dict)
     pre_seconds: float = 3.0
     post_seconds: float = 2.0
@@ -234,10 +259,10 @@ class FallingConfig(ConfigMixin):
     def __post_init__(self) -> None:
         for f in fields(self):
             v = getattr(self, f.name)
-            if f.name in ("shake", "require_origin_in_facade", "keep_frames"):
+            if f.name in ("shake", "require_origin_in_facade", "keep_frames", "rectify"):
                 if not isinstance(v, bool):
                     raise TypeError(f"{f.name}: expected a bool, got {type(v).__name__} {v!r}")
-            elif f.name in ("emit", "backend", "rules", "pool_mode"):
+            elif f.name in ("emit", "backend", "rules", "pool_mode", "motion"):
                 continue
             elif f.name == "px_per_m":
                 if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float))
@@ -263,6 +288,10 @@ class FallingConfig(ConfigMixin):
         if self.pool not in (0, 1, 2, 4):
             raise ValueError(f"pool: expected 0 (auto), 1, 2 or 4, got {self.pool!r}")
         self.pool = int(self.pool)
+        if self.motion not in ("diff", "background"):
+            raise ValueError(f"motion: expected 'diff' or 'background', got {self.motion!r}")
+        if not 0 < self.bg_alpha <= 1:
+            raise ValueError(f"bg_alpha: expected a number in (0, 1], got {self.bg_alpha!r}")
         if self.pool_mode not in ("box", "block"):
             raise ValueError(f"pool_mode: expected 'box' or 'block', got {self.pool_mode!r}")
         if self.emit not in ("end", "alarm"):
@@ -302,6 +331,78 @@ def _hist_stats(hist: np.ndarray) -> tuple[float, float, Any]:
         return float(hist[dev > thr].sum()) / n
 
     return float(med), sig, changed_at
+
+
+def group_fragments(area: np.ndarray, bbox: np.ndarray, cen: np.ndarray, *, rel_gap: float = 0.5,
+                    min_gap: float = 2.0, max_blobs: int = 400) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Join blobs that are pieces of one object (vectorised, no per-blob Python objects).
+
+    A faint or large object shows in a frame difference as several pieces (its leading and
+    trailing edges, broken up by noise). Two blobs are joined when their boxes, each grown by
+    ``max(min_gap, rel_gap * its longer side)`` px, overlap; joined groups get the summed
+    area, the union box and the area-weighted centroid. With more than ``max_blobs`` blobs
+    (rain) the blobs are returned unchanged.
+
+    >>> import numpy as np
+    >>> area = np.array([20, 20, 4])
+    >>> bbox = np.array([[10, 10, 20, 12], [10, 19, 20, 21], [60, 60, 62, 62]], float)
+    >>> cen = np.array([[15, 11], [15, 20], [61, 61]], float)
+    >>> a, b, c = group_fragments(area, bbox, cen)
+    >>> a.tolist(), b[0].tolist(), c[0].tolist()
+    ([40, 4], [10.0, 10.0, 20.0, 21.0], [15.0, 15.5])
+    """
+    n = len(area)
+    if n < 2 or n > max_blobs:
+        return area, bbox, cen
+    side = np.maximum(bbox[:, 2] - bbox[:, 0], bbox[:, 3] - bbox[:, 1])
+    gap = np.maximum(min_gap, rel_gap * side)
+    lo = bbox[:, :2] - gap[:, None]
+    hi = bbox[:, 2:] + gap[:, None]
+    adj = ((lo[:, None, 0] <= hi[None, :, 0]) & (lo[None, :, 0] <= hi[:, None, 0])
+           & (lo[:, None, 1] <= hi[None, :, 1]) & (lo[None, :, 1] <= hi[:, None, 1]))
+    if int(adj.sum()) == n:  # nothing touches anything else
+        return area, bbox, cen
+    lab = np.arange(n)
+    while True:  # connected components by min-label propagation
+        new = np.where(adj, lab[None, :], n).min(axis=1)
+        new = np.minimum(new, lab)
+        new = new[new]
+        if np.array_equal(new, lab):
+            break
+        lab = new
+    roots, inv = np.unique(lab, return_inverse=True)
+    m = len(roots)
+    w = area.astype(np.float64)
+    a2 = np.bincount(inv, weights=w, minlength=m)
+    c2 = np.column_stack([np.bincount(inv, weights=w * cen[:, 0], minlength=m),
+                          np.bincount(inv, weights=w * cen[:, 1], minlength=m)]) / a2[:, None]
+    b2 = np.empty((m, 4), dtype=bbox.dtype)
+    b2[:, 0] = np.inf
+    b2[:, 1] = np.inf
+    b2[:, 2] = -np.inf
+    b2[:, 3] = -np.inf
+    np.minimum.at(b2[:, 0], inv, bbox[:, 0])
+    np.minimum.at(b2[:, 1], inv, bbox[:, 1])
+    np.maximum.at(b2[:, 2], inv, bbox[:, 2])
+    np.maximum.at(b2[:, 3], inv, bbox[:, 3])
+    return a2.astype(area.dtype), b2, c2
+
+
+def _edge_ok(aligned: list, g: np.ndarray, thr: float, k: float) -> np.ndarray:
+    """Where the frame differences exceed ``thr + k * gradient`` (see ``shake_edge_k``)."""
+    c = g.astype(np.int16)
+    gr = np.zeros_like(c)  # largest difference to a 4-neighbour (thin bars count fully)
+    dx = np.abs(np.diff(c, axis=1))
+    dy = np.abs(np.diff(c, axis=0))
+    gr[:, 1:] = dx
+    gr[:, :-1] = np.maximum(gr[:, :-1], dx)
+    gr[1:] = np.maximum(gr[1:], dy)
+    gr[:-1] = np.maximum(gr[:-1], dy)
+    lim = (thr + k * gr).astype(np.int16)
+    ok = np.ones(c.shape, dtype=bool)
+    for a in aligned:
+        ok &= np.abs(c - a.astype(np.int16)) > lim
+    return ok
 
 
 class _Track:
@@ -385,6 +486,11 @@ class FallingObjectDetector(Detector):
         self._hist: deque = deque(maxlen=2)  # (grey, camera offset x, y)
         self._hist_t: deque = deque(maxlen=2)  # their times
         self._pos = (0.0, 0.0)
+        self._bg: np.ndarray | None = None
+        self._bg_pos = (0.0, 0.0)
+        self._bg_n = 0
+        self._ref: tuple | None = None  # (grey, camera offset, t) the offset is measured against
+        self._shaky_until = -math.inf
         self._sigma: float | None = None
         self._pool: int | None = None if self.config.pool == 0 else self.config.pool
         self._full_shape: tuple[int, int] | None = None
@@ -456,13 +562,24 @@ class FallingObjectDetector(Detector):
         quiet = self._sigma if self._sigma is not None else sig
         thr_q = float(np.clip(cfg.noise_k * quiet, cfg.min_threshold, cfg.max_threshold))
         # shake: only looked for when the difference is wider than the usual noise
-        if cfg.shake and (self._sigma is None or sig > 1.3 * quiet
+        if cfg.shake and (self._sigma is None or sig > 1.3 * quiet or t <= self._shaky_until
                           or changed_at(thr_q) > cfg.shake_trigger):
-            dx, dy = self._shift_crop(prev, g)
+            # the camera position is measured against a reference frame (not accumulated
+            # frame to frame, where the small errors of every step would add up and bend
+            # the stabilised trajectories)
+            if self._ref is None or self._ref[0].shape != g.shape:
+                self._ref = (prev, self._hist[-1][1], self._hist_t[-1])
+            ref, (rx, ry), rt = self._ref
+            dx, dy = self._shift_crop(ref, g)
             if math.hypot(dx, dy) > 0.25 * min(g.shape):
                 return self._restart(g, t, "light_changes")
-            if math.hypot(dx, dy) >= cfg.shake_min_px and self._shift_explains(prev, g, dx, dy):
-                self._pos = (self._pos[0] + dx, self._pos[1] + dy)
+            step = math.hypot(rx + dx - self._pos[0], ry + dy - self._pos[1])
+            if step >= cfg.shake_min_px and self._shift_explains(
+                    ref, g, dx, dy, (self._pos[0] - rx, self._pos[1] - ry)):
+                self._pos = (rx + dx, ry + dy)
+                self._shaky_until = t + 2.0
+            if t - rt > 5.0:  # keep the reference's lighting close to the scene's
+                self._ref = (g, self._pos, t)
         aligned = []
         bx = by = 0
         for img, (px, py) in self._hist:
@@ -490,14 +607,21 @@ class FallingObjectDetector(Detector):
         self.stats["threshold"] = thr
         if changed_at(thr) > cfg.light_change_frac or abs(med) > 0.5 * thr:
             return self._restart(g, t, "light_changes")
-        if cfg.frame_diff == 3 and len(aligned) == 2:
+        off = (0.0, 0.0)
+        if cfg.motion == "background":
+            mask, off = self._bg_mask(g, thr)
+        elif cfg.frame_diff == 3 and len(aligned) == 2:
             mask = self._motion.diff3(aligned[0], aligned[1], g, thr)
         else:
             mask = self._motion.diff2(aligned[-1], g, thr)
         older = (self._hist[0], self._hist_t[0]) if len(self._hist) == 2 else None
         self._hist.append((g, self._pos))
         self._hist_t.append(t)
-        if bx or by:  # strips uncovered by the alignment hold no valid difference
+        if (bx or by) and cfg.shake_edge_k > 0 and cfg.motion == "diff":
+            # aligned frames differ at edges (interpolation, residual misregistration):
+            # there a pixel must beat the threshold by shake_edge_k times the local gradient
+            mask &= _edge_ok(aligned, g, thr, cfg.shake_edge_k)
+        if (bx or by) and cfg.motion == "diff":  # strips uncovered by the alignment hold no valid difference
             mask[:, :bx] = False
             mask[:, mask.shape[1] - bx:] = False
             mask[:by] = False
@@ -505,6 +629,9 @@ class FallingObjectDetector(Detector):
         if self.facade is not None and self.facade.ignore:
             mask &= ~self._ignore_mask(g.shape)
         area, bbox, cen = self._motion.label(mask)
+        if off != (0.0, 0.0):  # background coordinates to the current frame's
+            cen = cen + np.array(off)
+            bbox = bbox + np.array([off[0], off[1], off[0], off[1]])
         if P > 1:  # back to image pixels
             if S > 1:  # blocks
                 area = area * (S * S)
@@ -524,6 +651,9 @@ class FallingObjectDetector(Detector):
                 (area <= 0.5 * bw * bh) | ((lo <= 2) & (hi >= 6)))
             keep &= ~streak
         area, bbox, cen = area[keep], bbox[keep], cen[keep]
+        if cfg.group_gap > 0 and len(area) > 1:
+            area, bbox, cen = group_fragments(area, bbox.astype(np.float64), cen,
+                                              rel_gap=cfg.group_gap)
         if (not len(area) and older is not None and cfg.frame_diff == 3
                 and t - older[1] <= cfg.repeat_hold):
             # nothing moved: the same content with fresh noise (a 10 fps camera in a 30 fps
@@ -570,6 +700,51 @@ class FallingObjectDetector(Detector):
         events.extend(self._end_stale(t))
         return events
 
+    def _bg_mask(self, g: np.ndarray, thr: float) -> tuple[np.ndarray, tuple[float, float]]:
+        """Foreground against a running-average background kept at a fixed camera offset.
+
+        The frame is aligned to the background's offset (no resampling of the background
+        itself, so it never blurs); returns the mask in the background's coordinates and the
+        offset to add to positions found in it to get the current frame's coordinates."""
+        cfg = self.config
+        B = self._bg
+        if B is None or B.shape != g.shape:
+            self._bg = g.astype(np.float32)
+            self._bg_pos = self._pos
+            self._bg_n = 1
+            return np.zeros(g.shape, dtype=bool), (0.0, 0.0)
+        ox, oy = self._pos[0] - self._bg_pos[0], self._pos[1] - self._bg_pos[1]
+        shifted = math.hypot(ox, oy) >= cfg.shake_min_px
+        gb = self._motion.warp(g, -ox, -oy) if shifted else g
+        a = cfg.bg_alpha
+        self._bg_n += 1
+        # the background's own noise: one frame at the start, then alpha / (2 - alpha)
+        var_b = max(a / (2.0 - a), 1.0 / self._bg_n)
+        lim = thr / math.sqrt(2.0) * math.sqrt(1.0 + var_b)
+        x = gb.astype(np.float32)
+        d = np.abs(x - B)
+        if shifted and cfg.shake_edge_k > 0:
+            gr = np.zeros_like(B)
+            dx = np.abs(np.diff(B, axis=1))
+            dy = np.abs(np.diff(B, axis=0))
+            gr[:, 1:] = dx
+            gr[:, :-1] = np.maximum(gr[:, :-1], dx)
+            gr[1:] = np.maximum(gr[1:], dy)
+            gr[:-1] = np.maximum(gr[:-1], dy)
+            fg = d > lim + cfg.shake_edge_k * gr
+        else:
+            fg = d > lim
+        # selective update: foreground pixels are absorbed ten times more slowly (a parked
+        # object becomes background after a while, a passing one never does)
+        B += np.where(fg, 0.1 * a, a).astype(np.float32) * (x - B)
+        if shifted:
+            m = int(math.ceil(max(abs(ox), abs(oy)))) + 1
+            fg[:m] = False
+            fg[fg.shape[0] - m:] = False
+            fg[:, :m] = False
+            fg[:, fg.shape[1] - m:] = False
+        return fg, (ox, oy)
+
     def _scale(self) -> int:
         """Image pixels per detection pixel (the block size when block-pooling, else 1)."""
         P = self._pool or 1
@@ -598,6 +773,8 @@ class FallingObjectDetector(Detector):
     def _restart(self, g: np.ndarray, t: float, reason: str) -> list[Event]:
         """Skip this frame for motion and restart differencing from it (tracks are kept)."""
         self.stats[reason] += 1
+        self._ref = None
+        self._bg = None
         self._hist.clear()
         self._hist.append((g, self._pos))
         self._hist_t.clear()
@@ -612,7 +789,8 @@ class FallingObjectDetector(Detector):
         y0, x0 = (H - h) // 2, (W - w) // 2
         return self._motion.shift(prev[y0:y0 + h, x0:x0 + w], cur[y0:y0 + h, x0:x0 + w])
 
-    def _shift_explains(self, prev: np.ndarray, cur: np.ndarray, dx: float, dy: float) -> bool:
+    def _shift_explains(self, prev: np.ndarray, cur: np.ndarray, dx: float, dy: float,
+                        base: tuple[float, float] = (0.0, 0.0)) -> bool:
         """Accept a global shift only if it explains the frame: aligning a central crop must
         lower the mean absolute difference clearly (a moving object on a plain background
         can pull a phase correlation towards its own motion; that must not move the camera)."""
@@ -621,12 +799,15 @@ class FallingObjectDetector(Detector):
         y0, x0 = (H - h) // 2, (W - w) // 2
         a = prev[y0:y0 + h, x0:x0 + w]
         b = cur[y0:y0 + h, x0:x0 + w].astype(np.int16)
-        m = int(math.ceil(max(abs(dx), abs(dy)))) + 1
+        m = int(math.ceil(max(abs(dx), abs(dy), abs(base[0]), abs(base[1])))) + 1
         if h <= 2 * m or w <= 2 * m:
             return False
         inner = (slice(m, h - m), slice(m, w - m))
-        e0 = float(np.abs(b[inner] - a[inner].astype(np.int16)).mean())
+        a0 = self._motion.warp(a, base[0], base[1]) if base != (0.0, 0.0) else a
+        e0 = float(np.abs(b[inner] - a0[inner].astype(np.int16)).mean())
         e1 = float(np.abs(b[inner] - self._motion.warp(a, dx, dy)[inner].astype(np.int16)).mean())
+        if base != (0.0, 0.0):  # a correction of an offset already measured
+            return e1 < 0.97 * e0
         return e1 < 0.8 * e0 and e0 - e1 > 0.25
 
     def _max_area(self, cen: np.ndarray) -> np.ndarray:
@@ -664,6 +845,17 @@ class FallingObjectDetector(Detector):
         self.stats["fits"] += 1
         xm, ym = float(np.median(a["xs"])), float(np.median(a["ys"]))
         eg, fh = self._expected_g(xm, ym)
+        judged = fit
+        rect = self._rectify(a, xm, ym)
+        if rect is not None:
+            # judge the physics on the facade plane: under a steep perspective the image
+            # acceleration of a falling object grows several-fold from the top floors to the
+            # bottom ones; on the plane it is g (coordinates in pixels at the track's median
+            # position, so the pixel rules keep their meaning)
+            try:
+                judged = fit_track(a["t"], rect[0], rect[1], drag=drag)
+            except ValueError:
+                judged = fit
         b = a["bbox"]
         rules = self._rules
         P = self._pool or 1
@@ -675,9 +867,29 @@ class FallingObjectDetector(Detector):
             extra = 0.05 * float(np.median(np.hypot(np.diff(a["xs"]), np.diff(a["ys"]))))
         if P > 1 or extra:  # faint objects in noise: fragmentary blobs, coarser positions
             rules = dataclasses.replace(rules, max_rms_px=rules.max_rms_px * P + extra)
-        v = ballistic_verdict(fit, expected_g=eg, areas=a["area"], widths=b[:, 2] - b[:, 0],
+        v = ballistic_verdict(judged, expected_g=eg, areas=a["area"], widths=b[:, 2] - b[:, 0],
                               heights=b[:, 3] - b[:, 1], floor_px=fh, rules=rules)
         return fit, v
+
+    def _rectify(self, a: dict[str, np.ndarray], xm: float, ym: float) -> tuple | None:
+        """The track's stabilised positions on the facade plane, in pixels of the scale at
+        ``(xm, ym)``: vertical from the continuous floor coordinate, horizontal from the
+        image column scaled by the local pixels per metre. None without a facade or where
+        the mapping is not finite."""
+        fac = self.facade
+        if fac is None or not self.config.rectify:
+            return None
+        s0 = float(fac.px_per_m(ym, xm))
+        if not math.isfinite(s0) or s0 <= 0:
+            return None
+        fl = np.asarray(fac.floor_at(a["xs"], a["ys"]), dtype=np.float64)
+        si = np.asarray(fac.px_per_m(a["ys"], a["xs"]), dtype=np.float64)
+        if not (np.all(np.isfinite(fl)) and np.all(np.isfinite(si)) and np.all(si > 0)):
+            return None
+        fm = float(fac.floor_at(xm, ym))
+        Y = ym - (fl - fm) * fac.floor_height_m * s0
+        X = xm + (a["xs"] - xm) * (s0 / si)
+        return X, Y
 
     def _origin(self, a: dict[str, np.ndarray], fit: TrackFit) -> Any:
         """Back-trace from a plain parabola over the first ``origin_window`` seconds."""
@@ -701,7 +913,9 @@ class FallingObjectDetector(Detector):
             o = dataclasses.replace(o, x=o.x + ox, y=o.y + oy)
         return o
 
-    def _consider(self, tr: _Track, t: float, fi: int) -> Event | None:
+    def _consider(self, tr: _Track, t: float, fi: int, leaving: bool = False) -> Event | None:
+        """Judge a track; ``leaving``: it has just left the view (or the stream ended), so it
+        is judged once more on all that was seen, with the shorter ``exit_drop_floors``."""
         if tr.alarm is not None or tr.merged_into is not None:
             return None
         if not tr.linked and len(tr.rows) >= self.config.link_points:
@@ -710,12 +924,15 @@ class FallingObjectDetector(Detector):
                 if not self._link(tr) and self._low_rate():
                     self._gather(tr)
         n = len(tr.rows)
-        if n < self._rules.min_points or n < tr.n_eval + 1 + tr.n_eval // 8:
+        if n < self._rules.min_points or (not leaving and n < tr.n_eval + 1 + tr.n_eval // 8):
             return None  # re-test a rejected track only once it has grown
         first, last = tr.rows[0], tr.rows[-1]
         if tr.need is None:
             tr.need = self._drop_needed(first[4], first[5])
-        if last[5] - first[5] < tr.need:
+        need = tr.need
+        if leaving:
+            need *= self.config.exit_drop_floors / max(self.config.min_drop_floors, 1e-9)
+        if last[5] - first[5] < need:
             return None
         a = tr.arrays()
         tr.n_eval = n
@@ -723,6 +940,19 @@ class FallingObjectDetector(Detector):
         if res is None:
             return None
         fit, v = res
+        if not v.accepted and "tail_off_track" in v.reasons:
+            # the track has just hopped onto something else (clutter, a fragment): judge
+            # the part before that, if it has fallen far enough on its own
+            for k in (1, 2, 3):
+                if n - k < self._rules.min_points:
+                    break
+                b = {key: val[: n - k] for key, val in a.items()}
+                if b["ys"][-1] - b["ys"][0] < need:
+                    break
+                res = self._evaluate(b)
+                if res is not None and res[1].accepted:
+                    fit, v = res
+                    break
         if not v.accepted:
             return None
         origin = self._origin(a, fit)
@@ -739,7 +969,8 @@ class FallingObjectDetector(Detector):
                 host.rows.sort(key=lambda r: r[1])
                 host.t_last = max(host.t_last, tr.t_last)
             return None
-        tr.alarm = {"t": t, "frame": fi, "fit": fit, "verdict": v, "origin": origin}
+        tr.alarm = {"t": t, "frame": fi, "fit": fit, "verdict": v, "origin": origin,
+                    "leaving": leaving}
         self.stats["alarms"] += 1
         self._alarmed.append(tr)
         if self.config.emit == "alarm":
@@ -975,10 +1206,23 @@ class FallingObjectDetector(Detector):
         origin = self._origin(a, fit)
         return self._event(tr, a, fit, v, origin)
 
+    def _leaving(self, tr: _Track) -> bool:
+        """Whether the track's object has left the view through the bottom of the frame
+        (its last box, moved on by one more step, reaches past the last row)."""
+        if len(tr.rows) < 2 or self._full_shape is None:
+            return False
+        r1, r2 = tr.rows[-2], tr.rows[-1]
+        step = max(r2[3] - r1[3], 0.0)
+        return r2[7][3] + step >= self._full_shape[0] - 2
+
     def _end_stale(self, t: float) -> list[Event]:
         out = []
         for tid in [k for k, tr in self._tracks.items() if t - tr.t_last > self.config.max_gap]:
             tr = self._tracks.pop(tid)
+            if tr.alarm is None and tr.merged_into is None and self._leaving(tr):
+                ev = self._consider(tr, t, self.frame_index, leaving=True)
+                if ev is not None:
+                    out.append(ev)
             if tr.alarm is None and tr.merged_into is None and len(tr.rows) >= 3:
                 self._ended.append(tr)
             ev = self._close(tr)
@@ -988,6 +1232,12 @@ class FallingObjectDetector(Detector):
 
     def _finish(self) -> list[Event]:
         out = []
+        for tid in list(self._tracks):  # the stream ends: judge what was seen
+            tr = self._tracks[tid]
+            if tr.alarm is None and tr.merged_into is None:
+                ev = self._consider(tr, tr.t_last, self.frame_index, leaving=True)
+                if ev is not None:
+                    out.append(ev)
         for tid in list(self._tracks):
             ev = self._close(self._tracks.pop(tid))
             if ev is not None:
