@@ -53,6 +53,105 @@ avx2_dispatch! {
     }
 }
 
+/// Integer limits for [`diff_mask3_edge`]: `lut[g] = min(floor(threshold + edge_k * g), 255)`.
+///
+/// For an integer difference `d` in `0..=255`, `d > threshold + edge_k * g` (evaluated in f64,
+/// exactly as numpy evaluates `threshold + edge_k * G`) holds iff `d > lut[g]`: `d > x` is the
+/// same as `d > floor(x)` for integer `d`, and no `d` exceeds 255. A NaN limit never fires;
+/// a negative limit (excluded by the callers) is clamped to 0.
+pub fn edge_limits(threshold: f64, edge_k: f64) -> [u8; 256] {
+    let mut lut = [255u8; 256];
+    for (g, l) in lut.iter_mut().enumerate() {
+        let lim = threshold + edge_k * g as f64;
+        if lim < 255.0 {
+            // `as` saturates: a negative limit becomes 0.
+            *l = lim.floor() as u8;
+        }
+    }
+    lut
+}
+
+avx2_dispatch! {
+    /// Largest absolute difference between `c[x]` and its 4-neighbours, for one row.
+    ///
+    /// `up`/`down` are the rows above and below (pass `c` itself where the image ends: a pixel
+    /// differs from itself by 0, which never raises the maximum).
+    fn edge_grad_row(up: &[u8], c: &[u8], down: &[u8], g: &mut [u8]) {
+        for (((o, &a), &u), &d) in g.iter_mut().zip(c).zip(up).zip(down) {
+            *o = (a.max(u) - a.min(u)).max(a.max(d) - a.min(d));
+        }
+        let n = c.len();
+        if n >= 2 {
+            // Right neighbour for x in 0..n-1, left neighbour for x in 1..n.
+            for ((o, &a), &b) in g[..n - 1].iter_mut().zip(&c[..n - 1]).zip(&c[1..]) {
+                *o = (*o).max(a.max(b) - a.min(b));
+            }
+            for ((o, &a), &b) in g[1..].iter_mut().zip(&c[1..]).zip(&c[..n - 1]) {
+                *o = (*o).max(a.max(b) - a.min(b));
+            }
+        }
+    }
+}
+
+avx2_dispatch! {
+    /// `m[x] = min(|c - p1|, |c - p2|)` for one row.
+    fn min_diff_row(p2: &[u8], p1: &[u8], c: &[u8], m: &mut [u8]) {
+        for (((o, &a), &b), &x) in m.iter_mut().zip(p2).zip(p1).zip(c) {
+            let d2 = a.max(x) - a.min(x);
+            let d1 = b.max(x) - b.min(x);
+            *o = d1.min(d2);
+        }
+    }
+}
+
+/// Edge-aware three-frame difference (grey, row-major `h x w`), for shake compensation.
+///
+/// `G[i]` is the largest absolute grey difference between `cur[i]` and its 4-neighbours inside
+/// the image (0 for a 1x1 image); `out[i] = |cur[i] - p1[i]| > lim && |cur[i] - p2[i]| > lim`
+/// with `lim = threshold + edge_k * G[i]` (f64). Requires `threshold >= 0` and `edge_k >= 0`
+/// (the limit then grows with `G`). With a limit that does not depend on `G` (e.g.
+/// `edge_k == 0`) this is [`diff_mask3`] with `t = floor(threshold)`.
+///
+/// One pass over the rows; two row buffers of `w` bytes, no per-pixel allocation.
+#[allow(clippy::too_many_arguments)]
+pub fn diff_mask3_edge(
+    p2: &[u8],
+    p1: &[u8],
+    cur: &[u8],
+    h: usize,
+    w: usize,
+    threshold: f64,
+    edge_k: f64,
+    out: &mut [u8],
+) {
+    let n = h * w;
+    assert!(p2.len() == n && p1.len() == n && cur.len() == n && out.len() == n);
+    if n == 0 {
+        return;
+    }
+    let lut = edge_limits(threshold, edge_k);
+    if lut.iter().all(|&l| l == lut[0]) {
+        // The limit does not depend on the gradient: plain three-frame difference.
+        diff3_grey(p1, cur, p2, lut[0], out);
+        return;
+    }
+    let lo = lut[0];
+    let mut g = vec![0u8; w];
+    let mut m = vec![0u8; w];
+    for y in 0..h {
+        let row = y * w..(y + 1) * w;
+        let c = &cur[row.clone()];
+        let up = if y > 0 { &cur[row.start - w..row.start] } else { c };
+        let down = if y + 1 < h { &cur[row.end..row.end + w] } else { c };
+        min_diff_row(&p2[row.clone()], &p1[row.clone()], c, &mut m);
+        edge_grad_row(up, c, down, &mut g);
+        for ((o, &d), &gx) in out[row].iter_mut().zip(&m).zip(&g) {
+            // `lo` is the smallest limit: most pixels of a still scene stop at the first test.
+            *o = (d > lo && d > lut[gx as usize]) as u8;
+        }
+    }
+}
+
 /// Two-frame difference mask for `channels` = 1 or 3 interleaved channels.
 pub fn diff_mask(prev: &[u8], cur: &[u8], channels: usize, t: u8, out: &mut [u8]) {
     if channels == 3 {
@@ -97,5 +196,102 @@ mod tests {
         let mut o = [9u8; 3];
         diff_mask3(&a, &b, &c, 1, 10, &mut o);
         assert_eq!(o, [1, 0, 0]);
+    }
+
+    /// Tiny deterministic generator (xorshift) for test images.
+    fn rand_bytes(n: usize, seed: &mut u64, levels: u8) -> Vec<u8> {
+        (0..n)
+            .map(|_| {
+                *seed ^= *seed << 13;
+                *seed ^= *seed >> 7;
+                *seed ^= *seed << 17;
+                ((*seed >> 24) % levels as u64) as u8 * (255 / (levels - 1).max(1))
+            })
+            .collect()
+    }
+
+    /// Direct transcription of the definition, in f64 and i32.
+    fn edge_ref(p2: &[u8], p1: &[u8], c: &[u8], h: usize, w: usize, t: f64, k: f64) -> Vec<u8> {
+        let at = |y: usize, x: usize| c[y * w + x] as i32;
+        let mut out = vec![0u8; h * w];
+        for y in 0..h {
+            for x in 0..w {
+                let v = at(y, x);
+                let mut g = 0i32;
+                if y > 0 {
+                    g = g.max((v - at(y - 1, x)).abs());
+                }
+                if y + 1 < h {
+                    g = g.max((v - at(y + 1, x)).abs());
+                }
+                if x > 0 {
+                    g = g.max((v - at(y, x - 1)).abs());
+                }
+                if x + 1 < w {
+                    g = g.max((v - at(y, x + 1)).abs());
+                }
+                let lim = t + k * g as f64;
+                let i = y * w + x;
+                let d1 = (v - p1[i] as i32).abs() as f64;
+                let d2 = (v - p2[i] as i32).abs() as f64;
+                out[i] = (d1 > lim && d2 > lim) as u8;
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn edge_matches_definition() {
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        let shapes = [(1, 1), (1, 7), (7, 1), (2, 2), (3, 5), (17, 33), (40, 70)];
+        let params = [(0.0, 0.0), (10.0, 0.0), (12.5, 0.3), (0.0, 0.5), (3.7, 1.7), (254.5, 0.1)];
+        for &(h, w) in &shapes {
+            for levels in [2u8, 5, 255] {
+                let p2 = rand_bytes(h * w, &mut seed, levels);
+                let p1 = rand_bytes(h * w, &mut seed, levels);
+                let c = rand_bytes(h * w, &mut seed, levels);
+                for &(t, k) in &params {
+                    let mut o = vec![9u8; h * w];
+                    diff_mask3_edge(&p2, &p1, &c, h, w, t, k, &mut o);
+                    assert_eq!(o, edge_ref(&p2, &p1, &c, h, w, t, k), "{h}x{w} t={t} k={k}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn edge_k_zero_is_diff3_and_empty_is_fine() {
+        let mut seed = 42u64;
+        let (h, w) = (9, 13);
+        let p2 = rand_bytes(h * w, &mut seed, 255);
+        let p1 = rand_bytes(h * w, &mut seed, 255);
+        let c = rand_bytes(h * w, &mut seed, 255);
+        for t in [0u8, 1, 30, 254, 255] {
+            let mut a = vec![0u8; h * w];
+            let mut b = vec![0u8; h * w];
+            diff_mask3_edge(&p2, &p1, &c, h, w, t as f64, 0.0, &mut a);
+            diff_mask3(&p1, &c, &p2, 1, t, &mut b);
+            assert_eq!(a, b, "t={t}");
+        }
+        let mut o: Vec<u8> = vec![];
+        diff_mask3_edge(&[], &[], &[], 0, 5, 1.0, 1.0, &mut o);
+        diff_mask3_edge(&[], &[], &[], 5, 0, 1.0, 1.0, &mut o);
+        // An edge of height 200 next to a change of 60 is masked by edge_k = 0.5.
+        let c = [0u8, 200];
+        let p = [60u8, 200];
+        let mut o = [9u8; 2];
+        diff_mask3_edge(&p, &p, &c, 1, 2, 10.0, 0.0, &mut o);
+        assert_eq!(o, [1, 0]);
+        diff_mask3_edge(&p, &p, &c, 1, 2, 10.0, 0.5, &mut o);
+        assert_eq!(o, [0, 0]);
+    }
+
+    #[test]
+    fn edge_limits_are_exact() {
+        let l = edge_limits(10.0, 0.5);
+        assert_eq!((l[0], l[1], l[2], l[3]), (10, 10, 11, 11));
+        assert_eq!(edge_limits(1e300, 0.0)[0], 255);
+        assert_eq!(edge_limits(0.0, f64::MAX)[1], 255);
+        assert_eq!(edge_limits(f64::NAN, 0.0)[0], 255);
     }
 }
