@@ -71,35 +71,96 @@ pub fn edge_limits(threshold: f64, edge_k: f64) -> [u8; 256] {
     lut
 }
 
-avx2_dispatch! {
-    /// Largest absolute difference between `c[x]` and its 4-neighbours, for one row.
-    ///
-    /// `up`/`down` are the rows above and below (pass `c` itself where the image ends: a pixel
-    /// differs from itself by 0, which never raises the maximum).
-    fn edge_grad_row(up: &[u8], c: &[u8], down: &[u8], g: &mut [u8]) {
-        for (((o, &a), &u), &d) in g.iter_mut().zip(c).zip(up).zip(down) {
-            *o = (a.max(u) - a.min(u)).max(a.max(d) - a.min(d));
-        }
-        let n = c.len();
-        if n >= 2 {
-            // Right neighbour for x in 0..n-1, left neighbour for x in 1..n.
-            for ((o, &a), &b) in g[..n - 1].iter_mut().zip(&c[..n - 1]).zip(&c[1..]) {
-                *o = (*o).max(a.max(b) - a.min(b));
-            }
-            for ((o, &a), &b) in g[1..].iter_mut().zip(&c[1..]).zip(&c[..n - 1]) {
-                *o = (*o).max(a.max(b) - a.min(b));
-            }
-        }
+#[inline(always)]
+fn absdiff(a: u8, b: u8) -> u8 {
+    a.max(b) - a.min(b)
+}
+
+/// Largest absolute difference between `c[x]` and its 4-neighbours for `x` in `x0..x1` of one
+/// row, into `g[..x1 - x0]`.
+///
+/// `up`/`down` are the rows above and below (pass `c` itself where the image ends: a pixel
+/// differs from itself by 0, which never raises the maximum).
+#[inline(always)]
+fn grad_span(up: &[u8], c: &[u8], down: &[u8], x0: usize, x1: usize, g: &mut [u8]) {
+    let n = c.len();
+    let g = &mut g[..x1 - x0];
+    for (((o, &a), &u), &d) in g.iter_mut().zip(&c[x0..x1]).zip(&up[x0..x1]).zip(&down[x0..x1]) {
+        *o = absdiff(a, u).max(absdiff(a, d));
+    }
+    // Left neighbour for x >= 1.
+    let l0 = x0.max(1).min(x1);
+    for ((o, &a), &b) in g[l0 - x0..].iter_mut().zip(&c[l0..x1]).zip(&c[l0 - 1..]) {
+        *o = (*o).max(absdiff(a, b));
+    }
+    // Right neighbour for x <= n - 2.
+    let r1 = x1.min(n - 1).max(x0);
+    for ((o, &a), &b) in g[..r1 - x0].iter_mut().zip(&c[x0..r1]).zip(&c[x0 + 1..]) {
+        *o = (*o).max(absdiff(a, b));
+    }
+}
+
+/// Pixels per block of the selection pass.
+const BLOCK: usize = 32;
+
+/// Pixels `x0..x1` (at most [`BLOCK`]) of one row of [`diff_mask3_edge`].
+///
+/// `lut[0]` is the smallest limit (the limits grow with the gradient), so a vectorised
+/// `min(|c - p1|, |c - p2|) > lut[0]` test first finds whether any pixel of the block can fire;
+/// only such blocks compute the gradient and pay for the table lookups (a still scene has few).
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn edge_block(
+    p2: &[u8],
+    p1: &[u8],
+    up: &[u8],
+    c: &[u8],
+    down: &[u8],
+    x0: usize,
+    x1: usize,
+    lut: &[u8; 256],
+    out: &mut [u8],
+) {
+    let lo = lut[0];
+    let mut m = [0u8; BLOCK];
+    let mut any = 0u8;
+    for (((mo, &a), &b), &x) in m.iter_mut().zip(&p2[x0..x1]).zip(&p1[x0..x1]).zip(&c[x0..x1]) {
+        let d = absdiff(a, x).min(absdiff(b, x));
+        *mo = d;
+        any |= (d > lo) as u8;
+    }
+    let out = &mut out[x0..x1];
+    if any == 0 {
+        out.fill(0);
+        return;
+    }
+    let mut g = [0u8; BLOCK];
+    grad_span(up, c, down, x0, x1, &mut g);
+    for ((o, &d), &gx) in out.iter_mut().zip(&m).zip(&g) {
+        *o = (d > lut[gx as usize]) as u8;
     }
 }
 
 avx2_dispatch! {
-    /// `m[x] = min(|c - p1|, |c - p2|)` for one row.
-    fn min_diff_row(p2: &[u8], p1: &[u8], c: &[u8], m: &mut [u8]) {
-        for (((o, &a), &b), &x) in m.iter_mut().zip(p2).zip(p1).zip(c) {
-            let d2 = a.max(x) - a.min(x);
-            let d1 = b.max(x) - b.min(x);
-            *o = d1.min(d2);
+    /// One row of [`diff_mask3_edge`], block by block.
+    fn edge_row(
+        p2: &[u8],
+        p1: &[u8],
+        up: &[u8],
+        c: &[u8],
+        down: &[u8],
+        lut: &[u8; 256],
+        out: &mut [u8],
+    ) {
+        let n = c.len();
+        let full = n - n % BLOCK;
+        let mut x0 = 0;
+        while x0 < full {
+            edge_block(p2, p1, up, c, down, x0, x0 + BLOCK, lut, out);
+            x0 += BLOCK;
+        }
+        if full < n {
+            edge_block(p2, p1, up, c, down, full, n, lut, out);
         }
     }
 }
@@ -112,7 +173,7 @@ avx2_dispatch! {
 /// (the limit then grows with `G`). With a limit that does not depend on `G` (e.g.
 /// `edge_k == 0`) this is [`diff_mask3`] with `t = floor(threshold)`.
 ///
-/// One pass over the rows; two row buffers of `w` bytes, no per-pixel allocation.
+/// One pass over the rows in blocks of 32 pixels, no heap allocation.
 #[allow(clippy::too_many_arguments)]
 pub fn diff_mask3_edge(
     p2: &[u8],
@@ -135,20 +196,12 @@ pub fn diff_mask3_edge(
         diff3_grey(p1, cur, p2, lut[0], out);
         return;
     }
-    let lo = lut[0];
-    let mut g = vec![0u8; w];
-    let mut m = vec![0u8; w];
     for y in 0..h {
         let row = y * w..(y + 1) * w;
         let c = &cur[row.clone()];
         let up = if y > 0 { &cur[row.start - w..row.start] } else { c };
         let down = if y + 1 < h { &cur[row.end..row.end + w] } else { c };
-        min_diff_row(&p2[row.clone()], &p1[row.clone()], c, &mut m);
-        edge_grad_row(up, c, down, &mut g);
-        for ((o, &d), &gx) in out[row].iter_mut().zip(&m).zip(&g) {
-            // `lo` is the smallest limit: most pixels of a still scene stop at the first test.
-            *o = (d > lo && d > lut[gx as usize]) as u8;
-        }
+        edge_row(&p2[row.clone()], &p1[row.clone()], up, c, down, &lut, &mut out[row]);
     }
 }
 
