@@ -106,10 +106,12 @@ def bench_edge(rng: np.random.Generator, sc: dict, reps: int) -> None:
         f = cv2.warpAffine(bg, M, (W, H), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
         shaken.append(np.clip(f + rng.normal(0, 2, f.shape), 0, 255).astype(np.uint8))
     cur = np.clip(bg + rng.normal(0, 2, bg.shape), 0, 255).astype(np.uint8)
+    obj = np.zeros((H, W), bool)
     for _ in range(40):
         y, x = int(rng.integers(0, H - 40)), int(rng.integers(0, W - 40))
         s = int(rng.integers(3, 30))
         cur[y : y + s, x : x + s] = rng.integers(0, 30)
+        obj[y : y + s, x : x + s] = True
     rnd = sc["random"]
     cases = {
         "shake": (shaken[0], shaken[1], cur),
@@ -122,9 +124,13 @@ def bench_edge(rng: np.random.Generator, sc: dict, reps: int) -> None:
         ours_mask = motion.diff_mask3_edge(p2, p1, c, T, K)
         same_np = np.array_equal(ours_mask, np_diff3_edge(p2, p1, c, T, K))
         same_cv = np.array_equal(ours_mask, cv_diff3_edge(p2, p1, c, lut) > 0)
-        plain = int(motion.diff_mask3(p1, c, p2, int(T)).sum())
-        print(f"{name}: {int(ours_mask.sum())} px marked (plain diff_mask3: {plain}); "
+        plain_mask = motion.diff_mask3(p1, c, p2, int(T))
+        print(f"{name}: {int(ours_mask.sum())} px marked (plain diff_mask3: {int(plain_mask.sum())}); "
               f"equal to numpy: {same_np}, to OpenCV: {same_cv}")
+        if name == "shake":
+            print(f"  object pixels found: {int((ours_mask & obj).sum())} / {int(obj.sum())} "
+                  f"(plain: {int((plain_mask & obj).sum())}); marked outside the objects: "
+                  f"{int((ours_mask & ~obj).sum())} (plain: {int((plain_mask & ~obj).sum())})")
         ours = timeit(lambda: motion.diff_mask3_edge(p2, p1, c, T, K), reps)
         npt = timeit(lambda: np_diff3_edge(p2, p1, c, T, K), max(3, reps // 3))
         cvt = timeit(lambda: cv_diff3_edge(p2, p1, c, lut), reps)
