@@ -270,7 +270,10 @@ def _grey(a: object, name: str) -> np.ndarray:
 
 
 def _non_negative(v: object, name: str) -> float:
-    f = _real(v, name)
+    try:
+        f = _real(v, name)
+    except OverflowError:  # an int too large for a float
+        raise ValueError(f"{name}: expected a finite number >= 0, got {v!r}") from None
     if f < 0:
         raise ValueError(f"{name}: expected a finite number >= 0, got {f}")
     return f
