@@ -1,13 +1,16 @@
 """Side-by-side benchmark of anfang.motion against OpenCV and scikit-image, one core.
 
-Run:  python benches/bench_motion.py [--reps 15]
+Run:  python benches/bench_motion.py [--reps 15] [--only edge]
 
 Frames are 1920x1080 grey, synthetic, made here (no data files):
   empty   two identical textured frames (nothing moves)
   sparse  textured background, sensor noise sigma 2, 40 small moving objects
   noisy   the same with sensor noise sigma 8 (thousands of 1-3 px specks)
   random  a 50 % random mask / uniformly random frames
+  shake   (for diff_mask3_edge) the textured background warped by sub-pixel shifts of up to
+          0.7 px in the two earlier frames, noise sigma 2, 40 objects in the current frame
 Prints median milliseconds per call and the ratio peer / anfang (> 1 means anfang is faster).
+``--only edge`` runs just the diff_mask3_edge rows.
 """
 
 from __future__ import annotations
@@ -70,15 +73,85 @@ def row(name: str, ours: float, peers: dict[str, float]) -> str:
     return " | ".join(cells)
 
 
+CROSS = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
+
+
+def np_diff3_edge(p2: np.ndarray, p1: np.ndarray, cur: np.ndarray, t: float, k: float) -> np.ndarray:
+    """numpy equivalent of motion.diff_mask3_edge (int16 differences, float64 limit)."""
+    c = cur.astype(np.int16)
+    g = np.zeros(c.shape, np.int16)
+    dx = np.abs(np.diff(c, axis=1))
+    np.maximum(g[:, :-1], dx, out=g[:, :-1])
+    np.maximum(g[:, 1:], dx, out=g[:, 1:])
+    dy = np.abs(np.diff(c, axis=0))
+    np.maximum(g[:-1], dy, out=g[:-1])
+    np.maximum(g[1:], dy, out=g[1:])
+    lim = t + k * g
+    return (np.abs(c - p1) > lim) & (np.abs(c - p2) > lim)
+
+
+def cv_diff3_edge(p2: np.ndarray, p1: np.ndarray, cur: np.ndarray, lut: np.ndarray) -> np.ndarray:
+    """OpenCV equivalent: 4-neighbour gradient from cross dilate/erode, limits by table."""
+    g = cv2.max(cv2.subtract(cv2.dilate(cur, CROSS), cur), cv2.subtract(cur, cv2.erode(cur, CROSS)))
+    d = cv2.min(cv2.absdiff(cur, p1), cv2.absdiff(cur, p2))
+    return cv2.compare(d, cv2.LUT(g, lut), cv2.CMP_GT)
+
+
+def bench_edge(rng: np.random.Generator, sc: dict, reps: int) -> None:
+    """diff_mask3_edge on a shaken scene and on random frames, against numpy and OpenCV."""
+    bg = texture(rng)
+    shaken = []
+    for dx, dy in ((0.6, -0.3), (-0.4, 0.7)):
+        M = np.float32([[1, 0, dx], [0, 1, dy]])
+        f = cv2.warpAffine(bg, M, (W, H), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+        shaken.append(np.clip(f + rng.normal(0, 2, f.shape), 0, 255).astype(np.uint8))
+    cur = np.clip(bg + rng.normal(0, 2, bg.shape), 0, 255).astype(np.uint8)
+    obj = np.zeros((H, W), bool)
+    for _ in range(40):
+        y, x = int(rng.integers(0, H - 40)), int(rng.integers(0, W - 40))
+        s = int(rng.integers(3, 30))
+        cur[y : y + s, x : x + s] = rng.integers(0, 30)
+        obj[y : y + s, x : x + s] = True
+    rnd = sc["random"]
+    cases = {
+        "shake": (shaken[0], shaken[1], cur),
+        "random": (rnd[0], rnd[1], rng.integers(0, 256, (H, W), dtype=np.uint8)),
+    }
+    T, K = 12.5, 0.5
+    lut = np.minimum(np.floor(T + K * np.arange(256)), 255).astype(np.uint8)
+    print(f"\n## diff_mask3_edge (threshold {T}, edge_k {K}; 1920x1080 grey)")
+    for name, (p2, p1, c) in cases.items():
+        ours_mask = motion.diff_mask3_edge(p2, p1, c, T, K)
+        same_np = np.array_equal(ours_mask, np_diff3_edge(p2, p1, c, T, K))
+        same_cv = np.array_equal(ours_mask, cv_diff3_edge(p2, p1, c, lut) > 0)
+        plain_mask = motion.diff_mask3(p1, c, p2, int(T))
+        print(f"{name}: {int(ours_mask.sum())} px marked (plain diff_mask3: {int(plain_mask.sum())}); "
+              f"equal to numpy: {same_np}, to OpenCV: {same_cv}")
+        if name == "shake":
+            print(f"  object pixels found: {int((ours_mask & obj).sum())} / {int(obj.sum())} "
+                  f"(plain: {int((plain_mask & obj).sum())}); marked outside the objects: "
+                  f"{int((ours_mask & ~obj).sum())} (plain: {int((plain_mask & ~obj).sum())})")
+        ours = timeit(lambda: motion.diff_mask3_edge(p2, p1, c, T, K), reps)
+        npt = timeit(lambda: np_diff3_edge(p2, p1, c, T, K), max(3, reps // 3))
+        cvt = timeit(lambda: cv_diff3_edge(p2, p1, c, lut), reps)
+        d3 = timeit(lambda: motion.diff_mask3(p1, c, p2, int(T)), reps)
+        print(row(f"diff_mask3_edge ({name})", ours,
+                  {"numpy": npt, "cv dilate/erode+LUT+compare": cvt, "anfang diff_mask3 (no edges)": d3}))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--reps", type=int, default=15)
+    ap.add_argument("--only", choices=["edge"], default=None, help="run one section only")
     args = ap.parse_args()
     reps = args.reps
     rng = np.random.default_rng(0)
     sc = scenes(rng)
     print(f"# bench_motion  {platform.processor() or platform.machine()}  cv2 {cv2.__version__}  "
           f"threads=1  reps={reps}  1920x1080 grey, median ms, ratio = peer/anfang")
+    if args.only == "edge":
+        bench_edge(rng, sc, reps)
+        return
     T = 25
     for name, (prev, cur) in sc.items():
         mask = (rng.random((H, W)) < 0.5) if name == "random" else motion.diff_mask(prev, cur, T)
@@ -163,6 +236,7 @@ def main() -> None:
     cvq = timeit(lambda: cv2.phaseCorrelate(pq, sq), reps)
     print(row("estimate_shift", ours, {"cv phaseCorrelate full": cvt, "cv phaseCorrelate 1/4 (no resize)": cvq}))
     print(f"  estimates: anfang ({est[0]:.3f}, {est[1]:.3f})  cv full ({cvest[0]:.3f}, {cvest[1]:.3f})  truth (3.5, -2.25)")
+    bench_edge(rng, sc, reps)
 
 
 if __name__ == "__main__":

@@ -34,6 +34,7 @@ __all__ = [
     "Blobs",
     "diff_mask",
     "diff_mask3",
+    "diff_mask3_edge",
     "erode",
     "dilate",
     "opening",
@@ -258,6 +259,82 @@ def diff_mask3(prev: np.ndarray, cur: np.ndarray, nxt: np.ndarray, threshold: in
     _same(cur, prev, "cur", "prev")
     _same(nxt, prev, "nxt", "prev")
     return _core.diff_mask3(prev, cur, nxt, t)
+
+
+def _grey(a: object, name: str) -> np.ndarray:
+    if not isinstance(a, np.ndarray):
+        raise TypeError(f"{name}: expected a numpy uint8 array (H, W), got {describe(a)}")
+    if a.dtype != np.uint8 or a.ndim != 2:
+        raise TypeError(f"{name}: expected uint8 (H, W), got {describe(a)}")
+    return a
+
+
+def _non_negative(v: object, name: str) -> float:
+    try:
+        f = _real(v, name)
+    except OverflowError:  # an int too large for a float
+        raise ValueError(f"{name}: expected a finite number >= 0, got {v!r}") from None
+    if f < 0:
+        raise ValueError(f"{name}: expected a finite number >= 0, got {f}")
+    return f
+
+
+def diff_mask3_edge(
+    p2: np.ndarray, p1: np.ndarray, cur: np.ndarray, threshold: float, edge_k: float
+) -> np.ndarray:
+    """Three-frame difference whose threshold rises on edges (camera-shake compensation).
+
+    With ``G`` the largest absolute grey difference between a pixel of ``cur`` and its
+    4-neighbours inside the image (0 for a 1x1 image), a pixel is marked when
+    ``|cur - p1| > threshold + edge_k * G`` and ``|cur - p2| > threshold + edge_k * G``
+    (computed exactly as in float64). A slight shake moves strong edges by a pixel, which the
+    plain three-frame difference reports as motion; there ``G`` is large, so the raised
+    limit suppresses them, while flat regions keep the plain ``threshold``.
+
+    Parameters
+    ----------
+    p2, p1, cur : ndarray of uint8, (H, W)
+        Grey frames of one shape: two frames back, one frame back and the current frame.
+        Any memory layout (non-contiguous views are copied once).
+    threshold : float
+        Finite, >= 0.
+    edge_k : float
+        Finite, >= 0. With ``edge_k = 0`` and an integer ``threshold`` the result equals
+        ``diff_mask3(p1, cur, p2, threshold)``.
+
+    Returns
+    -------
+    ndarray of bool, (H, W)
+        Empty (of the input shape) for a 0 x W or H x 0 input.
+
+    Raises
+    ------
+    TypeError
+        A frame that is not a uint8 (H, W) array, or a non-numeric ``threshold``/``edge_k``.
+    ValueError
+        Frames of different shapes, or a negative or non-finite ``threshold``/``edge_k``.
+
+    Examples
+    --------
+    An edge that moved by one pixel (column 1) and a dark object in a flat region
+    (columns 3-5):
+
+    >>> import numpy as np
+    >>> p = np.array([[0, 200, 200, 200, 200, 200, 200]], np.uint8)
+    >>> cur = np.array([[0, 0, 200, 50, 50, 50, 200]], np.uint8)
+    >>> diff_mask3_edge(p, p, cur, 20, 0.0).astype(int)
+    array([[0, 1, 0, 1, 1, 1, 0]])
+    >>> diff_mask3_edge(p, p, cur, 20, 1.0).astype(int)
+    array([[0, 0, 0, 0, 1, 0, 0]])
+    """
+    t = _non_negative(threshold, "threshold")
+    k = _non_negative(edge_k, "edge_k")
+    p2 = _grey(p2, "p2")
+    p1 = _grey(p1, "p1")
+    cur = _grey(cur, "cur")
+    _same(p2, cur, "p2", "cur")
+    _same(p1, cur, "p1", "cur")
+    return _core.diff_mask3_edge(p2, p1, cur, t, k)
 
 
 def erode(mask: np.ndarray, size: int = 3) -> np.ndarray:

@@ -53,6 +53,158 @@ avx2_dispatch! {
     }
 }
 
+/// Integer limits for [`diff_mask3_edge`]: `lut[g] = min(floor(threshold + edge_k * g), 255)`.
+///
+/// For an integer difference `d` in `0..=255`, `d > threshold + edge_k * g` (evaluated in f64,
+/// exactly as numpy evaluates `threshold + edge_k * G`) holds iff `d > lut[g]`: `d > x` is the
+/// same as `d > floor(x)` for integer `d`, and no `d` exceeds 255. A NaN limit never fires;
+/// a negative limit (excluded by the callers) is clamped to 0.
+pub fn edge_limits(threshold: f64, edge_k: f64) -> [u8; 256] {
+    let mut lut = [255u8; 256];
+    for (g, l) in lut.iter_mut().enumerate() {
+        let lim = threshold + edge_k * g as f64;
+        if lim < 255.0 {
+            // `as` saturates: a negative limit becomes 0.
+            *l = lim.floor() as u8;
+        }
+    }
+    lut
+}
+
+#[inline(always)]
+fn absdiff(a: u8, b: u8) -> u8 {
+    a.max(b) - a.min(b)
+}
+
+/// Largest absolute difference between `c[x]` and its 4-neighbours for `x` in `x0..x1` of one
+/// row, into `g[..x1 - x0]`.
+///
+/// `up`/`down` are the rows above and below (pass `c` itself where the image ends: a pixel
+/// differs from itself by 0, which never raises the maximum).
+#[inline(always)]
+fn grad_span(up: &[u8], c: &[u8], down: &[u8], x0: usize, x1: usize, g: &mut [u8]) {
+    let n = c.len();
+    let g = &mut g[..x1 - x0];
+    for (((o, &a), &u), &d) in g.iter_mut().zip(&c[x0..x1]).zip(&up[x0..x1]).zip(&down[x0..x1]) {
+        *o = absdiff(a, u).max(absdiff(a, d));
+    }
+    // Left neighbour for x >= 1.
+    let l0 = x0.max(1).min(x1);
+    for ((o, &a), &b) in g[l0 - x0..].iter_mut().zip(&c[l0..x1]).zip(&c[l0 - 1..]) {
+        *o = (*o).max(absdiff(a, b));
+    }
+    // Right neighbour for x <= n - 2.
+    let r1 = x1.min(n - 1).max(x0);
+    for ((o, &a), &b) in g[..r1 - x0].iter_mut().zip(&c[x0..r1]).zip(&c[x0 + 1..]) {
+        *o = (*o).max(absdiff(a, b));
+    }
+}
+
+/// Pixels per block of the selection pass.
+const BLOCK: usize = 32;
+
+/// Pixels `x0..x1` (at most [`BLOCK`]) of one row of [`diff_mask3_edge`].
+///
+/// `lut[0]` is the smallest limit (the limits grow with the gradient), so a vectorised
+/// `min(|c - p1|, |c - p2|) > lut[0]` test first finds whether any pixel of the block can fire;
+/// only such blocks compute the gradient and pay for the table lookups (a still scene has few).
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn edge_block(
+    p2: &[u8],
+    p1: &[u8],
+    up: &[u8],
+    c: &[u8],
+    down: &[u8],
+    x0: usize,
+    x1: usize,
+    lut: &[u8; 256],
+    out: &mut [u8],
+) {
+    let lo = lut[0];
+    let mut m = [0u8; BLOCK];
+    let mut any = 0u8;
+    for (((mo, &a), &b), &x) in m.iter_mut().zip(&p2[x0..x1]).zip(&p1[x0..x1]).zip(&c[x0..x1]) {
+        let d = absdiff(a, x).min(absdiff(b, x));
+        *mo = d;
+        any |= (d > lo) as u8;
+    }
+    let out = &mut out[x0..x1];
+    if any == 0 {
+        out.fill(0);
+        return;
+    }
+    let mut g = [0u8; BLOCK];
+    grad_span(up, c, down, x0, x1, &mut g);
+    for ((o, &d), &gx) in out.iter_mut().zip(&m).zip(&g) {
+        *o = (d > lut[gx as usize]) as u8;
+    }
+}
+
+avx2_dispatch! {
+    /// One row of [`diff_mask3_edge`], block by block.
+    fn edge_row(
+        p2: &[u8],
+        p1: &[u8],
+        up: &[u8],
+        c: &[u8],
+        down: &[u8],
+        lut: &[u8; 256],
+        out: &mut [u8],
+    ) {
+        let n = c.len();
+        let full = n - n % BLOCK;
+        let mut x0 = 0;
+        while x0 < full {
+            edge_block(p2, p1, up, c, down, x0, x0 + BLOCK, lut, out);
+            x0 += BLOCK;
+        }
+        if full < n {
+            edge_block(p2, p1, up, c, down, full, n, lut, out);
+        }
+    }
+}
+
+/// Edge-aware three-frame difference (grey, row-major `h x w`), for shake compensation.
+///
+/// `G[i]` is the largest absolute grey difference between `cur[i]` and its 4-neighbours inside
+/// the image (0 for a 1x1 image); `out[i] = |cur[i] - p1[i]| > lim && |cur[i] - p2[i]| > lim`
+/// with `lim = threshold + edge_k * G[i]` (f64). Requires `threshold >= 0` and `edge_k >= 0`
+/// (the limit then grows with `G`). With a limit that does not depend on `G` (e.g.
+/// `edge_k == 0`) this is [`diff_mask3`] with `t = floor(threshold)`.
+///
+/// One pass over the rows in blocks of 32 pixels, no heap allocation.
+#[allow(clippy::too_many_arguments)]
+pub fn diff_mask3_edge(
+    p2: &[u8],
+    p1: &[u8],
+    cur: &[u8],
+    h: usize,
+    w: usize,
+    threshold: f64,
+    edge_k: f64,
+    out: &mut [u8],
+) {
+    let n = h * w;
+    assert!(p2.len() == n && p1.len() == n && cur.len() == n && out.len() == n);
+    if n == 0 {
+        return;
+    }
+    let lut = edge_limits(threshold, edge_k);
+    if lut.iter().all(|&l| l == lut[0]) {
+        // The limit does not depend on the gradient: plain three-frame difference.
+        diff3_grey(p1, cur, p2, lut[0], out);
+        return;
+    }
+    for y in 0..h {
+        let row = y * w..(y + 1) * w;
+        let c = &cur[row.clone()];
+        let up = if y > 0 { &cur[row.start - w..row.start] } else { c };
+        let down = if y + 1 < h { &cur[row.end..row.end + w] } else { c };
+        edge_row(&p2[row.clone()], &p1[row.clone()], up, c, down, &lut, &mut out[row]);
+    }
+}
+
 /// Two-frame difference mask for `channels` = 1 or 3 interleaved channels.
 pub fn diff_mask(prev: &[u8], cur: &[u8], channels: usize, t: u8, out: &mut [u8]) {
     if channels == 3 {
@@ -97,5 +249,102 @@ mod tests {
         let mut o = [9u8; 3];
         diff_mask3(&a, &b, &c, 1, 10, &mut o);
         assert_eq!(o, [1, 0, 0]);
+    }
+
+    /// Tiny deterministic generator (xorshift) for test images.
+    fn rand_bytes(n: usize, seed: &mut u64, levels: u8) -> Vec<u8> {
+        (0..n)
+            .map(|_| {
+                *seed ^= *seed << 13;
+                *seed ^= *seed >> 7;
+                *seed ^= *seed << 17;
+                ((*seed >> 24) % levels as u64) as u8 * (255 / (levels - 1).max(1))
+            })
+            .collect()
+    }
+
+    /// Direct transcription of the definition, in f64 and i32.
+    fn edge_ref(p2: &[u8], p1: &[u8], c: &[u8], h: usize, w: usize, t: f64, k: f64) -> Vec<u8> {
+        let at = |y: usize, x: usize| c[y * w + x] as i32;
+        let mut out = vec![0u8; h * w];
+        for y in 0..h {
+            for x in 0..w {
+                let v = at(y, x);
+                let mut g = 0i32;
+                if y > 0 {
+                    g = g.max((v - at(y - 1, x)).abs());
+                }
+                if y + 1 < h {
+                    g = g.max((v - at(y + 1, x)).abs());
+                }
+                if x > 0 {
+                    g = g.max((v - at(y, x - 1)).abs());
+                }
+                if x + 1 < w {
+                    g = g.max((v - at(y, x + 1)).abs());
+                }
+                let lim = t + k * g as f64;
+                let i = y * w + x;
+                let d1 = (v - p1[i] as i32).abs() as f64;
+                let d2 = (v - p2[i] as i32).abs() as f64;
+                out[i] = (d1 > lim && d2 > lim) as u8;
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn edge_matches_definition() {
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        let shapes = [(1, 1), (1, 7), (7, 1), (2, 2), (3, 5), (17, 33), (40, 70)];
+        let params = [(0.0, 0.0), (10.0, 0.0), (12.5, 0.3), (0.0, 0.5), (3.7, 1.7), (254.5, 0.1)];
+        for &(h, w) in &shapes {
+            for levels in [2u8, 5, 255] {
+                let p2 = rand_bytes(h * w, &mut seed, levels);
+                let p1 = rand_bytes(h * w, &mut seed, levels);
+                let c = rand_bytes(h * w, &mut seed, levels);
+                for &(t, k) in &params {
+                    let mut o = vec![9u8; h * w];
+                    diff_mask3_edge(&p2, &p1, &c, h, w, t, k, &mut o);
+                    assert_eq!(o, edge_ref(&p2, &p1, &c, h, w, t, k), "{h}x{w} t={t} k={k}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn edge_k_zero_is_diff3_and_empty_is_fine() {
+        let mut seed = 42u64;
+        let (h, w) = (9, 13);
+        let p2 = rand_bytes(h * w, &mut seed, 255);
+        let p1 = rand_bytes(h * w, &mut seed, 255);
+        let c = rand_bytes(h * w, &mut seed, 255);
+        for t in [0u8, 1, 30, 254, 255] {
+            let mut a = vec![0u8; h * w];
+            let mut b = vec![0u8; h * w];
+            diff_mask3_edge(&p2, &p1, &c, h, w, t as f64, 0.0, &mut a);
+            diff_mask3(&p1, &c, &p2, 1, t, &mut b);
+            assert_eq!(a, b, "t={t}");
+        }
+        let mut o: Vec<u8> = vec![];
+        diff_mask3_edge(&[], &[], &[], 0, 5, 1.0, 1.0, &mut o);
+        diff_mask3_edge(&[], &[], &[], 5, 0, 1.0, 1.0, &mut o);
+        // An edge of height 200 next to a change of 60 is masked by edge_k = 0.5.
+        let c = [0u8, 200];
+        let p = [60u8, 200];
+        let mut o = [9u8; 2];
+        diff_mask3_edge(&p, &p, &c, 1, 2, 10.0, 0.0, &mut o);
+        assert_eq!(o, [1, 0]);
+        diff_mask3_edge(&p, &p, &c, 1, 2, 10.0, 0.5, &mut o);
+        assert_eq!(o, [0, 0]);
+    }
+
+    #[test]
+    fn edge_limits_are_exact() {
+        let l = edge_limits(10.0, 0.5);
+        assert_eq!((l[0], l[1], l[2], l[3]), (10, 10, 11, 11));
+        assert_eq!(edge_limits(1e300, 0.0)[0], 255);
+        assert_eq!(edge_limits(0.0, f64::MAX)[1], 255);
+        assert_eq!(edge_limits(f64::NAN, 0.0)[0], 255);
     }
 }

@@ -217,6 +217,52 @@ fn diff_mask3<'py>(
     bool_image(py, out, h, w)
 }
 
+/// A grey (H, W) image (`image` also accepts RGB; this kernel does not).
+fn grey_image<'a>(a: &'a PyReadonlyArrayDyn<'_, u8>, name: &str) -> PyResult<Img<'a>> {
+    if a.ndim() != 2 {
+        return Err(PyTypeError::new_err(format!(
+            "{name}: expected uint8 (H, W), got uint8 {}",
+            shape_str(a.shape())
+        )));
+    }
+    image(a, name)
+}
+
+fn non_negative(v: f64, name: &str) -> PyResult<f64> {
+    if !(v.is_finite() && v >= 0.0) {
+        return Err(PyValueError::new_err(format!(
+            "{name}: expected a finite number >= 0, got {v}"
+        )));
+    }
+    Ok(v)
+}
+
+#[pyfunction]
+#[pyo3(signature = (p2, p1, cur, threshold, edge_k))]
+fn diff_mask3_edge<'py>(
+    py: Python<'py>,
+    p2: PyReadonlyArrayDyn<'py, u8>,
+    p1: PyReadonlyArrayDyn<'py, u8>,
+    cur: PyReadonlyArrayDyn<'py, u8>,
+    threshold: f64,
+    edge_k: f64,
+) -> PyResult<Bound<'py, PyAny>> {
+    let t = non_negative(threshold, "threshold")?;
+    let k = non_negative(edge_k, "edge_k")?;
+    let a = grey_image(&p2, "p2")?;
+    let b = grey_image(&p1, "p1")?;
+    let c = grey_image(&cur, "cur")?;
+    same_shape(&a, &c, "p2", "cur")?;
+    same_shape(&b, &c, "p1", "cur")?;
+    let (h, w) = (c.h, c.w);
+    let out = py.detach(|| {
+        let mut out = vec![0u8; h * w];
+        diff::diff_mask3_edge(&a.data, &b.data, &c.data, h, w, t, k, &mut out);
+        out
+    });
+    bool_image(py, out, h, w)
+}
+
 #[pyfunction]
 #[pyo3(signature = (frame, factor))]
 fn pool_mean<'py>(
@@ -960,6 +1006,7 @@ fn shift_frame<'py>(
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(diff_mask, m)?)?;
     m.add_function(wrap_pyfunction!(diff_mask3, m)?)?;
+    m.add_function(wrap_pyfunction!(diff_mask3_edge, m)?)?;
     m.add_function(wrap_pyfunction!(erode, m)?)?;
     m.add_function(wrap_pyfunction!(dilate, m)?)?;
     m.add_function(wrap_pyfunction!(opening, m)?)?;
