@@ -44,6 +44,13 @@ class Motion:
             return self._m.diff_mask3(p1, cur, p2, int(round(thr)))
         return ref.diff_mask3(p2, p1, cur, thr)
 
+    def diff3_edge(self, p2: np.ndarray, p1: np.ndarray, cur: np.ndarray, thr: float,
+                   k: float) -> np.ndarray:
+        """:meth:`diff3` with the threshold raised by ``k`` times the local gradient of ``cur``."""
+        if self._m is not None and hasattr(self._m, "diff_mask3_edge"):
+            return self._m.diff_mask3_edge(p2, p1, cur, float(thr), float(k))
+        return ref.diff_mask3_edge(p2, p1, cur, thr, k)
+
     def diff2(self, p1: np.ndarray, cur: np.ndarray, thr: float) -> np.ndarray:
         if self._m is not None:
             return self._m.diff_mask(p1, cur, int(round(thr)))

@@ -38,6 +38,22 @@ def diff_mask3(prev2: np.ndarray, prev1: np.ndarray, cur: np.ndarray, threshold:
     return (np.abs(c - prev1.astype(np.int16)) > threshold) & (np.abs(c - prev2.astype(np.int16)) > threshold)
 
 
+def diff_mask3_edge(prev2: np.ndarray, prev1: np.ndarray, cur: np.ndarray, threshold: float,
+                    edge_k: float) -> np.ndarray:
+    """:func:`diff_mask3` where each pixel must beat ``threshold + edge_k * G``, ``G`` the
+    largest grey difference of ``cur`` to a 4-neighbour (shake compensation residuals)."""
+    c = cur.astype(np.int16)
+    gr = np.zeros(c.shape, dtype=np.float64)
+    dx = np.abs(np.diff(c, axis=1))
+    dy = np.abs(np.diff(c, axis=0))
+    gr[:, 1:] = dx
+    gr[:, :-1] = np.maximum(gr[:, :-1], dx)
+    gr[1:] = np.maximum(gr[1:], dy)
+    gr[:-1] = np.maximum(gr[:-1], dy)
+    lim = threshold + edge_k * gr
+    return (np.abs(c - prev1.astype(np.int16)) > lim) & (np.abs(c - prev2.astype(np.int16)) > lim)
+
+
 @dataclass
 class Blobs:
     area: np.ndarray  # (N,) int64

@@ -388,23 +388,6 @@ def group_fragments(area: np.ndarray, bbox: np.ndarray, cen: np.ndarray, *, rel_
     return a2.astype(area.dtype), b2, c2
 
 
-def _edge_ok(aligned: list, g: np.ndarray, thr: float, k: float) -> np.ndarray:
-    """Where the frame differences exceed ``thr + k * gradient`` (see ``shake_edge_k``)."""
-    c = g.astype(np.int16)
-    gr = np.zeros_like(c)  # largest difference to a 4-neighbour (thin bars count fully)
-    dx = np.abs(np.diff(c, axis=1))
-    dy = np.abs(np.diff(c, axis=0))
-    gr[:, 1:] = dx
-    gr[:, :-1] = np.maximum(gr[:, :-1], dx)
-    gr[1:] = np.maximum(gr[1:], dy)
-    gr[:-1] = np.maximum(gr[:-1], dy)
-    lim = (thr + k * gr).astype(np.int16)
-    ok = np.ones(c.shape, dtype=bool)
-    for a in aligned:
-        ok &= np.abs(c - a.astype(np.int16)) > lim
-    return ok
-
-
 class _Track:
     """Rows of one track: frame, t, x, y (image), xs, ys (stabilised), area, box."""
 
@@ -608,8 +591,14 @@ class FallingObjectDetector(Detector):
         if changed_at(thr) > cfg.light_change_frac or abs(med) > 0.5 * thr:
             return self._restart(g, t, "light_changes")
         off = (0.0, 0.0)
+        fgmask = None
         if cfg.motion == "background":
-            mask, off = self._bg_mask(g, thr)
+            fgmask, off = self._bg_mask(g, thr)
+            thr = thr / math.sqrt(2.0)  # the difference below only confirms motion
+        if (bx or by) and cfg.shake_edge_k > 0:
+            # aligned frames differ at edges (interpolation, residual misregistration):
+            # there a pixel must beat the threshold by shake_edge_k times the local gradient
+            mask = self._motion.diff3_edge(aligned[0], aligned[-1], g, thr, cfg.shake_edge_k)
         elif cfg.frame_diff == 3 and len(aligned) == 2:
             mask = self._motion.diff3(aligned[0], aligned[1], g, thr)
         else:
@@ -617,21 +606,30 @@ class FallingObjectDetector(Detector):
         older = (self._hist[0], self._hist_t[0]) if len(self._hist) == 2 else None
         self._hist.append((g, self._pos))
         self._hist_t.append(t)
-        if (bx or by) and cfg.shake_edge_k > 0 and cfg.motion == "diff":
-            # aligned frames differ at edges (interpolation, residual misregistration):
-            # there a pixel must beat the threshold by shake_edge_k times the local gradient
-            mask &= _edge_ok(aligned, g, thr, cfg.shake_edge_k)
-        if (bx or by) and cfg.motion == "diff":  # strips uncovered by the alignment hold no valid difference
+        if bx or by:  # strips uncovered by the alignment hold no valid difference
             mask[:, :bx] = False
             mask[:, mask.shape[1] - bx:] = False
             mask[:by] = False
             mask[mask.shape[0] - by:] = False
         if self.facade is not None and self.facade.ignore:
             mask &= ~self._ignore_mask(g.shape)
-        area, bbox, cen = self._motion.label(mask)
-        if off != (0.0, 0.0):  # background coordinates to the current frame's
-            cen = cen + np.array(off)
-            bbox = bbox + np.array([off[0], off[1], off[0], off[1]])
+        if fgmask is None:
+            area, bbox, cen = self._motion.label(mask)
+        else:
+            # whole silhouettes from the background, kept where the frame difference shows
+            # the object moving now (a repeated frame or a parked change shows nothing)
+            if self.facade is not None and self.facade.ignore:
+                fgmask &= ~self._ignore_mask(g.shape)
+            area, bbox, cen = self._motion.label(fgmask)
+            if off != (0.0, 0.0):  # background coordinates to the current frame's
+                cen = cen + np.array(off)
+                bbox = bbox + np.array([off[0], off[1], off[0], off[1]])
+            if len(area):
+                _, _, dcen = self._motion.label(mask)
+                inside = ((dcen[None, :, 0] >= bbox[:, None, 0] - 1) & (dcen[None, :, 0] <= bbox[:, None, 2])
+                          & (dcen[None, :, 1] >= bbox[:, None, 1] - 1) & (dcen[None, :, 1] <= bbox[:, None, 3]))
+                moving = inside.any(axis=1)
+                area, bbox, cen = area[moving], bbox[moving], cen[moving]
         if P > 1:  # back to image pixels
             if S > 1:  # blocks
                 area = area * (S * S)
