@@ -39,6 +39,8 @@ def main(argv=None) -> int:
     ap.add_argument("--fp", action="store_true", help="also list false alarms")
     ap.add_argument("--suite", default=None, help="a saved suite directory (faster than rendering)")
     ap.add_argument("--jobs", type=int, default=1)
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=JSON",
+                    help="detector setting, e.g. --set 'motion=\"diff\"'")
     a = ap.parse_args(argv)
     spec = [c for c in suite_spec() if c["scene"] == "facade" and (not a.only or a.only in c["name"])]
     if a.jobs > 1:
@@ -73,7 +75,10 @@ def _diag_one(c, a) -> None:
         clip = Clip.load(os.path.join(a.suite, c["name"])) if a.suite else render(c)
         truth = clip.truth
         fac = Facade.from_calibration(truth["calibration"])
-        det = FallingObjectDetector(fac, camera_id=c["name"])
+        import json
+
+        det = FallingObjectDetector(fac, camera_id=c["name"],
+                                    **{k: json.loads(v) for k, v in (kv.split("=", 1) for kv in a.set)})
         blobs: dict[int, np.ndarray] = {}
         verdicts: dict[int, list] = defaultdict(list)
         orig_label = det._motion.label
@@ -98,9 +103,9 @@ def _diag_one(c, a) -> None:
         det._evaluate = evaluate_
         orig_consider = det._consider
 
-        def consider(tr, t, fi):
+        def consider(tr, t, fi, leaving=False):
             state["tid"] = tr.tid
-            return orig_consider(tr, t, fi)
+            return orig_consider(tr, t, fi, leaving)
 
         det._consider = consider
         all_tracks = {}

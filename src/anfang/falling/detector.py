@@ -64,6 +64,7 @@ from anfang.falling.facade import Facade
 from anfang.falling.physics import (
     GRAVITY,
     BallisticRules,
+    Origin,
     TrackFit,
     Verdict,
     ballistic_verdict,
@@ -889,8 +890,28 @@ class FallingObjectDetector(Detector):
         X = xm + (a["xs"] - xm) * (s0 / si)
         return X, Y
 
-    def _origin(self, a: dict[str, np.ndarray], fit: TrackFit) -> Any:
-        """Back-trace from a plain parabola over the first ``origin_window`` seconds."""
+    def _origin(self, a: dict[str, np.ndarray], fit: TrackFit, v: Verdict | None = None) -> Any:
+        """Back-trace from a plain parabola over the first ``origin_window`` seconds; for a
+        steady fall (no acceleration seen) the first observed point, with a floor range
+        from there up to the top of the facade (it was released somewhere above)."""
+        if v is not None and v.features.get("steady_fall"):
+            x0, y0 = float(a["x"][0]), float(a["y"][0])
+            fl = fv = None
+            col = None
+            rng = None
+            if self.facade is not None:
+                xs0, ys0 = float(a["xs"][0]), float(a["ys"][0])
+                fv = float(self.facade.floor_at(xs0, ys0))
+                fl = int(self.facade.floor_index(xs0, ys0))
+                c = int(self.facade.column_index(xs0, ys0))
+                col = c if c >= 0 else None
+                ftop = np.asarray(self.facade.floor_at(self.facade.polygon), dtype=np.float64)
+                ftop = ftop[np.isfinite(ftop)]
+                top = max(int(np.ceil(ftop.max())) - 1, fl) if len(ftop) else fl
+                rng = (fl, top)
+            return Origin(t=float(a["t"][0]), x=x0, y=y0, x_se=0.0, y_se=0.0, floor=fl,
+                          floor_value=fv if fv is not None else float("nan"), floor_range=rng,
+                          column=col, method="steady")
         early = a["t"] <= a["t"][0] + self.config.origin_window
         if early.sum() < 5:
             early = np.arange(len(a["t"])) < 5
@@ -953,7 +974,7 @@ class FallingObjectDetector(Detector):
                     break
         if not v.accepted:
             return None
-        origin = self._origin(a, fit)
+        origin = self._origin(a, fit, v)
         if (self.facade is not None and self.config.require_origin_in_facade
                 and not bool(self.facade.contains([[origin.x, origin.y]])[0])):
             return None
@@ -1201,7 +1222,7 @@ class FallingObjectDetector(Detector):
             fit, v = res
         # the release point comes from the start of the complete track (it may have grown
         # at its beginning by merging a fragment seen before the alarmed part)
-        origin = self._origin(a, fit)
+        origin = self._origin(a, fit, v)
         return self._event(tr, a, fit, v, origin)
 
     def _leaving(self, tr: _Track) -> bool:
