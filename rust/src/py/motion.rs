@@ -8,7 +8,7 @@ use std::borrow::Cow;
 
 use numpy::ndarray::{Array1, Array2, Array3, Ix2, Ix3};
 use numpy::{
-    BorrowError, IntoPyArray, PyArray2, PyArrayMethods, PyReadonlyArray2, PyReadonlyArrayDyn,
+    BorrowError, IntoPyArray, PyArray2, PyArrayDyn, PyArrayMethods, PyReadonlyArray2, PyReadonlyArrayDyn,
     PyUntypedArray, PyUntypedArrayMethods,
 };
 use pyo3::exceptions::{PyTypeError, PyValueError};
@@ -282,7 +282,7 @@ fn describe_obj(obj: &Bound<'_, PyAny>) -> String {
 fn background_step<'py>(
     py: Python<'py>,
     background: &Bound<'py, PyAny>,
-    frame: PyReadonlyArrayDyn<'py, u8>,
+    frame: &Bound<'py, PyAny>,
     threshold: f64,
     alpha: f64,
     slow: f64,
@@ -314,6 +314,16 @@ fn background_step<'py>(
             shape_str(arr.shape())
         )));
     }
+    let frame = frame
+        .cast::<PyArrayDyn<u8>>()
+        .map_err(|_| {
+            PyTypeError::new_err(format!(
+                "frame: expected uint8 (H, W), got {}",
+                describe_obj(frame)
+            ))
+        })?
+        .try_readonly()
+        .map_err(|e| PyValueError::new_err(format!("frame: {e}")))?;
     let img = grey_image(&frame, "frame")?;
     if img.shape != [h, w] {
         return Err(PyValueError::new_err(format!(
