@@ -33,43 +33,65 @@ impl BgStepParams {
     }
 }
 
-avx2_dispatch! {
-    /// `g[x]` = largest `|c[x] - n|` over the 4-neighbours of `x` (pass `c` itself as `up` or
-    /// `down` where the image ends: `|c - c| = 0` never raises the maximum).
-    fn grad_row(up: &[f32], c: &[f32], down: &[f32], g: &mut [f32]) {
-        let n = c.len();
-        for (((o, &a), &u), &d) in g.iter_mut().zip(c).zip(up).zip(down) {
-            *o = (a - u).abs().max((a - d).abs());
-        }
-        if n > 1 {
-            // Left neighbour for x >= 1, then right neighbour for x <= n - 2.
-            for ((o, &a), &l) in g[1..].iter_mut().zip(&c[1..]).zip(c) {
-                *o = (*o).max((a - l).abs());
-            }
-            for ((o, &a), &r) in g.iter_mut().zip(c).zip(&c[1..]) {
-                *o = (*o).max((a - r).abs());
-            }
-        }
+/// `max` that compiles to one vector instruction (the background is assumed finite).
+#[inline(always)]
+fn fmax(a: f32, b: f32) -> f32 {
+    if a > b {
+        a
+    } else {
+        b
     }
 }
 
+/// One pixel: limit from the gradient `g`, mask, update in place.
+#[inline(always)]
+fn pixel(b: &mut f32, x: u8, g: f32, p: &BgStepParams, m: &mut u8) {
+    let diff = x as f32 - *b;
+    let fg = diff.abs() > p.threshold + p.edge_k * g;
+    *m = fg as u8;
+    *b += if fg { p.rate_fg } else { p.rate_bg } * diff;
+}
+
 avx2_dispatch! {
-    /// One row with a limit that depends on the gradient row `g`.
+    /// One row with the gradient-dependent limit, gradient and update fused in one pass.
+    ///
+    /// `c` is a copy of the row's old values (`b` is the same row, written here), `up`/`down`
+    /// the old rows above and below (`c` itself where the image ends: `|c - c| = 0` never
+    /// raises the maximum).
     fn step_row_edge(
-        b: &mut [f32],
+        up: &[f32],
+        c: &[f32],
+        down: &[f32],
         x: &[u8],
-        g: &[f32],
-        t: f32,
-        k: f32,
-        rf: f32,
-        rb: f32,
+        p: &BgStepParams,
+        b: &mut [f32],
         m: &mut [u8],
     ) {
-        for (((bv, &xv), &gv), mv) in b.iter_mut().zip(x).zip(g).zip(m.iter_mut()) {
-            let diff = xv as f32 - *bv;
-            let fg = diff.abs() > t + k * gv;
-            *mv = fg as u8;
-            *bv += if fg { rf } else { rb } * diff;
+        let w = c.len();
+        let vert = |i: usize| fmax((c[i] - up[i]).abs(), (c[i] - down[i]).abs());
+        if w == 1 {
+            pixel(&mut b[0], x[0], vert(0), p, &mut m[0]);
+            return;
+        }
+        let l = w - 1;
+        let g0 = fmax(vert(0), (c[0] - c[1]).abs());
+        let gl = fmax(vert(l), (c[l] - c[l - 1]).abs());
+        pixel(&mut b[0], x[0], g0, p, &mut m[0]);
+        pixel(&mut b[l], x[l], gl, p, &mut m[l]);
+        let p = *p;
+        let it = c[1..l]
+            .iter()
+            .zip(&c[..l - 1])
+            .zip(&c[2..])
+            .zip(&up[1..l])
+            .zip(&down[1..l])
+            .zip(&x[1..l])
+            .zip(b[1..l].iter_mut())
+            .zip(m[1..l].iter_mut());
+        for (((((((&cv, &lv), &rv), &uv), &dv), &xv), bv), mv) in it {
+            let gh = fmax((cv - lv).abs(), (cv - rv).abs());
+            let gv = fmax((cv - uv).abs(), (cv - dv).abs());
+            pixel(bv, xv, fmax(gh, gv), &p, mv);
         }
     }
 }
@@ -91,7 +113,8 @@ avx2_dispatch! {
 /// `mask[i]` becomes 1 where the pixel counted as foreground (see the module docs). With
 /// `edge_k > 0` the gradient of each row is computed from the old background: the previous
 /// row's old values are kept in a row buffer before the row is updated, so no pixel sees an
-/// updated neighbour. One pass per row; three row buffers per call, nothing per pixel.
+/// updated neighbour. One fused pass per row (after a copy of the row); two row buffers
+/// per call, nothing per pixel.
 pub fn background_step(
     bg: &mut [f32],
     frame: &[u8],
@@ -110,30 +133,17 @@ pub fn background_step(
         step_flat(bg, frame, p.threshold, p.rate_fg, p.rate_bg, mask);
         return;
     }
-    let mut g = vec![0f32; w];
     let mut up_old = vec![0f32; w];
     let mut cur_old = vec![0f32; w];
     for y in 0..h {
-        let row = y * w..(y + 1) * w;
-        {
-            let c = &bg[row.clone()];
-            let down = if y + 1 < h { &bg[row.end..row.end + w] } else { c };
-            let up: &[f32] = if y > 0 { &up_old } else { c };
-            grad_row(up, c, down, &mut g);
-            if y + 1 < h {
-                cur_old.copy_from_slice(c);
-            }
-        }
-        step_row_edge(
-            &mut bg[row.clone()],
-            &frame[row.clone()],
-            &g,
-            p.threshold,
-            p.edge_k,
-            p.rate_fg,
-            p.rate_bg,
-            &mut mask[row],
-        );
+        let (head, tail) = bg.split_at_mut((y + 1) * w);
+        let row = &mut head[y * w..];
+        cur_old.copy_from_slice(row);
+        let c: &[f32] = &cur_old;
+        let up: &[f32] = if y > 0 { &up_old } else { c };
+        let down: &[f32] = if y + 1 < h { &tail[..w] } else { c };
+        let span = y * w..(y + 1) * w;
+        step_row_edge(up, c, down, &frame[span.clone()], p, row, &mut mask[span]);
         std::mem::swap(&mut up_old, &mut cur_old);
     }
 }
