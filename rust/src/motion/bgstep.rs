@@ -164,7 +164,13 @@ mod tests {
     }
 
     /// Direct transcription of the definition on a copy of the old background.
-    fn reference(bg: &[f32], x: &[u8], h: usize, w: usize, p: &BgStepParams) -> (Vec<f32>, Vec<u8>) {
+    fn reference(
+        bg: &[f32],
+        x: &[u8],
+        h: usize,
+        w: usize,
+        p: &BgStepParams,
+    ) -> (Vec<f32>, Vec<u8>) {
         let at = |y: usize, x: usize| bg[y * w + x];
         let mut nb = bg.to_vec();
         let mut m = vec![0u8; h * w];
@@ -215,13 +221,19 @@ mod tests {
                     .collect();
                 let mut want = bg.clone();
                 for _ in 0..3 {
-                    let x: Vec<u8> = rand_vals(h * w, &mut seed).iter().map(|&v| v as u8).collect();
+                    let x: Vec<u8> = rand_vals(h * w, &mut seed)
+                        .iter()
+                        .map(|&v| v as u8)
+                        .collect();
                     let (nb, wm) = reference(&want, &x, h, w, &p);
                     want = nb;
                     let mut m = vec![9u8; h * w];
                     background_step(&mut bg, &x, h, w, &p, &mut m);
                     assert_eq!(m, wm, "{h}x{w} {p:?}");
-                    let same = bg.iter().zip(&want).all(|(a, b)| a.to_bits() == b.to_bits());
+                    let same = bg
+                        .iter()
+                        .zip(&want)
+                        .all(|(a, b)| a.to_bits() == b.to_bits());
                     assert!(same, "{h}x{w} {p:?}");
                 }
             }

@@ -8,8 +8,8 @@ use std::borrow::Cow;
 
 use numpy::ndarray::{Array1, Array2, Array3, Ix2, Ix3};
 use numpy::{
-    BorrowError, IntoPyArray, PyArray2, PyArrayDyn, PyArrayMethods, PyReadonlyArray2, PyReadonlyArrayDyn,
-    PyUntypedArray, PyUntypedArrayMethods,
+    BorrowError, IntoPyArray, PyArray2, PyArrayDyn, PyArrayMethods, PyReadonlyArray2,
+    PyReadonlyArrayDyn, PyUntypedArray, PyUntypedArrayMethods,
 };
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
