@@ -1,6 +1,6 @@
 """Side-by-side benchmark of anfang.motion against OpenCV and scikit-image, one core.
 
-Run:  python benches/bench_motion.py [--reps 15] [--only edge]
+Run:  python benches/bench_motion.py [--reps 15] [--only edge|bgstep]
 
 Frames are 1920x1080 grey, synthetic, made here (no data files):
   empty   two identical textured frames (nothing moves)
@@ -10,7 +10,7 @@ Frames are 1920x1080 grey, synthetic, made here (no data files):
   shake   (for diff_mask3_edge) the textured background warped by sub-pixel shifts of up to
           0.7 px in the two earlier frames, noise sigma 2, 40 objects in the current frame
 Prints median milliseconds per call and the ratio peer / anfang (> 1 means anfang is faster).
-``--only edge`` runs just the diff_mask3_edge rows.
+``--only edge`` runs just the diff_mask3_edge rows, ``--only bgstep`` just the background_step rows.
 """
 
 from __future__ import annotations
@@ -139,10 +139,71 @@ def bench_edge(rng: np.random.Generator, sc: dict, reps: int) -> None:
                   {"numpy": npt, "cv dilate/erode+LUT+compare": cvt, "anfang diff_mask3 (no edges)": d3}))
 
 
+def np_bgstep(B: np.ndarray, frame: np.ndarray, t: float, a: float, s: float, k: float):
+    """numpy float32 equivalent of motion.background_step (returns new background and mask)."""
+    x = frame.astype(np.float32)
+    d = np.abs(x - B)
+    if k > 0:
+        G = np.zeros(B.shape, np.float32)
+        gx = np.abs(np.diff(B, axis=1))
+        G[:, :-1] = np.maximum(G[:, :-1], gx)
+        G[:, 1:] = np.maximum(G[:, 1:], gx)
+        gy = np.abs(np.diff(B, axis=0))
+        G[:-1, :] = np.maximum(G[:-1, :], gy)
+        G[1:, :] = np.maximum(G[1:, :], gy)
+        fg = d > np.float32(t) + np.float32(k) * G
+    else:
+        fg = d > np.float32(t)
+    return B + np.where(fg, np.float32(s * a), np.float32(a)) * (x - B), fg
+
+
+def cv_bgstep(B: np.ndarray, frame: np.ndarray, t: float, a: float, s: float, k: float) -> np.ndarray:
+    """OpenCV: absdiff + threshold (+ cross dilate/erode gradient), two masked accumulateWeighted."""
+    x = frame.astype(np.float32)
+    d = cv2.absdiff(x, B)
+    if k > 0:
+        G = cv2.max(cv2.subtract(cv2.dilate(B, CROSS), B), cv2.subtract(B, cv2.erode(B, CROSS)))
+        fg = cv2.compare(d, cv2.addWeighted(G, k, G, 0.0, t), cv2.CMP_GT)
+    else:
+        fg = cv2.compare(d, t, cv2.CMP_GT)
+    bgm = cv2.bitwise_not(fg)  # computed before the update, as in the definition
+    cv2.accumulateWeighted(x, B, a, mask=bgm)
+    if s > 0:
+        cv2.accumulateWeighted(x, B, s * a, mask=fg)
+    return fg
+
+
+def bench_bgstep(rng: np.random.Generator, reps: int) -> None:
+    """background_step on a textured scene with noise and 40 objects, against numpy and OpenCV."""
+    bg = texture(rng)
+    cur = np.clip(bg + rng.normal(0, 4, bg.shape), 0, 255).astype(np.uint8)
+    for _ in range(40):
+        y, x = int(rng.integers(0, H - 40)), int(rng.integers(0, W - 40))
+        s = int(rng.integers(3, 30))
+        cur[y : y + s, x : x + s] = rng.integers(0, 30)
+    T, A, S = 12.5, 0.05, 0.1
+    print(f"\n## background_step (threshold {T}, alpha {A}, slow {S}; 1920x1080 float32 background)")
+    for K in (0.0, 0.5):
+        B0 = bg.astype(np.float32)
+        want_B, B1, B2 = B0.copy(), B0.copy(), B0.copy()
+        for _ in range(3):  # compare after three steps (non-integer backgrounds)
+            want_B, want_m = np_bgstep(want_B, cur, T, A, S, K)
+            m = motion.background_step(B1, cur, T, A, S, K)
+            cm = cv_bgstep(B2, cur, T, A, S, K) > 0
+        print(f"edge_k {K}, step 3: {int(m.sum())} px foreground; equal to numpy: mask "
+              f"{np.array_equal(m, want_m)}, background bits {np.array_equal(B1.view(np.uint32), want_B.view(np.uint32))}; "
+              f"OpenCV: mask {np.array_equal(m, cm)}, max |background diff| {float(np.abs(B2 - B1).max()):.2e}")
+        Bo, Bc = B0.copy(), B0.copy()
+        ours = timeit(lambda: motion.background_step(Bo, cur, T, A, S, K), reps)
+        npt = timeit(lambda: np_bgstep(B0, cur, T, A, S, K), max(3, reps // 3))
+        cvt = timeit(lambda: cv_bgstep(Bc, cur, T, A, S, K), reps)
+        print(row(f"background_step (edge_k {K})", ours, {"numpy": npt, "cv absdiff+compare+accumulateWeighted": cvt}))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--reps", type=int, default=15)
-    ap.add_argument("--only", choices=["edge"], default=None, help="run one section only")
+    ap.add_argument("--only", choices=["edge", "bgstep"], default=None, help="run one section only")
     args = ap.parse_args()
     reps = args.reps
     rng = np.random.default_rng(0)
@@ -151,6 +212,9 @@ def main() -> None:
           f"threads=1  reps={reps}  1920x1080 grey, median ms, ratio = peer/anfang")
     if args.only == "edge":
         bench_edge(rng, sc, reps)
+        return
+    if args.only == "bgstep":
+        bench_bgstep(rng, reps)
         return
     T = 25
     for name, (prev, cur) in sc.items():
@@ -237,6 +301,7 @@ def main() -> None:
     print(row("estimate_shift", ours, {"cv phaseCorrelate full": cvt, "cv phaseCorrelate 1/4 (no resize)": cvq}))
     print(f"  estimates: anfang ({est[0]:.3f}, {est[1]:.3f})  cv full ({cvest[0]:.3f}, {cvest[1]:.3f})  truth (3.5, -2.25)")
     bench_edge(rng, sc, reps)
+    bench_bgstep(rng, reps)
 
 
 if __name__ == "__main__":

@@ -35,6 +35,7 @@ __all__ = [
     "diff_mask",
     "diff_mask3",
     "diff_mask3_edge",
+    "background_step",
     "erode",
     "dilate",
     "opening",
@@ -335,6 +336,100 @@ def diff_mask3_edge(
     _same(p2, cur, "p2", "cur")
     _same(p1, cur, "p1", "cur")
     return _core.diff_mask3_edge(p2, p1, cur, t, k)
+
+
+def _unit(v: object, name: str, lo_open: bool) -> float:
+    lo = "(0" if lo_open else "[0"
+    try:
+        f = _real(v, name)
+    except OverflowError:  # an int too large for a float
+        raise ValueError(f"{name}: expected a number in {lo}, 1], got {v!r}") from None
+    if (f <= 0.0 if lo_open else f < 0.0) or f > 1.0:
+        raise ValueError(f"{name}: expected a number in {lo}, 1], got {f}")
+    return f
+
+
+def background_step(
+    background: np.ndarray,
+    frame: np.ndarray,
+    threshold: float,
+    alpha: float,
+    slow: float = 0.1,
+    edge_k: float = 0.0,
+) -> np.ndarray:
+    """Selective running-average background update, in place; returns the foreground mask.
+
+    With ``B`` the background before the call, ``x`` the frame and ``G`` the largest absolute
+    difference between a pixel of ``B`` and its 4-neighbours inside the image (0 for a 1x1
+    image), a pixel is foreground when ``|x - B| > threshold + edge_k * G``; then
+    ``B += r * (x - B)`` with ``r = slow * alpha`` on foreground and ``alpha`` elsewhere, so a
+    passing object barely leaks into the background while the scene keeps adapting.
+    Everything is evaluated in float32 in the order numpy float32 arithmetic uses, so the
+    result equals the numpy expression bit for bit (for a finite background); ``G`` always
+    comes from the old background, never from already-updated neighbours.
+
+    Parameters
+    ----------
+    background : ndarray of float32, (H, W)
+        C-contiguous and writeable; updated in place. Keep it finite (e.g. start from
+        ``frame.astype(np.float32)``).
+    frame : ndarray of uint8, (H, W)
+        Grey frame of the background's shape, any memory layout (copied once if not
+        C-contiguous). Must not share memory with ``background``.
+    threshold : float
+        Finite, >= 0.
+    alpha : float
+        Learning rate in (0, 1].
+    slow : float, default 0.1
+        Factor in [0, 1] on ``alpha`` for foreground pixels (0 freezes them, 1 makes the
+        update non-selective).
+    edge_k : float, default 0.0
+        Finite, >= 0: how much the limit rises on background edges (shake suppression).
+
+    Returns
+    -------
+    ndarray of bool, (H, W)
+        The foreground mask (computed before the update). Empty for a 0 x W or H x 0 input.
+
+    Raises
+    ------
+    TypeError
+        ``background`` not a float32 (H, W) array, ``frame`` not a uint8 (H, W) array, or a
+        non-numeric parameter.
+    ValueError
+        ``background`` not C-contiguous or read-only, shapes that differ, or a parameter out
+        of range (negative or non-finite ``threshold``/``edge_k``, ``alpha`` outside (0, 1],
+        ``slow`` outside [0, 1]).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> bg = np.full((1, 4), 100, np.float32)
+    >>> frame = np.array([[100, 104, 180, 180]], np.uint8)
+    >>> background_step(bg, frame, threshold=10, alpha=0.5, slow=0.0).astype(int)
+    array([[0, 0, 1, 1]])
+    >>> bg  # background pixels move half way, foreground pixels stay (slow = 0)
+    array([[100., 102., 100., 100.]], dtype=float32)
+    """
+    if not isinstance(background, np.ndarray) or background.dtype != np.float32 or background.ndim != 2:
+        raise TypeError(f"background: expected a float32 (H, W) array, got {describe(background)}")
+    if not background.flags.c_contiguous:
+        raise ValueError(
+            "background: expected a C-contiguous float32 array (it is updated in place), "
+            f"got a non-C-contiguous {describe(background)}"
+        )
+    if not background.flags.writeable:
+        raise ValueError(
+            "background: expected a writeable array (it is updated in place), "
+            f"got a read-only {describe(background)}"
+        )
+    frame = _grey(frame, "frame")
+    _same(frame, background, "frame", "background")
+    t = _non_negative(threshold, "threshold")
+    a = _unit(alpha, "alpha", lo_open=True)
+    s = _unit(slow, "slow", lo_open=False)
+    k = _non_negative(edge_k, "edge_k")
+    return _core.background_step(background, frame, t, a, s, k)
 
 
 def erode(mask: np.ndarray, size: int = 3) -> np.ndarray:

@@ -5,6 +5,7 @@
 //! consistent lengths (they still use bounds-checked indexing: a bug panics, never UB).
 
 pub mod background;
+pub mod bgstep;
 pub mod bits;
 pub mod diff;
 pub mod label;

@@ -8,14 +8,15 @@ use std::borrow::Cow;
 
 use numpy::ndarray::{Array1, Array2, Array3, Ix2, Ix3};
 use numpy::{
-    IntoPyArray, PyArray2, PyArrayMethods, PyReadonlyArray2, PyReadonlyArrayDyn,
-    PyUntypedArrayMethods,
+    BorrowError, IntoPyArray, PyArray2, PyArrayDyn, PyArrayMethods, PyReadonlyArray2,
+    PyReadonlyArrayDyn, PyUntypedArray, PyUntypedArrayMethods,
 };
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 
 use crate::motion::background as bg;
+use crate::motion::bgstep::{self, BgStepParams};
 use crate::motion::bits::{pack, unpack, BitMask};
 use crate::motion::label::{Blobs, Labeller};
 use crate::motion::morph::Morph;
@@ -258,6 +259,97 @@ fn diff_mask3_edge<'py>(
     let out = py.detach(|| {
         let mut out = vec![0u8; h * w];
         diff::diff_mask3_edge(&a.data, &b.data, &c.data, h, w, t, k, &mut out);
+        out
+    });
+    bool_image(py, out, h, w)
+}
+
+/// How an argument looks in an error message: `float64 (4, 6)` for arrays, else its type.
+fn describe_obj(obj: &Bound<'_, PyAny>) -> String {
+    match obj.cast::<PyUntypedArray>() {
+        Ok(a) => format!("{} {}", a.dtype(), shape_str(a.shape())),
+        Err(_) => obj
+            .get_type()
+            .name()
+            .map(|n| n.to_string())
+            .unwrap_or_else(|_| "object".into()),
+    }
+}
+
+#[pyfunction]
+#[pyo3(signature = (background, frame, threshold, alpha, slow=0.1, edge_k=0.0))]
+#[allow(clippy::too_many_arguments)]
+fn background_step<'py>(
+    py: Python<'py>,
+    background: &Bound<'py, PyAny>,
+    frame: &Bound<'py, PyAny>,
+    threshold: f64,
+    alpha: f64,
+    slow: f64,
+    edge_k: f64,
+) -> PyResult<Bound<'py, PyAny>> {
+    let t = non_negative(threshold, "threshold")?;
+    let k = non_negative(edge_k, "edge_k")?;
+    if !(alpha > 0.0 && alpha <= 1.0) {
+        return Err(PyValueError::new_err(format!(
+            "alpha: expected a number in (0, 1], got {alpha}"
+        )));
+    }
+    if !(0.0..=1.0).contains(&slow) {
+        return Err(PyValueError::new_err(format!(
+            "slow: expected a number in [0, 1], got {slow}"
+        )));
+    }
+    let arr = background.cast::<PyArray2<f32>>().map_err(|_| {
+        PyTypeError::new_err(format!(
+            "background: expected a float32 (H, W) array, got {}",
+            describe_obj(background)
+        ))
+    })?;
+    let (h, w) = (arr.shape()[0], arr.shape()[1]);
+    if !arr.is_c_contiguous() {
+        return Err(PyValueError::new_err(format!(
+            "background: expected a C-contiguous float32 array (it is updated in place), \
+             got a non-C-contiguous float32 {}",
+            shape_str(arr.shape())
+        )));
+    }
+    let frame = frame
+        .cast::<PyArrayDyn<u8>>()
+        .map_err(|_| {
+            PyTypeError::new_err(format!(
+                "frame: expected uint8 (H, W), got {}",
+                describe_obj(frame)
+            ))
+        })?
+        .try_readonly()
+        .map_err(|e| PyValueError::new_err(format!("frame: {e}")))?;
+    let img = grey_image(&frame, "frame")?;
+    if img.shape != [h, w] {
+        return Err(PyValueError::new_err(format!(
+            "frame: expected the shape of background {}, got {}",
+            shape_str(&[h, w]),
+            shape_str(&img.shape)
+        )));
+    }
+    let mut rw = arr.try_readwrite().map_err(|e| match e {
+        BorrowError::NotWriteable => PyValueError::new_err(format!(
+            "background: expected a writeable array (it is updated in place), got a read-only \
+             float32 {}",
+            shape_str(&[h, w])
+        )),
+        BorrowError::AlreadyBorrowed => PyValueError::new_err(
+            "background: expected an array that shares no memory with frame, got one that does",
+        ),
+        other => PyValueError::new_err(format!("background: {other}")),
+    })?;
+    let buf = rw
+        .as_slice_mut()
+        .map_err(|e| PyValueError::new_err(format!("background: {e}")))?;
+    let p = BgStepParams::new(t, alpha, slow, k);
+    let out = py.detach(|| {
+        let mut out = vec![0u8; h * w];
+        bgstep::background_step(buf, &img.data, h, w, &p, &mut out);
         out
     });
     bool_image(py, out, h, w)
@@ -1007,6 +1099,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(diff_mask, m)?)?;
     m.add_function(wrap_pyfunction!(diff_mask3, m)?)?;
     m.add_function(wrap_pyfunction!(diff_mask3_edge, m)?)?;
+    m.add_function(wrap_pyfunction!(background_step, m)?)?;
     m.add_function(wrap_pyfunction!(erode, m)?)?;
     m.add_function(wrap_pyfunction!(dilate, m)?)?;
     m.add_function(wrap_pyfunction!(opening, m)?)?;
