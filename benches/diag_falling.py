@@ -174,7 +174,7 @@ def _diag_one(c, a) -> None:
                 print(f"    best track {best[0]}: {best[1]} on-object of {best[2]} rows; "
                       f"evals={len(vs)} last={last[1] if last else None} "
                       + (f"g={last[2].get('g_ratio', float('nan')):.2f} rms={last[2]['rms']:.2f}/{last[2]['rms_allowed']:.2f} "
-                         f"asig={last[2]['accel_sigma']:.1f} inl={last[2]['inlier_frac']:.2f}" if last else ""))
+                         f"asig={last[2]['accel_sigma']:.1f} inl={last[2]['inlier_frac']:.2f} steady={last[2].get('steady_mps')} dur={last[2]['duration']:.2f}" if last else ""))
                 allr = Counter(r for _, rs, _ in vs for r in rs)
                 if allr:
                     print(f"    all reasons on it: {dict(allr)}")

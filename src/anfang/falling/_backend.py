@@ -51,6 +51,15 @@ class Motion:
             return self._m.diff_mask3_edge(p2, p1, cur, float(thr), float(k))
         return ref.diff_mask3_edge(p2, p1, cur, thr, k)
 
+    def bg_step(self, B: np.ndarray, frame: np.ndarray, thr: float, alpha: float, slow: float,
+                edge_k: float) -> np.ndarray:
+        """Selective running-average step on the float32 background ``B`` (in place):
+        foreground where ``|frame - B| > thr + edge_k * G`` (``G``: largest difference of ``B``
+        to a 4-neighbour); ``B`` moves toward the frame by ``alpha`` (``slow * alpha`` there)."""
+        if self._m is not None and hasattr(self._m, "background_step"):
+            return self._m.background_step(B, frame, float(thr), float(alpha), float(slow), float(edge_k))
+        return ref.background_step(B, frame, thr, alpha, slow, edge_k)
+
     def diff2(self, p1: np.ndarray, cur: np.ndarray, thr: float) -> np.ndarray:
         if self._m is not None:
             return self._m.diff_mask(p1, cur, int(round(thr)))

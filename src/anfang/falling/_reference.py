@@ -54,6 +54,26 @@ def diff_mask3_edge(prev2: np.ndarray, prev1: np.ndarray, cur: np.ndarray, thres
     return (np.abs(c - prev1.astype(np.int16)) > lim) & (np.abs(c - prev2.astype(np.int16)) > lim)
 
 
+def background_step(B: np.ndarray, frame: np.ndarray, threshold: float, alpha: float,
+                    slow: float, edge_k: float) -> np.ndarray:
+    """Selective running-average background step (in place on float32 ``B``)."""
+    x = frame.astype(np.float32)
+    d = np.abs(x - B)
+    if edge_k > 0:
+        gr = np.zeros_like(B)
+        dx = np.abs(np.diff(B, axis=1))
+        dy = np.abs(np.diff(B, axis=0))
+        gr[:, 1:] = dx
+        gr[:, :-1] = np.maximum(gr[:, :-1], dx)
+        gr[1:] = np.maximum(gr[1:], dy)
+        gr[:-1] = np.maximum(gr[:-1], dy)
+        fg = d > threshold + edge_k * gr
+    else:
+        fg = d > threshold
+    B += np.where(fg, np.float32(slow * alpha), np.float32(alpha)) * (x - B)
+    return fg
+
+
 @dataclass
 class Blobs:
     area: np.ndarray  # (N,) int64

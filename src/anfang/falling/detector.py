@@ -675,7 +675,12 @@ class FallingObjectDetector(Detector):
                                 area.astype(np.float64), bbox.astype(np.float64)))
             while self._blobs and self._blobs[0][1] < t - 2.0 * cfg.link_gap:
                 self._blobs.popleft()
-        ids = np.asarray(self._tracker.update(bbox, t=t), dtype=np.int64)
+        # the tracker works in stabilised coordinates (camera shake removed)
+        sb = bbox
+        if self._pos != (0.0, 0.0) and len(bbox):
+            ox, oy = S * self._pos[0], S * self._pos[1]
+            sb = bbox - np.array([ox, oy, ox, oy])
+        ids = np.asarray(self._tracker.update(sb, t=t), dtype=np.int64)
         touched = []
         for j in np.nonzero(ids >= 0)[0]:
             tid = int(ids[j])
@@ -720,22 +725,9 @@ class FallingObjectDetector(Detector):
         # the background's own noise: one frame at the start, then alpha / (2 - alpha)
         var_b = max(a / (2.0 - a), 1.0 / self._bg_n)
         lim = thr / math.sqrt(2.0) * math.sqrt(1.0 + var_b)
-        x = gb.astype(np.float32)
-        d = np.abs(x - B)
-        if shifted and cfg.shake_edge_k > 0:
-            gr = np.zeros_like(B)
-            dx = np.abs(np.diff(B, axis=1))
-            dy = np.abs(np.diff(B, axis=0))
-            gr[:, 1:] = dx
-            gr[:, :-1] = np.maximum(gr[:, :-1], dx)
-            gr[1:] = np.maximum(gr[1:], dy)
-            gr[:-1] = np.maximum(gr[:-1], dy)
-            fg = d > lim + cfg.shake_edge_k * gr
-        else:
-            fg = d > lim
         # selective update: foreground pixels are absorbed ten times more slowly (a parked
         # object becomes background after a while, a passing one never does)
-        B += np.where(fg, 0.1 * a, a).astype(np.float32) * (x - B)
+        fg = self._motion.bg_step(B, gb, lim, a, 0.1, cfg.shake_edge_k if shifted else 0.0)
         if shifted:
             m = int(math.ceil(max(abs(ox), abs(oy)))) + 1
             fg[:m] = False
@@ -1039,7 +1031,9 @@ class FallingObjectDetector(Detector):
                 continue
             size = math.sqrt(max(float(np.median([r[6] for r in rows])), 1.0))
             allowed = max(self._rules.max_rms_px * P, self._rules.max_rms_rel * size)
-            if fit.accel <= 0 or fit.rms > allowed or not np.all(fit.w > 0):
+            # one smooth path (the sign of the acceleration is left to the physics test: a
+            # light object at its terminal speed does not accelerate)
+            if fit.rms > allowed or not np.all(fit.w > 0):
                 continue
             if best is None or fit.rms < best[0]:
                 best = (fit.rms, c)
