@@ -168,8 +168,8 @@ class FallingConfig(ConfigMixin):
     min_drop_px : float
         The same in pixels, used without a facade.
     exit_drop_floors : float
-        A track whose object leaves the view through the bottom of the frame (or that is
-        still running when the stream ends) before it has fallen ``min_drop_floors`` is
+        A track whose object leaves the view through the bottom of the frame before it has
+        fallen ``min_drop_floors`` is
         judged once more on everything seen, needing only this many floors (a fall from a
         low floor often leaves the picture first). The pixel distance without a facade is
         scaled alike.
@@ -232,7 +232,7 @@ class FallingConfig(ConfigMixin):
     pool_above: float = 15.0
     repeat_hold: float = 0.5
     group_gap: float = 0.0
-    motion: str = "diff"
+    motion: str = "background"
     bg_alpha: float = 0.05
     max_gap: float = 0.3
     link_gap: float = 0.6
@@ -1245,9 +1245,9 @@ class FallingObjectDetector(Detector):
 
     def _finish(self) -> list[Event]:
         out = []
-        for tid in list(self._tracks):  # the stream ends: judge what was seen
+        for tid in list(self._tracks):  # an object leaving the view in the last frames
             tr = self._tracks[tid]
-            if tr.alarm is None and tr.merged_into is None:
+            if tr.alarm is None and tr.merged_into is None and self._leaving(tr):
                 ev = self._consider(tr, tr.t_last, self.frame_index, leaving=True)
                 if ev is not None:
                     out.append(ev)

@@ -374,6 +374,10 @@ class BallisticRules:
     max_speed_floors : float
         Largest speed in floor heights per second at the last sample (a rain streak crosses
         many floors per frame).
+    min_fill : float
+        Median fraction of its box that a blob fills. A falling object is one compact blob;
+        a track stitched together from sparse clusters of pixels (rain streaks, noise
+        specks, flickering edges) has boxes that its pixels barely fill.
     terminal_min_mps, terminal_min_s, terminal_max_slant : float
         A light object (paper, a bag, a cigarette) reaches its terminal speed a fraction of
         a second after release; a track that only sees that part shows no acceleration.
@@ -392,7 +396,7 @@ class BallisticRules:
     g_band: tuple[float, float] = (0.35, 1.8)
     drag_g_min: float = 0.1
     min_accel_px: float = 50.0
-    min_accel_sigma: float = 3.0
+    min_accel_sigma: float = 4.0
     max_rms_px: float = 1.5
     max_rms_rel: float = 0.35
     min_inlier_frac: float = 0.6
@@ -402,6 +406,7 @@ class BallisticRules:
     max_aspect: float = 6.0
     max_size_floors: float = 1.0
     max_speed_floors: float = 40.0
+    min_fill: float = 0.4
     terminal_min_mps: float = 0.0
     terminal_min_s: float = 1.0
     terminal_max_slant: float = 0.5
@@ -540,6 +545,13 @@ def ballistic_verdict(
             feats["aspect"] = aspect
             if aspect > r.max_aspect:
                 reasons.append("streak_shape")
+            if areas is not None:
+                ar = np.asarray(areas, dtype=np.float64)
+                if len(ar) == len(wv):
+                    fill = float(np.median(ar / (wv * hv)))
+                    feats["fill"] = fill
+                    if fill < r.min_fill:
+                        reasons.append("sparse_blobs")
             if areas is None:
                 size = math.sqrt(float(np.median(wv * hv)))
             else:
