@@ -234,6 +234,7 @@ class FallingConfig(ConfigMixin):
     group_gap: float = 0.0
     motion: str = "background"
     bg_alpha: float = 0.05
+    bg_k: float = 1.3
     max_gap: float = 0.3
     link_gap: float = 0.6
     link_points: int = 4
@@ -387,6 +388,21 @@ def group_fragments(area: np.ndarray, bbox: np.ndarray, cen: np.ndarray, *, rel_
     np.maximum.at(b2[:, 2], inv, bbox[:, 2])
     np.maximum.at(b2[:, 3], inv, bbox[:, 3])
     return a2.astype(area.dtype), b2, c2
+
+
+def _any_point_in_boxes(pts: np.ndarray, boxes: np.ndarray, chunk: int = 1 << 20) -> np.ndarray:
+    """For each box (x0, y0, x1, y1, grown by 1 px up and left), whether any point lies in it
+    (vectorised in chunks of at most ``chunk`` box-point pairs)."""
+    out = np.zeros(len(boxes), dtype=bool)
+    if not len(pts) or not len(boxes):
+        return out
+    step = max(1, chunk // len(pts))
+    px, py = pts[None, :, 0], pts[None, :, 1]
+    for i in range(0, len(boxes), step):
+        b = boxes[i:i + step]
+        out[i:i + step] = ((px >= b[:, 0:1] - 1) & (px <= b[:, 2:3])
+                           & (py >= b[:, 1:2] - 1) & (py <= b[:, 3:4])).any(axis=1)
+    return out
 
 
 class _Track:
@@ -625,11 +641,11 @@ class FallingObjectDetector(Detector):
             if off != (0.0, 0.0):  # background coordinates to the current frame's
                 cen = cen + np.array(off)
                 bbox = bbox + np.array([off[0], off[1], off[0], off[1]])
+            big = area >= cfg.min_area  # specks go before the motion check (cheaper)
+            area, bbox, cen = area[big], bbox[big], cen[big]
             if len(area):
                 _, _, dcen = self._motion.label(mask)
-                inside = ((dcen[None, :, 0] >= bbox[:, None, 0] - 1) & (dcen[None, :, 0] <= bbox[:, None, 2])
-                          & (dcen[None, :, 1] >= bbox[:, None, 1] - 1) & (dcen[None, :, 1] <= bbox[:, None, 3]))
-                moving = inside.any(axis=1)
+                moving = _any_point_in_boxes(dcen, bbox)
                 area, bbox, cen = area[moving], bbox[moving], cen[moving]
         if P > 1:  # back to image pixels
             if S > 1:  # blocks
@@ -724,7 +740,7 @@ class FallingObjectDetector(Detector):
         self._bg_n += 1
         # the background's own noise: one frame at the start, then alpha / (2 - alpha)
         var_b = max(a / (2.0 - a), 1.0 / self._bg_n)
-        lim = thr / math.sqrt(2.0) * math.sqrt(1.0 + var_b)
+        lim = cfg.bg_k * thr / math.sqrt(2.0) * math.sqrt(1.0 + var_b)
         # selective update: foreground pixels are absorbed ten times more slowly (a parked
         # object becomes background after a while, a passing one never does)
         fg = self._motion.bg_step(B, gb, lim, a, 0.1, cfg.shake_edge_k if shifted else 0.0)
@@ -1143,9 +1159,31 @@ class FallingObjectDetector(Detector):
             tol = max(4.0 * fit.sigma + 3.0, 0.5 * fh if fh else 15.0)
             if float(err.max()) <= tol:
                 return h
-            if self._on_parabola(h, a):
+            if self._on_parabola(h, a) or self._follows(h, a, fh):
                 return h
         return None
+
+    def _follows(self, h: _Track, a: dict[str, np.ndarray], fh: float | None) -> bool:
+        """Whether a new track starts where the host's last samples, moved on at their
+        velocity (and the host's fitted acceleration), would be after a short gap (a drag-
+        limited object is not on one parabola over a long span, yet moves smoothly)."""
+        rows = h.rows[-5:]
+        if len(rows) < 3:
+            return False
+        gap = float(a["t"][0]) - rows[-1][1]
+        if not 0 < gap <= self.config.link_gap:
+            return False
+        tt = np.array([r[1] for r in rows])
+        if tt[-1] <= tt[0]:
+            return False
+        vx = float(np.polyfit(tt, [r[4] for r in rows], 1)[0])
+        vy = float(np.polyfit(tt, [r[5] for r in rows], 1)[0])
+        acc = max(float(h.alarm["fit"].accel), 0.0)  # type: ignore[index]
+        px = rows[-1][4] + vx * gap
+        py = rows[-1][5] + vy * gap + 0.5 * acc * gap * gap
+        size = math.sqrt(max(float(np.median([r[6] for r in rows])), 1.0))
+        tol = max(2.0 * size, 0.3 * fh if fh else 10.0, 6.0) + 0.25 * math.hypot(vx, vy) * gap
+        return math.hypot(float(a["xs"][0]) - px, float(a["ys"][0]) - py) <= tol
 
     def _on_parabola(self, h: _Track, a: dict[str, np.ndarray]) -> bool:
         """Whether a later track continues the alarmed track ``h`` after a gap: the last
@@ -1160,7 +1198,10 @@ class FallingObjectDetector(Detector):
         f_al = h.alarm["frame"]  # type: ignore[index]
         rows = [r for r in h.rows if r[0] <= f_al][-10:]
         if len(rows) < 4 or a["t"][0] - rows[-1][1] > 1.0:
-            return False
+            # the alarm came long before: the host's latest samples instead
+            rows = h.rows[-10:]
+            if len(rows) < 4 or a["t"][0] - rows[-1][1] > 1.0:
+                return False
         t = np.concatenate([[r[1] for r in rows], a["t"][:k]])
         x = np.concatenate([[r[4] for r in rows], a["xs"][:k]])
         y = np.concatenate([[r[5] for r in rows], a["ys"][:k]])
