@@ -8,6 +8,7 @@ Usage::
                                                     # facade clips (rendered in memory)
     python benches/bench_falling.py --quality --only facade_fall_0
     python benches/bench_falling.py --quality --suite SUITE --jobs 2   # saved clips, in parallel
+    python benches/bench_falling.py --quality --seed-offset 50000 --jobs 2  # held-out seeds
 
 Speed: a 1920x1080 grey scene made here (a textured facade with floor slabs and windows,
 sensor noise sigma 2, one object falling under gravity, two birds) is fed frame by frame;
@@ -150,7 +151,7 @@ def _quality_clip(job: tuple) -> tuple:
 
 
 def quality(only: str | None, overrides: dict | None = None, suite: str | None = None,
-            jobs: int = 1) -> None:
+            jobs: int = 1, seed_offset: int = 0) -> None:
     from anfang.synth._suite import suite_spec
 
     if suite:  # clips saved by `anfang bench suite --out DIR` (faster than rendering)
@@ -161,6 +162,8 @@ def quality(only: str | None, overrides: dict | None = None, suite: str | None =
     else:
         spec = suite_spec()
     spec = [c for c in spec if c["name"].startswith("facade") and (not only or only in c["name"])]
+    if seed_offset:  # held-out clips: the suite's conditions with other seeds
+        spec = [{**c, "seed": c["seed"] + seed_offset} for c in spec]
     tot = {"n_truth": 0, "n_det": 0, "tp": 0, "fp": 0, "fn": 0}
     floors_exact = floors_1 = 0.0
     alarm = []
@@ -237,6 +240,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="for --quality: a suite directory from `anfang bench suite --out DIR` "
                          "(default: render the clips in memory)")
     ap.add_argument("--jobs", type=int, default=1, help="for --quality: clips run in parallel")
+    ap.add_argument("--seed-offset", type=int, default=0,
+                    help="for --quality without --suite: render the suite's facade clips with "
+                         "their seeds moved by this much (held-out clips, same conditions)")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=JSON",
                     help="detector setting for --quality, e.g. --set pool=1 --set 'rules={\"g_band\": [0.3, 2]}'")
     a = ap.parse_args(argv)
@@ -244,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
         import json
 
         quality(a.only, {k: json.loads(v) for k, v in (kv.split("=", 1) for kv in a.set)},
-                a.suite, a.jobs)
+                a.suite, a.jobs, a.seed_offset)
         return 0
     W, H = (int(v) for v in a.size.lower().split("x"))
     speed(W, H, a.frames, a.warmup, not a.no_peers, a.noise)

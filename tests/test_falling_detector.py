@@ -143,7 +143,8 @@ def test_repeated_content_with_fresh_noise_leaves_no_ghost():
     t30 = np.arange(60) / 30.0
     tc = np.floor(np.arange(60) / 3) / 10.0  # content time of each container frame
     frames, _ = render(60, [drop(100.0, 70.0, 0.2)], seed=5, t=tc)
-    det = FallingObjectDetector(facade())
+    # the three-frame difference's repeat handling (the background path needs none)
+    det = FallingObjectDetector(facade(), motion="diff")
     evs = run(det, frames, t30)
     assert det.stats["duplicates"] == 0 and det.stats["repeats"] >= 20
     assert len(evs) == 1
@@ -153,7 +154,7 @@ def test_repeated_content_with_fresh_noise_leaves_no_ghost():
     true_y = 70.0 + 0.5 * G * (tcont - 0.2) ** 2
     assert np.max(np.abs(traj[:, 3] - true_y)) < 4.0
     # without holding the older reference the ghosts come back
-    det0 = FallingObjectDetector(facade(), repeat_hold=0.0)
+    det0 = FallingObjectDetector(facade(), repeat_hold=0.0, motion="diff")
     run(det0, frames, t30)
     assert det0.stats["repeats"] == 0 and det0.stats["blobs"] > det.stats["blobs"] + 10
 
@@ -310,9 +311,13 @@ def test_pooling_finds_a_faint_object_in_night_noise():
     # faint, slowly starting object gives fragmentary blobs a few pixels off at first)
     assert np.median(np.abs(traj[:, 3] - true_y)) < 6.0
     assert np.median(np.abs(traj[:, 2] - 150.0)) < 3.0
-    full = FallingObjectDetector(fac, pool=1)
+    # at full resolution the three-frame difference (noise of two frames) misses it ...
+    full = FallingObjectDetector(fac, pool=1, motion="diff")
     assert run(full, frames, t) == []
     assert full.stats["pool"] == 1
+    # ... while the silhouette against the averaged background (one frame's noise) holds it
+    fullbg = run(FallingObjectDetector(fac, pool=1, motion="background"), frames, t)
+    assert len(fullbg) == 1 and abs(fullbg[0]["origin"]["floor"] - 4) <= 1
     # disjoint 2x2 blocks (faster, coarser) find it too, positions mapped back to pixels
     blk = run(FallingObjectDetector(fac, pool_mode="block"), frames, t)
     assert len(blk) == 1
@@ -320,7 +325,7 @@ def test_pooling_finds_a_faint_object_in_night_noise():
     assert np.median(np.abs(tb[:, 3] - (70.0 + 0.5 * G * (tb[:, 1] - 0.3) ** 2))) < 6.0
     # the reference (numpy) motion path pools the same way
     ref = run(FallingObjectDetector(fac, backend="reference"), frames, t)
-    assert len(ref) == 1 and ref[0]["origin"]["floor"] == evs[0]["origin"]["floor"]
+    assert len(ref) == 1 and abs(ref[0]["origin"]["floor"] - 4) <= 1
 
 
 def test_pool_auto_stays_full_resolution_on_clean_video():
@@ -351,7 +356,8 @@ def test_long_fall_seen_in_two_pieces_is_one_event():
     assert evs[0]["origin"]["floor"] == 5  # y=30: the top floor, [20, 60)
 
 
-def test_low_frame_rate_content_among_clutter_suite_clip():
+@pytest.mark.parametrize("motion", ["diff", "background"])
+def test_low_frame_rate_content_among_clutter_suite_clip(motion):
     # the standard suite's facade_fall_04: a flowerpot, content at 8.3 fps in a 25 fps
     # stream, among insects, branches and clouds. Its early detections go to clutter tracks;
     # the fall's own track (4 samples before it leaves the image) gathers them back
@@ -361,9 +367,10 @@ def test_low_frame_rate_content_among_clutter_suite_clip():
     spec = next(c for c in suite_spec() if c["name"] == "facade_fall_04")
     clip = render_suite(spec)
     fac = Facade.from_calibration(clip.truth["calibration"])
-    det = FallingObjectDetector(fac)
+    det = FallingObjectDetector(fac, motion=motion)
     evs = det.run(zip(clip.frames, clip.t))
-    assert det.stats["gathered"] >= 1
+    if motion == "diff":  # the fall's track gathers its early detections back
+        assert det.stats["gathered"] >= 1
     assert len(evs) == 1
     truth = clip.truth["events"][0]
     assert evs[0]["origin"]["floor"] == truth["origin"]["floor"]

@@ -413,9 +413,16 @@ def test_residual_allowance_follows_the_object_extent():
     fit = fit_track(t, x, y, drag=True)
     areas = np.full(len(t), 16.0)  # fragments of 16 px ...
     wide = np.full(len(t), 30.0)  # ... spread over a 30 px object
-    v = ballistic_verdict(fit, expected_g=g, areas=areas, widths=wide, heights=wide)
+    # (fragments fill their box sparsely: the compact-blob rule is for silhouettes and is
+    # off here, as the detector turns it off for the three-frame difference)
+    frag = BallisticRules(min_fill=0.0)
+    v = ballistic_verdict(fit, expected_g=g, areas=areas, widths=wide, heights=wide, rules=frag)
     assert v.accepted, v.reasons
     assert v.features["rms_allowed"] > 10
+    # with the rule on, sparse boxes are refused by name
+    v3 = ballistic_verdict(fit, expected_g=g, areas=areas, widths=wide, heights=wide)
+    assert v3.reasons == ("sparse_blobs",) and v3.features["fill"] == pytest.approx(16 / 900)
     compact = np.full(len(t), 4.0)
-    v2 = ballistic_verdict(fit, expected_g=g, areas=areas, widths=compact, heights=compact)
+    v2 = ballistic_verdict(fit, expected_g=g, areas=areas, widths=compact, heights=compact,
+                           rules=frag)
     assert "erratic" in v2.reasons

@@ -6,7 +6,8 @@ Run from the repository root (needs Pillow, a dev-only dependency):
 
 It renders ``anfang.synth.facade(seed=4)``, runs :class:`FallingObjectDetector` with the
 clip's calibration and draws, on the frame at the alarm: the floor boundaries, the observed
-track (dots), the fitted trajectory traced back to the release point (line), the release
+track (dots), the parabola fitted to the track's first 0.6 s and traced back to the release
+point (line), the release
 point with its floor, and the true release point (cross).
 """
 
@@ -49,7 +50,7 @@ def main() -> None:
     # fitted early parabola, traced back to the release time
     early = traj[:, 1] <= traj[0, 1] + 0.6
     fit = fit_track(traj[early, 1], traj[early, 2], traj[early, 3])
-    ts = np.linspace(o["t"], traj[-1, 1], 80)
+    ts = np.linspace(o["t"], traj[early, 1][-1], 80)  # over its window, back to the release
     curve = fit.position(ts)
     d.line([tuple(p) for p in curve], fill=(255, 200, 0), width=2)
     for _, _, x, y in traj:

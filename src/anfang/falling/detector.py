@@ -64,7 +64,6 @@ from anfang.falling.facade import Facade
 from anfang.falling.physics import (
     GRAVITY,
     BallisticRules,
-    Origin,
     TrackFit,
     Verdict,
     ballistic_verdict,
@@ -123,10 +122,6 @@ class FallingConfig(ConfigMixin):
     repeat_hold : float
         After a frame in which nothing moved (repeated content with fresh noise, or a still
         scene) the older reference frame is kept, up to this age in seconds.
-    group_gap : float
-        Pieces of one object are joined into one blob when their boxes, each grown by this
-        fraction of its longer side (at least 2 px), overlap (0 disables; see
-        :func:`group_fragments`).
     max_blobs : int
         More blobs than this in one frame (rain, foliage): the frame's blobs are not
         associated (tracks are kept, never reset).
@@ -231,7 +226,6 @@ class FallingConfig(ConfigMixin):
     pool_mode: str = "box"
     pool_above: float = 15.0
     repeat_hold: float = 0.5
-    group_gap: float = 0.0
     motion: str = "background"
     bg_alpha: float = 0.05
     bg_k: float = 1.3
@@ -333,61 +327,6 @@ def _hist_stats(hist: np.ndarray) -> tuple[float, float, Any]:
         return float(hist[dev > thr].sum()) / n
 
     return float(med), sig, changed_at
-
-
-def group_fragments(area: np.ndarray, bbox: np.ndarray, cen: np.ndarray, *, rel_gap: float = 0.5,
-                    min_gap: float = 2.0, max_blobs: int = 400) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Join blobs that are pieces of one object (vectorised, no per-blob Python objects).
-
-    A faint or large object shows in a frame difference as several pieces (its leading and
-    trailing edges, broken up by noise). Two blobs are joined when their boxes, each grown by
-    ``max(min_gap, rel_gap * its longer side)`` px, overlap; joined groups get the summed
-    area, the union box and the area-weighted centroid. With more than ``max_blobs`` blobs
-    (rain) the blobs are returned unchanged.
-
-    >>> import numpy as np
-    >>> area = np.array([20, 20, 4])
-    >>> bbox = np.array([[10, 10, 20, 12], [10, 19, 20, 21], [60, 60, 62, 62]], float)
-    >>> cen = np.array([[15, 11], [15, 20], [61, 61]], float)
-    >>> a, b, c = group_fragments(area, bbox, cen)
-    >>> a.tolist(), b[0].tolist(), c[0].tolist()
-    ([40, 4], [10.0, 10.0, 20.0, 21.0], [15.0, 15.5])
-    """
-    n = len(area)
-    if n < 2 or n > max_blobs:
-        return area, bbox, cen
-    side = np.maximum(bbox[:, 2] - bbox[:, 0], bbox[:, 3] - bbox[:, 1])
-    gap = np.maximum(min_gap, rel_gap * side)
-    lo = bbox[:, :2] - gap[:, None]
-    hi = bbox[:, 2:] + gap[:, None]
-    adj = ((lo[:, None, 0] <= hi[None, :, 0]) & (lo[None, :, 0] <= hi[:, None, 0])
-           & (lo[:, None, 1] <= hi[None, :, 1]) & (lo[None, :, 1] <= hi[:, None, 1]))
-    if int(adj.sum()) == n:  # nothing touches anything else
-        return area, bbox, cen
-    lab = np.arange(n)
-    while True:  # connected components by min-label propagation
-        new = np.where(adj, lab[None, :], n).min(axis=1)
-        new = np.minimum(new, lab)
-        new = new[new]
-        if np.array_equal(new, lab):
-            break
-        lab = new
-    roots, inv = np.unique(lab, return_inverse=True)
-    m = len(roots)
-    w = area.astype(np.float64)
-    a2 = np.bincount(inv, weights=w, minlength=m)
-    c2 = np.column_stack([np.bincount(inv, weights=w * cen[:, 0], minlength=m),
-                          np.bincount(inv, weights=w * cen[:, 1], minlength=m)]) / a2[:, None]
-    b2 = np.empty((m, 4), dtype=bbox.dtype)
-    b2[:, 0] = np.inf
-    b2[:, 1] = np.inf
-    b2[:, 2] = -np.inf
-    b2[:, 3] = -np.inf
-    np.minimum.at(b2[:, 0], inv, bbox[:, 0])
-    np.minimum.at(b2[:, 1], inv, bbox[:, 1])
-    np.maximum.at(b2[:, 2], inv, bbox[:, 2])
-    np.maximum.at(b2[:, 3], inv, bbox[:, 3])
-    return a2.astype(area.dtype), b2, c2
 
 
 def _any_point_in_boxes(pts: np.ndarray, boxes: np.ndarray, chunk: int = 1 << 20) -> np.ndarray:
@@ -666,9 +605,6 @@ class FallingObjectDetector(Detector):
                 (area <= 0.5 * bw * bh) | ((lo <= 2) & (hi >= 6)))
             keep &= ~streak
         area, bbox, cen = area[keep], bbox[keep], cen[keep]
-        if cfg.group_gap > 0 and len(area) > 1:
-            area, bbox, cen = group_fragments(area, bbox.astype(np.float64), cen,
-                                              rel_gap=cfg.group_gap)
         if (not len(area) and older is not None and cfg.frame_diff == 3
                 and t - older[1] <= cfg.repeat_hold):
             # nothing moved: the same content with fresh noise (a 10 fps camera in a 30 fps
@@ -874,6 +810,8 @@ class FallingObjectDetector(Detector):
             extra = 0.05 * float(np.median(np.hypot(np.diff(a["xs"]), np.diff(a["ys"]))))
         if P > 1 or extra:  # faint objects in noise: fragmentary blobs, coarser positions
             rules = dataclasses.replace(rules, max_rms_px=rules.max_rms_px * P + extra)
+        if self.config.motion == "diff":  # edge fragments fill their boxes sparsely
+            rules = dataclasses.replace(rules, min_fill=0.0)
         v = ballistic_verdict(judged, expected_g=eg, areas=a["area"], widths=b[:, 2] - b[:, 0],
                               heights=b[:, 3] - b[:, 1], floor_px=fh, rules=rules)
         return fit, v
@@ -899,27 +837,7 @@ class FallingObjectDetector(Detector):
         return X, Y
 
     def _origin(self, a: dict[str, np.ndarray], fit: TrackFit, v: Verdict | None = None) -> Any:
-        """Back-trace from a plain parabola over the first ``origin_window`` seconds; for a
-        steady fall (no acceleration seen) the first observed point, with a floor range
-        from there up to the top of the facade (it was released somewhere above)."""
-        if v is not None and v.features.get("steady_fall"):
-            x0, y0 = float(a["x"][0]), float(a["y"][0])
-            fl = fv = None
-            col = None
-            rng = None
-            if self.facade is not None:
-                xs0, ys0 = float(a["xs"][0]), float(a["ys"][0])
-                fv = float(self.facade.floor_at(xs0, ys0))
-                fl = int(self.facade.floor_index(xs0, ys0))
-                c = int(self.facade.column_index(xs0, ys0))
-                col = c if c >= 0 else None
-                ftop = np.asarray(self.facade.floor_at(self.facade.polygon), dtype=np.float64)
-                ftop = ftop[np.isfinite(ftop)]
-                top = max(int(np.ceil(ftop.max())) - 1, fl) if len(ftop) else fl
-                rng = (fl, top)
-            return Origin(t=float(a["t"][0]), x=x0, y=y0, x_se=0.0, y_se=0.0, floor=fl,
-                          floor_value=fv if fv is not None else float("nan"), floor_range=rng,
-                          column=col, method="steady")
+        """Back-trace from a plain parabola over the first ``origin_window`` seconds."""
         early = a["t"] <= a["t"][0] + self.config.origin_window
         if early.sum() < 5:
             early = np.arange(len(a["t"])) < 5

@@ -377,18 +377,9 @@ class BallisticRules:
     min_fill : float
         Median fraction of its box that a blob fills. A falling object is one compact blob;
         a track stitched together from sparse clusters of pixels (rain streaks, noise
-        specks, flickering edges) has boxes that its pixels barely fill.
-    terminal_min_mps, terminal_min_s, terminal_max_slant : float
-        A light object (paper, a bag, a cigarette) reaches its terminal speed a fraction of
-        a second after release; a track that only sees that part shows no acceleration.
-        Such a track is still accepted as a *steady fall* when, with ``expected_g`` known
-        (its scale gives metres), it descends at a steady speed of at least
-        ``terminal_min_mps`` m/s for at least ``terminal_min_s`` seconds, on a straight path
-        (the residual rule) that deviates from the vertical by at most ``terminal_max_slant``
-        (horizontal over vertical speed), with a stable size. Leaves drift down slower and
-        sway; gliding birds move mostly sideways. 0 for ``terminal_min_mps`` (the default)
-        disables it: on the standard suite, leaves near the top of a steep view reach 3-6 m/s
-        in facade metres and passed it, while thrown light objects failed the slant limit.
+        specks, flickering edges) has boxes that its pixels barely fill. For silhouettes
+        (the detector's background motion); the three-frame difference shows a large object
+        as edge fragments, and the detector turns the rule off there.
     """
 
     min_points: int = 6
@@ -407,9 +398,6 @@ class BallisticRules:
     max_size_floors: float = 1.0
     max_speed_floors: float = 40.0
     min_fill: float = 0.4
-    terminal_min_mps: float = 0.0
-    terminal_min_s: float = 1.0
-    terminal_max_slant: float = 0.5
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -495,8 +483,6 @@ def ballistic_verdict(
         "duration": fit.duration,
         "speed": fit.speed,
     }
-    accel_reasons = ("not_accelerating_down", "accel_not_significant", "accel_not_gravity",
-                     "accel_too_small")
     if fit.n < r.min_points:
         reasons.append("too_few_points")
     if fit.duration < r.min_duration:
@@ -583,34 +569,15 @@ def ballistic_verdict(
     feats["descent_frac"] = desc
     if desc < r.min_descent_frac:
         reasons.append("not_descending")
-    steady = False
-    if (r.terminal_min_mps > 0 and expected_g is not None and expected_g > 0 and reasons
-            and all(k in accel_reasons for k in reasons)):
-        # a steady fall at terminal speed (see terminal_min_mps)
-        ppm = expected_g / GRAVITY
-        dur = float(fit.t[-1] - fit.t[0]) if len(fit.t) > 1 else 0.0
-        vy = float(fit.y[-1] - fit.y[0]) / dur if dur > 0 else 0.0
-        vx = float(fit.x[-1] - fit.x[0]) / dur if dur > 0 else 0.0
-        feats["steady_mps"] = vy / ppm
-        g_ok = not math.isfinite(g_ratio) or abs(g_ratio) < r.g_band[0]
-        if (g_ok and dur >= r.terminal_min_s and vy >= r.terminal_min_mps * ppm
-                and abs(vx) <= r.terminal_max_slant * vy and desc >= r.min_descent_frac):
-            steady = True
-            feats["steady_fall"] = 1.0
-            reasons = []
     # score
     sig = 1.0 - math.exp(-max(a / se, 0.0) / 6.0)
-    if steady:
-        sig = 0.8
     fitq = math.exp(-((fit.rms / allowed) ** 2))
     if math.isfinite(g_ratio) and g_ratio > 0:
         gq = math.exp(-0.5 * (math.log(g_ratio) / 0.5) ** 2)
     else:
         gq = 0.7 if a > 0 else 0.0
-    if steady:
-        gq = 0.7
     npts = min(1.0, fit.n / 10.0)
-    q = (sig * fitq * gq * npts * desc) ** 0.25 if a > 0 or steady else 0.0
+    q = (sig * fitq * gq * npts * desc) ** 0.25 if a > 0 else 0.0
     accepted = not reasons
     score = 0.5 + 0.5 * q if accepted else 0.5 * q
     return Verdict(accepted, float(min(max(score, 0.0), 1.0)), tuple(reasons), feats)
