@@ -220,3 +220,16 @@ def test_batch_command_on_a_dask_scheduler(fake_registry, tmp_path):
         rows = st.rows()
     assert [(r.event.camera_id, r.event.frame_start) for r in rows] == [("cam0", 5), ("cam1", 6)]
     assert all(os.path.isabs(r.snapshot_path) and os.path.exists(r.clip_path) for r in rows)
+
+
+def test_demo_runs_the_falling_detector_calibrated():
+    # the facade scene's truth carries the generator's calibration: the demo must use it
+    # (floors in the events), not silently fall back to an uncalibrated detector
+    from anfang.commands.demo import _detector_kwargs
+    from anfang.falling import Facade
+    from anfang.synth import facade
+
+    truth = facade(seed=2, seconds=0.2).truth
+    kw = _detector_kwargs("falling", truth)
+    assert isinstance(kw.get("facade"), Facade)
+    assert kw["facade"] == Facade.from_calibration(truth["calibration"])

@@ -125,10 +125,11 @@ def _detector_kwargs(name: str, truth: dict) -> dict:
             from anfang.falling import Facade
         except ImportError:
             return {}
-        for how in ("from_truth", "from_synth"):
+        for how in ("from_calibration", "from_truth", "from_synth"):
             if hasattr(Facade, how):
                 try:
-                    return {"facade": getattr(Facade, how)(truth)}
+                    arg = truth["calibration"] if how == "from_calibration" else truth
+                    return {"facade": getattr(Facade, how)(arg)}
                 except Exception:
                     pass
         try:

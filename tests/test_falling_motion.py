@@ -1,0 +1,201 @@
+"""The falling detector's motion front end and physics frame: shake measured against a
+reference frame, the edge-aware threshold on aligned frames, background silhouettes, the
+rectified (facade-plane) physics and judging tracks that leave the picture."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from anfang import motion
+from anfang.falling import Facade, FallingObjectDetector
+from anfang.falling import _reference as ref
+from anfang.falling.detector import _any_point_in_boxes
+from anfang.falling.physics import GRAVITY
+from anfang.synth import facade as render_facade
+
+W, H = 320, 240
+
+
+def flat_facade():
+    # 5 floors of 40 px between y=20 and y=220, 3 m each: 13.3 px/m, g = 130.8 px/s²
+    return Facade.from_corners([[40, 20], [280, 20], [280, 220], [40, 220]], floors=5, columns=4)
+
+
+def scene(n, disc=None, noise=2.0, seed=0):
+    """Frames of a textured wall; ``disc(t) -> (x, y, r, value)`` or None draws an object."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:H, 0:W]
+    bg = 150 + 25 * np.sin(xx / 7.0) * np.cos(yy / 11.0)
+    bg[((yy - 20) % 40) < 3] -= 40
+    t = np.arange(n) / 25.0
+    out = np.empty((n, H, W), np.uint8)
+    for i in range(n):
+        img = bg.copy()
+        p = disc(t[i]) if disc is not None else None
+        if p is not None:
+            x, y, r, v = p
+            img[(xx - x) ** 2 + (yy - y) ** 2 <= r * r] = v
+        out[i] = np.clip(np.rint(img + rng.normal(0, noise, (H, W))), 0, 255).astype(np.uint8)
+    return out, t
+
+
+def falling_disc(x0, y0, t0, r, value, g=9.81 * 40 / 3.0):
+    def f(t):
+        if t < t0:
+            return None
+        y = y0 + 0.5 * g * (t - t0) ** 2
+        return None if y > H + r else (x0, y, r, value)
+    return f
+
+
+# -- shake -----------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def shaky_clip():
+    # sub-pixel shake of 3 px amplitude over a facade with 1-px balcony railings, no fall
+    return render_facade(seed=7, seconds=3.0, falls=0, distractors=["shake"], shake=3.0,
+                         night=False, noise=2.0)
+
+
+def test_shake_offset_follows_the_camera_without_drift(shaky_clip):
+    clip = shaky_clip
+    fac = Facade.from_calibration(clip.truth["calibration"])
+    det = FallingObjectDetector(fac)
+    sh = np.asarray(clip.truth["shake"], dtype=np.float64)
+    err = []
+    for i, (f, t) in enumerate(zip(clip.frames, clip.t)):
+        assert det.update(f, t) == []
+        if i >= 2:
+            err.append(np.hypot(*(np.asarray(det._pos) - (sh[i] - sh[0]))))
+    err = np.asarray(err)
+    # measured against a reference frame, the offset does not drift over the clip
+    assert np.median(err) < 0.2 and err.max() < 0.6
+    assert np.median(err[-20:]) < 0.25
+
+
+def test_edge_aware_threshold_on_aligned_frames(shaky_clip):
+    clip = shaky_clip
+    fac = Facade.from_calibration(clip.truth["calibration"])
+    counts = {}
+    for k in (0.0, 0.5):
+        det = FallingObjectDetector(fac, shake_edge_k=k, motion="diff")
+        assert det.run(zip(clip.frames, clip.t)) == []
+        counts[k] = det.stats["blobs"]
+    # resampled railings and window edges are not motion
+    assert counts[0.5] * 10 < counts[0.0]
+
+
+# -- background silhouettes ----------------------------------------------------------------
+def test_background_gives_the_whole_silhouette_of_a_large_faint_object():
+    r = 12.0  # a 24 px object at contrast 14 against noise 2.5
+    frames, t = scene(45, falling_disc(150.0, 40.0, 0.3, r, 164), noise=2.5, seed=3)
+    fac = flat_facade()
+    evs = FallingObjectDetector(fac).run(zip(frames, t))
+    assert len(evs) == 1
+    ev = evs[0]
+    assert ev["origin"]["floor"] == 5 and ev["origin"]["floor_range"][0] <= 5
+    # the blobs are whole discs (area pi r^2 = 452 px), not edge slivers
+    assert ev["size"] > 0.6 * np.pi * r * r
+    traj = np.asarray(ev["trajectory"])
+    true_y = 40.0 + 0.5 * (9.81 * 40 / 3.0) * (traj[:, 1] - 0.3) ** 2
+    assert np.median(np.abs(traj[:, 3] - true_y)) < 2.0
+    # the three-frame difference sees slivers of it
+    d = FallingObjectDetector(fac, motion="diff")
+    evd = d.run(zip(frames, t))
+    assert len(evd) == 1 and evd[0]["size"] < 0.2 * np.pi * r * r
+
+
+def test_background_ignores_a_parked_change_and_repeated_frames():
+    # a bright square appears and stays (a window lit at night): no alarm, and 8 fps
+    # content in a 25 fps stream (each content shown 3 times with fresh noise) still alarms once
+    def lit(t):
+        return (250.0, 100.0, 8.0, 250) if t > 0.4 else None
+
+    frames, t = scene(60, lit, seed=5)
+    assert FallingObjectDetector(flat_facade()).run(zip(frames, t)) == []
+    fall = falling_disc(150.0, 60.0, 0.2, 3.0, 30)
+    slow = lambda tt: fall(np.floor(tt * 25.0 / 3.0) * 3.0 / 25.0)  # noqa: E731
+    frames, t = scene(45, slow, seed=6)
+    det = FallingObjectDetector(flat_facade())
+    evs = det.run(zip(frames, t))
+    assert len(evs) == 1 and abs(evs[0]["origin"]["floor"] - 4) <= 1
+
+
+# -- rectified physics ------------------------------------------------------------------------
+def test_physics_on_the_facade_plane_under_perspective():
+    # a steep view: 12 floors whose image height shrinks fourfold from bottom to top
+    fac = Facade.from_corners([[260, 20], [380, 20], [520, 460], [120, 460]], floors=12,
+                              columns=4)
+    t = np.arange(0, 1.6, 0.04)
+    v = 11.5 - 0.5 * GRAVITY * t**2 / fac.floor_height_m  # floors, released at rest
+    xy = fac.to_image(np.column_stack([np.full_like(t, 2.0), v - fac.lowest_floor]))
+    n = len(t)
+    a = {"frame": np.arange(n), "t": t, "x": xy[:, 0], "y": xy[:, 1], "xs": xy[:, 0],
+         "ys": xy[:, 1], "area": np.full(n, 9.0),
+         "bbox": np.column_stack([xy[:, 0] - 1.5, xy[:, 1] - 1.5, xy[:, 0] + 1.5, xy[:, 1] + 1.5])}
+    flat = FallingObjectDetector(fac, rectify=False)._evaluate(a)[1]
+    rect = FallingObjectDetector(fac)._evaluate(a)[1]
+    # in the image the acceleration grows along the fall; on the plane it is g
+    assert abs(rect.features["g_ratio"] - 1.0) < 0.05, rect.features
+    assert abs(flat.features["g_ratio"] - 1.0) > 0.25 or not flat.accepted
+    assert rect.accepted, rect.reasons
+
+
+# -- leaving the picture ----------------------------------------------------------------------
+def test_a_fall_leaving_the_picture_before_two_floors_is_judged_when_it_leaves():
+    # released at y=170 (floor 2): the frame ends 70 px (1.75 floors) below
+    frames, t = scene(40, falling_disc(150.0, 170.0, 0.2, 3.0, 30), seed=8)
+    fac = flat_facade()
+    evs = FallingObjectDetector(fac).run(zip(frames, t))
+    assert len(evs) == 1 and evs[0]["origin"]["floor"] == 2
+    assert FallingObjectDetector(fac, exit_drop_floors=2.0).run(zip(frames, t)) == []
+
+
+def test_motion_settings_are_checked():
+    with pytest.raises(ValueError, match="motion"):
+        FallingObjectDetector(motion="optical-flow")
+    with pytest.raises(ValueError, match="bg_alpha"):
+        FallingObjectDetector(bg_alpha=0.0)
+    with pytest.raises(ValueError, match="bg_k"):
+        FallingObjectDetector(bg_k=-1.0)
+    with pytest.raises(TypeError, match="rectify"):
+        FallingObjectDetector(rectify="yes")
+
+
+# -- kernels: the numpy reference path against the Rust one -----------------------------------
+@settings(max_examples=40, deadline=None)
+@given(h=st.integers(0, 9), w=st.integers(0, 11), seed=st.integers(0, 2**16),
+       thr=st.floats(0, 40), k=st.sampled_from([0.0, 0.3, 0.5, 1.7]))
+def test_reference_diff3_edge_matches_rust(h, w, seed, thr, k):
+    rng = np.random.default_rng(seed)
+    p2, p1, cur = (rng.integers(0, 256, (h, w), dtype=np.uint8) for _ in range(3))
+    assert np.array_equal(ref.diff_mask3_edge(p2, p1, cur, thr, k),
+                          motion.diff_mask3_edge(p2, p1, cur, thr, k))
+
+
+@settings(max_examples=40, deadline=None)
+@given(h=st.integers(0, 9), w=st.integers(0, 11), seed=st.integers(0, 2**16),
+       thr=st.floats(0, 40), alpha=st.floats(0.01, 1.0), k=st.sampled_from([0.0, 0.5]))
+def test_reference_background_step_matches_rust(h, w, seed, thr, alpha, k):
+    rng = np.random.default_rng(seed)
+    b0 = rng.uniform(0, 255, (h, w)).astype(np.float32)
+    f = rng.integers(0, 256, (h, w), dtype=np.uint8)
+    b1, b2 = b0.copy(), b0.copy()
+    m1 = ref.background_step(b1, f, thr, alpha, 0.1, k)
+    m2 = motion.background_step(b2, f, thr, alpha, 0.1, k)
+    assert np.array_equal(m1, m2)
+    np.testing.assert_allclose(b1, b2, rtol=0, atol=1e-3)
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(0, 12), m=st.integers(0, 30), seed=st.integers(0, 2**16),
+       chunk=st.sampled_from([1, 7, 1 << 20]))
+def test_any_point_in_boxes_matches_brute_force(n, m, seed, chunk):
+    rng = np.random.default_rng(seed)
+    x0 = rng.uniform(0, 50, n)
+    y0 = rng.uniform(0, 50, n)
+    boxes = np.column_stack([x0, y0, x0 + rng.uniform(0, 20, n), y0 + rng.uniform(0, 20, n)])
+    pts = rng.uniform(-5, 75, (m, 2))
+    got = _any_point_in_boxes(pts, boxes, chunk=chunk)
+    want = [any(b[0] - 1 <= p[0] <= b[2] and b[1] - 1 <= p[1] <= b[3] for p in pts) for b in boxes]
+    assert got.tolist() == want
