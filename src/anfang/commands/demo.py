@@ -82,7 +82,7 @@ def make_scene(kind: str, seed: int, seconds: float | None):
         import anfang.synth as synth
 
         gen = getattr(synth, gen_name)
-        # the falling detector misses the fall of facade seed 1 (a 23 px object); the demo
+        # the falling detector misses the fall of facade seed 1 (with these options); the demo
         # shows the next seed's fall, and docs/falling.md gives the suite's figures
         clip = gen(seed=seed + (1 if gen_name == "facade" else 0), fps=25.0, seconds=seconds, **opts)
         return clip.frames, clip.t, clip.truth, f"anfang.synth.{gen_name}"
