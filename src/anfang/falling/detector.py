@@ -64,6 +64,7 @@ from anfang.falling.facade import Facade
 from anfang.falling.physics import (
     GRAVITY,
     BallisticRules,
+    Origin,
     TrackFit,
     Verdict,
     ballistic_verdict,
@@ -229,6 +230,7 @@ class FallingConfig(ConfigMixin):
     motion: str = "background"
     bg_alpha: float = 0.05
     bg_k: float = 1.3
+    confirm_k: float = 1.0
     max_gap: float = 0.3
     link_gap: float = 0.6
     link_points: int = 4
@@ -550,7 +552,7 @@ class FallingObjectDetector(Detector):
         fgmask = None
         if cfg.motion == "background":
             fgmask, off = self._bg_mask(g, thr)
-            thr = thr / math.sqrt(2.0)  # the difference below only confirms motion
+            thr = thr * cfg.confirm_k  # the difference below only confirms motion
         if (bx or by) and cfg.shake_edge_k > 0:
             # aligned frames differ at edges (interpolation, residual misregistration):
             # there a pixel must beat the threshold by shake_edge_k times the local gradient
@@ -816,6 +818,48 @@ class FallingObjectDetector(Detector):
                               heights=b[:, 3] - b[:, 1], floor_px=fh, rules=rules)
         return fit, v
 
+    def _origin_on_plane(self, a: dict[str, np.ndarray], early: np.ndarray, dt: float) -> Any:
+        """The back-trace on the facade plane (homography calibrations): the release time
+        from a parabola fitted to the rectified early samples (under perspective the image
+        parabola's apex is biased), the release floor from its height there, the column from
+        the samples' column coordinate moved on linearly. None when not applicable."""
+        fac = self.facade
+        if fac is None or not self.config.rectify or not fac.has_homography:
+            return None
+        sub = {k: v[early] for k, v in a.items()}
+        xm, ym = float(np.median(sub["xs"])), float(np.median(sub["ys"]))
+        rect = self._rectify(sub, xm, ym)
+        if rect is None:
+            return None
+        try:
+            fr = fit_track(sub["t"], rect[0], rect[1])
+        except ValueError:
+            return None
+        if fr.accel <= 0:
+            return None
+        orr = trace_origin(fr, None, max_back=self.config.max_back,
+                           min_back=self.config.first_back_frames * dt)
+        s0 = float(fac.px_per_m(ym, xm))
+        fm = float(fac.floor_at(xm, ym))
+        per_floor = fac.floor_height_m * s0  # rectified px per floor
+        fv = fm - (orr.y - ym) / per_floor
+        uv = np.asarray(fac.to_facade(np.column_stack([sub["xs"], sub["ys"]])), dtype=np.float64)
+        if not np.all(np.isfinite(uv)) or not math.isfinite(fv):
+            return None
+        tt = sub["t"] - sub["t"][0]
+        cu = np.polyfit(tt, uv[:, 0], 1) if len(tt) > 1 and np.ptp(tt) > 0 else np.array([0.0, uv[0, 0]])
+        u = float(np.polyval(cu, orr.t - sub["t"][0]))
+        xy = np.asarray(fac.to_image([[u, fv - fac.lowest_floor]]), dtype=np.float64).reshape(2)
+        if not np.all(np.isfinite(xy)) or not bool(fac.contains([xy])[0]):
+            return None
+        half = 1.96 * orr.y_se / per_floor
+        floor = int(math.floor(fv))
+        rng = (min(int(math.floor(fv - half)), floor), max(int(math.floor(fv + half)), floor))
+        col = int(math.floor(u)) if fac.has_columns else None
+        return Origin(t=orr.t, x=float(xy[0]), y=float(xy[1]), x_se=orr.x_se * 1.0,
+                      y_se=orr.y_se, floor=floor, floor_value=fv, floor_range=rng, column=col,
+                      method=orr.method + "-plane")
+
     def _rectify(self, a: dict[str, np.ndarray], xm: float, ym: float) -> tuple | None:
         """The track's stabilised positions on the facade plane, in pixels of the scale at
         ``(xm, ym)``: vertical from the continuous floor coordinate, horizontal from the
@@ -837,7 +881,15 @@ class FallingObjectDetector(Detector):
         return X, Y
 
     def _origin(self, a: dict[str, np.ndarray], fit: TrackFit, v: Verdict | None = None) -> Any:
-        """Back-trace from a plain parabola over the first ``origin_window`` seconds."""
+        """Back-trace from a plain parabola over the first ``origin_window`` seconds (after
+        any leading samples the whole track's robust fit rejects: a track that took other
+        blobs before the object appeared)."""
+        w = np.asarray(fit.w)
+        if len(w) == len(fit.t) and len(w) and w[0] == 0 and np.any(w > 0):
+            t_ok = float(fit.t[int(np.argmax(w > 0))])
+            keep = a["t"] >= t_ok
+            if keep.sum() >= 5:
+                a = {k: v[keep] for k, v in a.items()}
         early = a["t"] <= a["t"][0] + self.config.origin_window
         if early.sum() < 5:
             early = np.arange(len(a["t"])) < 5
@@ -850,6 +902,8 @@ class FallingObjectDetector(Detector):
         dt = float(np.median(np.diff(a["t"]))) if len(a["t"]) > 1 else 0.0
         o = trace_origin(f0, self.facade, max_back=self.config.max_back,
                          min_back=self.config.first_back_frames * dt)
+        if o.method != "facade":
+            o = self._origin_on_plane(a, early, dt) or o
         # floor and column come from the stabilised position (the calibration's frame); the
         # reported point is in raw image pixels like the trajectory (camera offset at the
         # track's first sample)
