@@ -199,3 +199,27 @@ def test_any_point_in_boxes_matches_brute_force(n, m, seed, chunk):
     got = _any_point_in_boxes(pts, boxes, chunk=chunk)
     want = [any(b[0] - 1 <= p[0] <= b[2] and b[1] - 1 <= p[1] <= b[3] for p in pts) for b in boxes]
     assert got.tolist() == want
+
+
+def test_release_traced_back_on_the_facade_plane():
+    # seen only from 0.45 s after its release at floor 10.5 of a steep view: the back-trace
+    # on the plane finds the release time and floor
+    fac = Facade.from_corners([[260, 20], [380, 20], [520, 460], [120, 460]], floors=12,
+                              columns=4)
+    t_rel, v_rel = 0.2, 10.5
+    t = np.arange(t_rel + 0.45, t_rel + 1.3, 0.04)
+    v = v_rel - 0.5 * GRAVITY * (t - t_rel) ** 2 / fac.floor_height_m
+    xy = fac.to_image(np.column_stack([np.full_like(t, 1.5), v - fac.lowest_floor]))
+    n = len(t)
+    a = {"frame": np.arange(n), "t": t, "x": xy[:, 0], "y": xy[:, 1], "xs": xy[:, 0],
+         "ys": xy[:, 1], "area": np.full(n, 9.0),
+         "bbox": np.column_stack([xy[:, 0] - 1.5, xy[:, 1] - 1.5, xy[:, 0] + 1.5, xy[:, 1] + 1.5])}
+    det = FallingObjectDetector(fac)
+    fit, verdict = det._evaluate(a)
+    o = det._origin(a, fit, verdict)
+    assert o.method.endswith("-plane")
+    assert abs(o.t - t_rel) < 0.03
+    assert o.floor == int(v_rel) and o.floor_range[0] <= int(v_rel) <= o.floor_range[1]
+    assert o.column == 1
+    p = fac.to_image([[1.5, v_rel - fac.lowest_floor]])[0]
+    assert np.hypot(o.x - p[0], o.y - p[1]) < 2.0

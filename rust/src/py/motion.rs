@@ -525,6 +525,26 @@ fn label<'py>(
     PyTuple::new(py, [labels.into_any(), stats.into_any()])
 }
 
+/// Returns (area, bbox, centroid) only: no label image is written.
+#[pyfunction]
+#[pyo3(signature = (mask, connectivity=8))]
+fn label_stats<'py>(
+    py: Python<'py>,
+    mask: PyReadonlyArray2<'py, bool>,
+    connectivity: i64,
+) -> PyResult<Bound<'py, PyTuple>> {
+    let c8 = conn8(connectivity)?;
+    let (data, h, w) = mask_bytes(&mask);
+    let blobs = py.detach(|| {
+        let mut bm = BitMask::default();
+        pack(&data, h, w, &mut bm);
+        let mut b = Blobs::default();
+        Labeller::new().label(&bm, c8, None, &mut b);
+        b
+    });
+    blobs_tuple(py, blobs)
+}
+
 fn stage_params(
     threshold: i64,
     open_size: i64,
@@ -1097,6 +1117,7 @@ fn shift_frame<'py>(
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(diff_mask, m)?)?;
+    m.add_function(wrap_pyfunction!(label_stats, m)?)?;
     m.add_function(wrap_pyfunction!(diff_mask3, m)?)?;
     m.add_function(wrap_pyfunction!(diff_mask3_edge, m)?)?;
     m.add_function(wrap_pyfunction!(background_step, m)?)?;

@@ -68,7 +68,7 @@ class Motion:
     def label(self, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(area (N,), bbox (N, 4) xyxy exclusive float, centroid (N, 2) xy)."""
         if self._m is not None:
-            _, b = self._m.label(mask)
+            b = self._m.label_stats(mask) if hasattr(self._m, "label_stats") else self._m.label(mask)[1]
             return (np.asarray(b.area, dtype=np.int64), np.asarray(b.bbox, dtype=np.float64),
                     np.asarray(b.centroid, dtype=np.float64))
         b = ref.blobs(mask)
