@@ -29,9 +29,7 @@ import numpy as np  # noqa: E402
 
 
 def main(argv=None) -> int:
-    from anfang.eval import evaluate
-    from anfang.falling import Facade, FallingObjectDetector
-    from anfang.synth._suite import render, suite_spec
+    from anfang.synth._suite import suite_spec
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--only", default=None)

@@ -215,8 +215,8 @@ def test_release_traced_back_on_the_facade_plane():
          "ys": xy[:, 1], "area": np.full(n, 9.0),
          "bbox": np.column_stack([xy[:, 0] - 1.5, xy[:, 1] - 1.5, xy[:, 0] + 1.5, xy[:, 1] + 1.5])}
     det = FallingObjectDetector(fac)
-    fit, verdict = det._evaluate(a)
-    o = det._origin(a, fit, verdict)
+    fit, _ = det._evaluate(a)
+    o = det._origin(a, fit)
     assert o.method.endswith("-plane")
     assert abs(o.t - t_rel) < 0.03
     assert o.floor == int(v_rel) and o.floor_range[0] <= int(v_rel) <= o.floor_range[1]

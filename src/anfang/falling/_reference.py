@@ -38,19 +38,24 @@ def diff_mask3(prev2: np.ndarray, prev1: np.ndarray, cur: np.ndarray, threshold:
     return (np.abs(c - prev1.astype(np.int16)) > threshold) & (np.abs(c - prev2.astype(np.int16)) > threshold)
 
 
-def diff_mask3_edge(prev2: np.ndarray, prev1: np.ndarray, cur: np.ndarray, threshold: float,
-                    edge_k: float) -> np.ndarray:
-    """:func:`diff_mask3` where each pixel must beat ``threshold + edge_k * G``, ``G`` the
-    largest grey difference of ``cur`` to a 4-neighbour (shake compensation residuals)."""
-    c = cur.astype(np.int16)
-    gr = np.zeros(c.shape, dtype=np.float64)
+def _grad4(c: np.ndarray) -> np.ndarray:
+    """Largest absolute difference of each pixel to its 4-neighbours (same dtype as ``c``)."""
+    gr = np.zeros_like(c)
     dx = np.abs(np.diff(c, axis=1))
     dy = np.abs(np.diff(c, axis=0))
     gr[:, 1:] = dx
     gr[:, :-1] = np.maximum(gr[:, :-1], dx)
     gr[1:] = np.maximum(gr[1:], dy)
     gr[:-1] = np.maximum(gr[:-1], dy)
-    lim = threshold + edge_k * gr
+    return gr
+
+
+def diff_mask3_edge(prev2: np.ndarray, prev1: np.ndarray, cur: np.ndarray, threshold: float,
+                    edge_k: float) -> np.ndarray:
+    """:func:`diff_mask3` where each pixel must beat ``threshold + edge_k * G``, ``G`` the
+    largest grey difference of ``cur`` to a 4-neighbour (shake compensation residuals)."""
+    c = cur.astype(np.int16)
+    lim = threshold + edge_k * _grad4(c).astype(np.float64)
     return (np.abs(c - prev1.astype(np.int16)) > lim) & (np.abs(c - prev2.astype(np.int16)) > lim)
 
 
@@ -60,14 +65,7 @@ def background_step(B: np.ndarray, frame: np.ndarray, threshold: float, alpha: f
     x = frame.astype(np.float32)
     d = np.abs(x - B)
     if edge_k > 0:
-        gr = np.zeros_like(B)
-        dx = np.abs(np.diff(B, axis=1))
-        dy = np.abs(np.diff(B, axis=0))
-        gr[:, 1:] = dx
-        gr[:, :-1] = np.maximum(gr[:, :-1], dx)
-        gr[1:] = np.maximum(gr[1:], dy)
-        gr[:-1] = np.maximum(gr[:-1], dy)
-        fg = d > threshold + edge_k * gr
+        fg = d > threshold + edge_k * _grad4(B)
     else:
         fg = d > threshold
     B += np.where(fg, np.float32(slow * alpha), np.float32(alpha)) * (x - B)

@@ -880,7 +880,7 @@ class FallingObjectDetector(Detector):
         X = xm + (a["xs"] - xm) * (s0 / si)
         return X, Y
 
-    def _origin(self, a: dict[str, np.ndarray], fit: TrackFit, v: Verdict | None = None) -> Any:
+    def _origin(self, a: dict[str, np.ndarray], fit: TrackFit) -> Any:
         """Back-trace from a plain parabola over the first ``origin_window`` seconds (after
         any leading samples the whole track's robust fit rejects: a track that took other
         blobs before the object appeared)."""
@@ -954,7 +954,7 @@ class FallingObjectDetector(Detector):
                     break
         if not v.accepted:
             return None
-        origin = self._origin(a, fit, v)
+        origin = self._origin(a, fit)
         if (self.facade is not None and self.config.require_origin_in_facade
                 and not bool(self.facade.contains([[origin.x, origin.y]])[0])):
             return None
@@ -1229,7 +1229,7 @@ class FallingObjectDetector(Detector):
             fit, v = res
         # the release point comes from the start of the complete track (it may have grown
         # at its beginning by merging a fragment seen before the alarmed part)
-        origin = self._origin(a, fit, v)
+        origin = self._origin(a, fit)
         return self._event(tr, a, fit, v, origin)
 
     def _leaving(self, tr: _Track) -> bool:
