@@ -82,6 +82,17 @@ class FallingConfig(ConfigMixin):
 
     Motion
     ------
+    motion : "background" or "diff"
+        ``"background"``: silhouettes against a running-average background kept at a fixed
+        camera offset (:func:`anfang.motion.background_step`), each kept only when the frame
+        difference shows something moving inside its box; ``"diff"``: the frame difference
+        alone (edge fragments of large objects).
+    bg_alpha : float
+        Background update rate per frame (foreground pixels: a tenth of it).
+    bg_k : float
+        Background threshold in units of the noise threshold scaled to one frame's noise.
+    confirm_k : float
+        Threshold of the confirming frame difference, as a fraction of the noise threshold.
     frame_diff : 2 or 3
         Two- or three-frame differencing.
     noise_k : float
