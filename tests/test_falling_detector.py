@@ -237,6 +237,22 @@ def test_recent_frames_ring_buffer():
     assert i == 139 and ti == pytest.approx(t[-1]) and np.array_equal(f, frames[-1])
     sub = det.recent_frames(t[-10], t[-5])
     assert [r[0] for r in sub] == list(range(130, 136))  # both ends inclusive
+    # every buffered frame is the frame of its index (buffers are recycled, not shared)
+    assert all(np.array_equal(f, frames[k]) for k, _, f in buf)
+    # returned frames are copies: the ring moving on does not change them
+    keep = det.recent_frames(t[-1], t[-1])[0][2].copy()
+    got = det.recent_frames(t[-1], t[-1])[0][2]
+    det = FallingObjectDetector(facade(), pre_seconds=1.0, post_seconds=0.5, max_gap=0.3)
+    for f, ti in zip(frames, t):
+        det.update(f, ti)
+    got = det.recent_frames(t[-1], t[-1])[0][2]
+    more, t_more = render(60, [], seed=2)
+    for f, ti in zip(more, t_more + t[-1] + 1.0 / 25.0):
+        det.update(f, ti)
+    assert np.array_equal(got, keep)
+    # and the ring reuses its memory instead of growing
+    n_bufs = len(det._frames) + len(det._spare)
+    assert n_bufs <= len(buf) + 2
     det2 = FallingObjectDetector(facade(), keep_frames=False)
     run(det2, frames[:5], t[:5])
     assert det2.recent_frames(0.0, 1.0) == []

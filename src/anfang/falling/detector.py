@@ -449,6 +449,7 @@ class FallingObjectDetector(Detector):
         self._ign: dict = {}
         self._tracks: dict[int, _Track] = {}
         self._frames: deque = deque()
+        self._spare: list = []  # buffers of frames that left the ring, for reuse
         self._alarmed: list[_Track] = []
         self._ended: deque = deque()  # recently ended tracks without an alarm (fragments)
         self._blobs: deque = deque()  # recent frames' blobs: (frame, t, x, y, xs, ys, area, bbox)
@@ -470,8 +471,9 @@ class FallingObjectDetector(Detector):
 
     # -- evidence ---------------------------------------------------------------------------
     def recent_frames(self, t0: float, t1: float) -> list[tuple[int, float, np.ndarray]]:
-        """Buffered ``(frame_index, t, frame)`` with ``t0 <= t <= t1`` (oldest first)."""
-        return [(i, t, f) for i, t, f in self._frames if t0 <= t <= t1]
+        """Buffered ``(frame_index, t, frame)`` with ``t0 <= t <= t1`` (oldest first); the
+        frames are copies (the buffer reuses its memory)."""
+        return [(i, t, f.copy()) for i, t, f in self._frames if t0 <= t <= t1]
 
     # -- per frame --------------------------------------------------------------------------
     def _update(self, frame: np.ndarray, t: float) -> list[Event]:
@@ -484,10 +486,20 @@ class FallingObjectDetector(Detector):
                 raise ValueError(f"frame: expected {H}x{W} pixels (the facade calibration's image_size), "
                                  f"got {frame.shape[0]}x{frame.shape[1]}")
         if cfg.keep_frames:
-            self._frames.append((fi, t, frame.copy()))
+            # copy into a recycled buffer: a fresh 6 MB allocation per 1080p RGB frame (and
+            # its release) costs more than the copy, and slows every other allocation
+            buf = None
+            while self._spare and buf is None:
+                b = self._spare.pop()
+                if b.shape == frame.shape and b.dtype == frame.dtype:
+                    buf = b
+            if buf is None:
+                buf = np.empty_like(frame)
+            np.copyto(buf, frame)
+            self._frames.append((fi, t, buf))
             horizon = cfg.pre_seconds + cfg.post_seconds + cfg.max_gap
             while self._frames and self._frames[0][1] < t - horizon:
-                self._frames.popleft()
+                self._spare.append(self._frames.popleft()[2])
         g = to_gray(frame)
         events: list[Event] = []
         if self._full_shape is None:
