@@ -137,7 +137,7 @@ def test_physics_on_the_facade_plane_under_perspective():
     rect = FallingObjectDetector(fac)._evaluate(a)[1]
     # in the image the acceleration grows along the fall; on the plane it is g
     assert abs(rect.features["g_ratio"] - 1.0) < 0.05, rect.features
-    assert abs(flat.features["g_ratio"] - 1.0) > 0.25 or not flat.accepted
+    assert flat.features["g_ratio"] > 1.25
     assert rect.accepted, rect.reasons
 
 

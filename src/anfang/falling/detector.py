@@ -879,7 +879,7 @@ class FallingObjectDetector(Detector):
         floor = int(math.floor(fv))
         rng = (min(int(math.floor(fv - half)), floor), max(int(math.floor(fv + half)), floor))
         col = int(math.floor(u)) if fac.has_columns else None
-        return Origin(t=orr.t, x=float(xy[0]), y=float(xy[1]), x_se=orr.x_se * 1.0,
+        return Origin(t=orr.t, x=float(xy[0]), y=float(xy[1]), x_se=orr.x_se,
                       y_se=orr.y_se, floor=floor, floor_value=fv, floor_range=rng, column=col,
                       method=orr.method + "-plane")
 
