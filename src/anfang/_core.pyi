@@ -16,6 +16,14 @@ _Stats = tuple[_npt.NDArray[_np.int64], _npt.NDArray[_np.int64], _npt.NDArray[_n
 def diff_mask(prev: _U8, cur: _U8, threshold: int) -> _Bool: ...
 def diff_mask3(prev: _U8, cur: _U8, nxt: _U8, threshold: int) -> _Bool: ...
 def diff_mask3_edge(p2: _U8, p1: _U8, cur: _U8, threshold: float, edge_k: float) -> _Bool: ...
+def diff3_count_in_boxes(
+    p2: _U8,
+    p1: _U8,
+    cur: _U8,
+    boxes: _npt.NDArray[_np.float64],
+    threshold: float,
+    edge_k: float = 0.0,
+) -> _npt.NDArray[_np.int64]: ...
 def background_step(
     background: _npt.NDArray[_np.float32],
     frame: _U8,

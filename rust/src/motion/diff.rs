@@ -103,7 +103,8 @@ fn grad_span(up: &[u8], c: &[u8], down: &[u8], x0: usize, x1: usize, g: &mut [u8
 /// Pixels per block of the selection pass.
 const BLOCK: usize = 32;
 
-/// Pixels `x0..x1` (at most [`BLOCK`]) of one row of [`diff_mask3_edge`].
+/// Pixels `x0..x1` (at most [`BLOCK`]) of one row of [`diff_mask3_edge`], into
+/// `out[..x1 - x0]` (`out` is relative to `x0`).
 ///
 /// `lut[0]` is the smallest limit (the limits grow with the gradient), so a vectorised
 /// `min(|c - p1|, |c - p2|) > lut[0]` test first finds whether any pixel of the block can fire;
@@ -129,7 +130,7 @@ fn edge_block(
         *mo = d;
         any |= (d > lo) as u8;
     }
-    let out = &mut out[x0..x1];
+    let out = &mut out[..x1 - x0];
     if any == 0 {
         out.fill(0);
         return;
@@ -156,13 +157,20 @@ avx2_dispatch! {
         let full = n - n % BLOCK;
         let mut x0 = 0;
         while x0 < full {
-            edge_block(p2, p1, up, c, down, x0, x0 + BLOCK, lut, out);
+            edge_block(p2, p1, up, c, down, x0, x0 + BLOCK, lut, &mut out[x0..]);
             x0 += BLOCK;
         }
         if full < n {
-            edge_block(p2, p1, up, c, down, full, n, lut, out);
+            edge_block(p2, p1, up, c, down, full, n, lut, &mut out[full..]);
         }
     }
+}
+
+/// True when the limit table does not depend on the gradient (e.g. `edge_k == 0`): then the
+/// mask is the plain three-frame difference with `t = lut[0]` and `G` need not be computed.
+#[inline]
+fn limit_is_flat(lut: &[u8; 256]) -> bool {
+    lut.iter().all(|&l| l == lut[0])
 }
 
 /// Edge-aware three-frame difference (grey, row-major `h x w`), for shake compensation.
@@ -191,7 +199,7 @@ pub fn diff_mask3_edge(
         return;
     }
     let lut = edge_limits(threshold, edge_k);
-    if lut.iter().all(|&l| l == lut[0]) {
+    if limit_is_flat(&lut) {
         // The limit does not depend on the gradient: plain three-frame difference.
         diff3_grey(p1, cur, p2, lut[0], out);
         return;
@@ -202,6 +210,126 @@ pub fn diff_mask3_edge(
         let up = if y > 0 { &cur[row.start - w..row.start] } else { c };
         let down = if y + 1 < h { &cur[row.end..row.end + w] } else { c };
         edge_row(&p2[row.clone()], &p1[row.clone()], up, c, down, &lut, &mut out[row]);
+    }
+}
+
+/// Pixel range `floor(lo) .. ceil(hi)` of one box axis, clipped to `0..n`.
+///
+/// Returns `(a, b)` with `a < b <= n`, or `(0, 0)` when the range is empty: `hi <= lo`, the box
+/// lies outside `0..n`, or a coordinate is NaN. Infinite and huge coordinates are clipped.
+pub fn box_span(lo: f64, hi: f64, n: usize) -> (usize, usize) {
+    if lo.is_nan() || hi.is_nan() {
+        return (0, 0);
+    }
+    let nf = n as f64;
+    // Both values are integral and inside [0, n] after the clamp, so the casts are exact.
+    let a = lo.floor().clamp(0.0, nf) as usize;
+    let b = hi.ceil().clamp(0.0, nf) as usize;
+    if a < b {
+        (a, b)
+    } else {
+        (0, 0)
+    }
+}
+
+/// Number of set pixels `x0..x1` of one row of [`diff_mask3_edge`] (rows as in [`edge_row`]).
+///
+/// With a flat limit table only `min(|c - p1|, |c - p2|) > lut[0]` is counted (the plain
+/// three-frame difference, as [`diff_mask3_edge`] does); otherwise the span goes through
+/// [`edge_block`] in blocks of [`BLOCK`] pixels, whose gradient reads the neighbours in the
+/// whole row and in `up`/`down`, also outside `x0..x1`.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn edge_span_count(
+    p2: &[u8],
+    p1: &[u8],
+    up: &[u8],
+    c: &[u8],
+    down: &[u8],
+    x0: usize,
+    x1: usize,
+    lut: &[u8; 256],
+    flat: bool,
+) -> u64 {
+    if flat {
+        let t = lut[0];
+        let mut n = 0u32;
+        for ((&a, &b), &x) in p2[x0..x1].iter().zip(&p1[x0..x1]).zip(&c[x0..x1]) {
+            n += (absdiff(a, x).min(absdiff(b, x)) > t) as u32;
+        }
+        return n as u64;
+    }
+    let mut buf = [0u8; BLOCK];
+    let mut n = 0u64;
+    let mut a = x0;
+    while a < x1 {
+        let b = (a + BLOCK).min(x1);
+        edge_block(p2, p1, up, c, down, a, b, lut, &mut buf);
+        n += buf[..b - a].iter().map(|&v| v as u32).sum::<u32>() as u64;
+        a = b;
+    }
+    n
+}
+
+avx2_dispatch! {
+    /// Set pixels of [`diff_mask3_edge`] in rows `r0..r1`, columns `c0..c1` (inside the image).
+    fn box_count(
+        p2: &[u8],
+        p1: &[u8],
+        cur: &[u8],
+        h: usize,
+        w: usize,
+        cols: (usize, usize),
+        rows: (usize, usize),
+        lut: &[u8; 256],
+        flat: bool,
+    ) -> u64 {
+        let (c0, c1) = cols;
+        let mut n = 0u64;
+        for y in rows.0..rows.1 {
+            let row = y * w..(y + 1) * w;
+            let c = &cur[row.clone()];
+            let up = if y > 0 { &cur[row.start - w..row.start] } else { c };
+            let down = if y + 1 < h { &cur[row.end..row.end + w] } else { c };
+            n += edge_span_count(&p2[row.clone()], &p1[row], up, c, down, c0, c1, lut, flat);
+        }
+        n
+    }
+}
+
+/// Per-box pixel counts of [`diff_mask3_edge`] without computing the full-frame mask.
+///
+/// `boxes[k] = [x0, y0, x1, y1]` (pixel coordinates, end-exclusive); box `k` covers columns
+/// [`box_span`]`(x0, x1, w)` and rows `box_span(y0, y1, h)`, and `out[k]` is the number of
+/// pixels there whose `diff_mask3_edge(p2, p1, cur, h, w, threshold, edge_k)` value is 1.
+/// The gradient `G` of `cur` uses the 4-neighbours inside the whole image, so pixels on a box
+/// border count exactly as in the full-frame mask. The same [`edge_limits`] table and
+/// [`edge_block`] code as [`diff_mask3_edge`] decide each pixel. Only the boxes' rows and
+/// columns are read; no heap allocation. Overlapping boxes each count their own pixels.
+#[allow(clippy::too_many_arguments)]
+pub fn diff3_count_in_boxes(
+    p2: &[u8],
+    p1: &[u8],
+    cur: &[u8],
+    h: usize,
+    w: usize,
+    threshold: f64,
+    edge_k: f64,
+    boxes: &[[f64; 4]],
+    out: &mut [i64],
+) {
+    let n = h * w;
+    assert!(p2.len() == n && p1.len() == n && cur.len() == n && out.len() == boxes.len());
+    let lut = edge_limits(threshold, edge_k);
+    let flat = limit_is_flat(&lut);
+    for (o, b) in out.iter_mut().zip(boxes) {
+        let cols = box_span(b[0], b[2], w);
+        let rows = box_span(b[1], b[3], h);
+        *o = if cols.0 < cols.1 && rows.0 < rows.1 {
+            box_count(p2, p1, cur, h, w, cols, rows, &lut, flat) as i64
+        } else {
+            0
+        };
     }
 }
 
@@ -337,6 +465,102 @@ mod tests {
         assert_eq!(o, [1, 0]);
         diff_mask3_edge(&p, &p, &c, 1, 2, 10.0, 0.5, &mut o);
         assert_eq!(o, [0, 0]);
+    }
+
+    /// Sum of `mask[r0..r1, c0..c1]` with the spans of [`box_span`].
+    fn slice_sum(mask: &[u8], h: usize, w: usize, b: &[f64; 4]) -> i64 {
+        let (c0, c1) = box_span(b[0], b[2], w);
+        let (r0, r1) = box_span(b[1], b[3], h);
+        let mut s = 0i64;
+        for y in r0..r1 {
+            s += mask[y * w + c0..y * w + c1].iter().map(|&v| v as i64).sum::<i64>();
+        }
+        s
+    }
+
+    #[test]
+    fn box_span_clips_and_rounds_outward() {
+        assert_eq!(box_span(1.5, 3.2, 10), (1, 4));
+        assert_eq!(box_span(-5.0, 3.0, 10), (0, 3));
+        assert_eq!(box_span(2.0, 2.0, 10), (0, 0));
+        assert_eq!(box_span(2.0, 2.1, 10), (2, 3));
+        assert_eq!(box_span(5.0, 1.0, 10), (0, 0));
+        assert_eq!(box_span(10.0, 20.0, 10), (0, 0));
+        assert_eq!(box_span(9.99, 20.0, 10), (9, 10));
+        assert_eq!(box_span(-1e300, 1e300, 10), (0, 10));
+        assert_eq!(box_span(f64::NEG_INFINITY, f64::INFINITY, 7), (0, 7));
+        assert_eq!(box_span(f64::NAN, 5.0, 10), (0, 0));
+        assert_eq!(box_span(0.0, 5.0, 0), (0, 0));
+        assert_eq!(box_span(-3.0, -1.0, 10), (0, 0));
+    }
+
+    #[test]
+    fn box_counts_equal_mask_slices() {
+        let mut seed = 0x0123_4567_89AB_CDEFu64;
+        let shapes = [(1, 1), (1, 9), (9, 1), (2, 3), (7, 5), (19, 41), (33, 70)];
+        let params = [(0.0, 0.0), (10.0, 0.0), (12.5, 0.3), (0.0, 0.5), (3.7, 1.7), (255.0, 0.0)];
+        for &(h, w) in &shapes {
+            for levels in [2u8, 5, 255] {
+                let p2 = rand_bytes(h * w, &mut seed, levels);
+                let p1 = rand_bytes(h * w, &mut seed, levels);
+                let c = rand_bytes(h * w, &mut seed, levels);
+                let (hf, wf) = (h as f64, w as f64);
+                let mut boxes = vec![
+                    [0.0, 0.0, wf, hf],
+                    [-3.0, -2.0, wf + 4.0, hf + 1.5],
+                    [wf * 0.3, hf * 0.25, wf * 0.8 + 0.4, hf * 0.9],
+                    [0.5, 0.5, 1.5, 1.5],
+                    [wf - 1.0, hf - 1.0, wf, hf],
+                    [wf, 0.0, wf + 3.0, hf],
+                    [2.0, 1.0, 1.0, 3.0],
+                    [f64::NEG_INFINITY, 0.0, f64::INFINITY, 1.0],
+                ];
+                for _ in 0..6 {
+                    let r = rand_bytes(4, &mut seed, 255);
+                    let x0 = r[0] as f64 / 255.0 * (wf + 4.0) - 2.0;
+                    let y0 = r[1] as f64 / 255.0 * (hf + 4.0) - 2.0;
+                    boxes.push([x0, y0, x0 + r[2] as f64 / 10.0, y0 + r[3] as f64 / 10.0]);
+                }
+                for &(t, k) in &params {
+                    let want = edge_ref(&p2, &p1, &c, h, w, t, k);
+                    let mut full = vec![0u8; h * w];
+                    diff_mask3_edge(&p2, &p1, &c, h, w, t, k, &mut full);
+                    assert_eq!(full, want);
+                    let mut got = vec![-1i64; boxes.len()];
+                    diff3_count_in_boxes(&p2, &p1, &c, h, w, t, k, &boxes, &mut got);
+                    for (b, &g) in boxes.iter().zip(&got) {
+                        assert_eq!(g, slice_sum(&want, h, w, b), "{h}x{w} t={t} k={k} box={b:?}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn box_counts_border_gradient_and_degenerate_inputs() {
+        // A lone change at column 5 of a 1 x 10 row; its right neighbour (outside the box
+        // 0..6) is an edge of height 200 that raises the limit: the box must see it.
+        let mut c = [0u8; 10];
+        c[5] = 100;
+        c[6] = 255;
+        let p = [0u8; 10];
+        let mut o = [9i64; 2];
+        let boxes = [[0.0, 0.0, 6.0, 1.0], [5.0, 0.0, 6.0, 1.0]];
+        diff3_count_in_boxes(&p, &p, &c, 1, 10, 50.0, 0.0, &boxes, &mut o);
+        assert_eq!(o, [1, 1]);
+        diff3_count_in_boxes(&p, &p, &c, 1, 10, 50.0, 0.5, &boxes, &mut o);
+        assert_eq!(o, [0, 0]);
+        // Empty images and no boxes.
+        let mut o = [9i64; 1];
+        diff3_count_in_boxes(&[], &[], &[], 0, 5, 1.0, 1.0, &[[0.0, 0.0, 5.0, 5.0]], &mut o);
+        assert_eq!(o, [0]);
+        diff3_count_in_boxes(&[], &[], &[], 5, 0, 1.0, 0.0, &[[0.0, 0.0, 5.0, 5.0]], &mut o);
+        assert_eq!(o, [0]);
+        diff3_count_in_boxes(&[1], &[1], &[9], 1, 1, 1.0, 0.0, &[], &mut []);
+        let b = [[f64::NAN, 0.0, 1.0, 1.0], [0.0, 0.0, 1.0, 1.0]];
+        let mut o = [9i64; 2];
+        diff3_count_in_boxes(&[1], &[1], &[9], 1, 1, 1.0, 5.0, &b, &mut o);
+        assert_eq!(o, [0, 1]);
     }
 
     #[test]

@@ -264,6 +264,70 @@ fn diff_mask3_edge<'py>(
     bool_image(py, out, h, w)
 }
 
+/// Boxes as float64 `(N, 4)` rows of finite `x0, y0, x1, y1` (any memory layout).
+fn xyxy_boxes(obj: &Bound<'_, PyAny>) -> PyResult<Vec<[f64; 4]>> {
+    let arr = obj.cast::<PyArrayDyn<f64>>().map_err(|_| {
+        PyTypeError::new_err(format!(
+            "boxes: expected a float64 (N, 4) array, got {}",
+            describe_obj(obj)
+        ))
+    })?;
+    let ro = arr
+        .try_readonly()
+        .map_err(|e| PyValueError::new_err(format!("boxes: {e}")))?;
+    let shape = ro.shape().to_vec();
+    if shape.len() != 2 || shape[1] != 4 {
+        return Err(PyValueError::new_err(format!(
+            "boxes: expected shape (N, 4), got {}",
+            shape_str(&shape)
+        )));
+    }
+    let v = ro
+        .as_array()
+        .into_dimensionality::<Ix2>()
+        .map_err(|e| PyValueError::new_err(format!("boxes: {e}")))?;
+    let mut out = Vec::with_capacity(shape[0]);
+    for (k, r) in v.outer_iter().enumerate() {
+        let b = [r[0], r[1], r[2], r[3]];
+        if let Some(bad) = b.iter().find(|x| !x.is_finite()) {
+            return Err(PyValueError::new_err(format!(
+                "boxes: expected finite coordinates, got {bad} in row {k}"
+            )));
+        }
+        out.push(b);
+    }
+    Ok(out)
+}
+
+#[pyfunction]
+#[pyo3(signature = (p2, p1, cur, boxes, threshold, edge_k=0.0))]
+#[allow(clippy::too_many_arguments)]
+fn diff3_count_in_boxes<'py>(
+    py: Python<'py>,
+    p2: PyReadonlyArrayDyn<'py, u8>,
+    p1: PyReadonlyArrayDyn<'py, u8>,
+    cur: PyReadonlyArrayDyn<'py, u8>,
+    boxes: &Bound<'py, PyAny>,
+    threshold: f64,
+    edge_k: f64,
+) -> PyResult<Bound<'py, PyAny>> {
+    let t = non_negative(threshold, "threshold")?;
+    let k = non_negative(edge_k, "edge_k")?;
+    let a = grey_image(&p2, "p2")?;
+    let b = grey_image(&p1, "p1")?;
+    let c = grey_image(&cur, "cur")?;
+    same_shape(&a, &c, "p2", "cur")?;
+    same_shape(&b, &c, "p1", "cur")?;
+    let bx = xyxy_boxes(boxes)?;
+    let (h, w) = (c.h, c.w);
+    let out = py.detach(|| {
+        let mut out = vec![0i64; bx.len()];
+        diff::diff3_count_in_boxes(&a.data, &b.data, &c.data, h, w, t, k, &bx, &mut out);
+        out
+    });
+    Ok(Array1::from_vec(out).into_pyarray(py).into_any())
+}
+
 /// How an argument looks in an error message: `float64 (4, 6)` for arrays, else its type.
 fn describe_obj(obj: &Bound<'_, PyAny>) -> String {
     match obj.cast::<PyUntypedArray>() {
@@ -1120,6 +1184,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(label_stats, m)?)?;
     m.add_function(wrap_pyfunction!(diff_mask3, m)?)?;
     m.add_function(wrap_pyfunction!(diff_mask3_edge, m)?)?;
+    m.add_function(wrap_pyfunction!(diff3_count_in_boxes, m)?)?;
     m.add_function(wrap_pyfunction!(background_step, m)?)?;
     m.add_function(wrap_pyfunction!(erode, m)?)?;
     m.add_function(wrap_pyfunction!(dilate, m)?)?;

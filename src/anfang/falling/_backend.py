@@ -51,6 +51,14 @@ class Motion:
             return self._m.diff_mask3_edge(p2, p1, cur, float(thr), float(k))
         return ref.diff_mask3_edge(p2, p1, cur, thr, k)
 
+    def diff3_count(self, p2: np.ndarray, p1: np.ndarray, cur: np.ndarray, boxes: Any,
+                    thr: float, edge_k: float = 0.0) -> np.ndarray:
+        """Per-box pixel counts (int64 (N,)) of :meth:`diff3_edge` inside xyxy ``boxes``
+        (exclusive ends), without computing the full-frame mask on the Rust path."""
+        if self._m is not None and hasattr(self._m, "diff3_count_in_boxes"):
+            return self._m.diff3_count_in_boxes(p2, p1, cur, boxes, float(thr), float(edge_k))
+        return ref.diff3_count_in_boxes(p2, p1, cur, boxes, thr, edge_k)
+
     def bg_step(self, B: np.ndarray, frame: np.ndarray, thr: float, alpha: float, slow: float,
                 edge_k: float) -> np.ndarray:
         """Selective running-average step on the float32 background ``B`` (in place):
