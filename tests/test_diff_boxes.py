@@ -1,0 +1,392 @@
+"""anfang.motion.diff3_count_in_boxes: per-box counts of the edge-aware three-frame difference.
+
+Oracles: numpy slicing of the full-frame mask from the Rust ``diff_mask3_edge`` and from the
+independent numpy reference (``anfang.falling._reference``), with the box-to-pixel rule
+(floor/ceil, clip to the image) written out here in plain Python integers.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from anfang import _core, motion
+from anfang.falling import _reference as ref
+from anfang.falling._backend import Motion
+
+
+def span(lo: float, hi: float, n: int) -> tuple[int, int]:
+    a = max(0, math.floor(lo))
+    b = min(n, math.ceil(hi))
+    return (a, b) if a < b else (0, 0)
+
+
+def sliced(mask: np.ndarray, boxes) -> np.ndarray:
+    """``mask[r0:r1, c0:c1].sum()`` per box, in a Python loop (the test's own oracle)."""
+    H, W = mask.shape
+    out = []
+    for x0, y0, x1, y1 in np.asarray(boxes, np.float64).reshape(-1, 4).tolist():
+        c0, c1 = span(x0, x1, W)
+        r0, r1 = span(y0, y1, H)
+        out.append(int(mask[r0:r1, c0:c1].sum()))
+    return np.array(out, np.int64)
+
+
+def oracles(p2, p1, cur, boxes, t, k) -> tuple[np.ndarray, np.ndarray]:
+    rust_full = motion.diff_mask3_edge(p2, p1, cur, t, k)
+    numpy_full = ref.diff_mask3_edge(p2, p1, cur, t, k)
+    return sliced(rust_full, boxes), sliced(numpy_full, boxes)
+
+
+def frames(h: int, w: int, seed: int, density: float, levels: int) -> tuple[np.ndarray, ...]:
+    """A quantised scene (strong edges, exact ties) and two earlier frames differing from it
+    at about ``density`` of the pixels."""
+    rng = np.random.default_rng(seed)
+    step = 255 // max(levels - 1, 1)
+    cur = (rng.integers(0, levels, (h, w)) * step).astype(np.uint8)
+    prev = []
+    for _ in range(2):
+        p = cur.copy()
+        hit = rng.random((h, w)) < density
+        p[hit] = (rng.integers(0, levels, int(hit.sum())) * step).astype(np.uint8)
+        prev.append(p)
+    return prev[0], prev[1], cur
+
+
+def check(p2, p1, cur, boxes, t, k) -> np.ndarray:
+    got = motion.diff3_count_in_boxes(p2, p1, cur, boxes, t, k)
+    n = np.asarray(boxes, np.float64).reshape(-1, 4).shape[0]
+    assert got.dtype == np.int64 and got.shape == (n,)
+    a, b = oracles(p2, p1, cur, boxes, t, k)
+    np.testing.assert_array_equal(got, a)
+    np.testing.assert_array_equal(got, b)
+    np.testing.assert_array_equal(ref.diff3_count_in_boxes(p2, p1, cur, boxes, t, k), b)
+    return got
+
+
+shapes = st.one_of(
+    st.sampled_from([(1, 1), (1, 9), (9, 1), (0, 5), (5, 0), (0, 0), (2, 2), (3, 7), (7, 3)]),
+    st.tuples(st.integers(0, 20), st.integers(0, 70)),
+)
+thresholds = st.one_of(
+    st.integers(0, 255).map(float),
+    st.floats(0, 300, allow_nan=False),
+    st.sampled_from([0.5, 10.25, 19.999, 254.5, 255.0]),
+)
+edge_ks = st.sampled_from([0.0, 0.0, 0.3, 0.5, 1.7])
+coord = st.one_of(
+    st.floats(-8, 80, allow_nan=False),
+    st.integers(-8, 80).map(float),
+    st.sampled_from([-1e300, 1e300, -0.5, 0.0, 0.999, 31.5, 32.0, 33.0, 64.0]),
+)
+box = st.tuples(coord, coord, coord, coord)
+
+
+@st.composite
+def box_lists(draw):
+    bs = draw(st.lists(box, min_size=0, max_size=8))
+    if bs and draw(st.booleans()):
+        bs.append(bs[0])  # an exact overlap
+    return bs
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    shape=shapes,
+    seed=st.integers(0, 2**32 - 1),
+    density=st.sampled_from([0.0, 0.05, 0.5, 1.0]),
+    levels=st.sampled_from([2, 3, 9, 256]),
+    t=thresholds,
+    k=edge_ks,
+    boxes=box_lists(),
+)
+def test_counts_equal_sliced_full_frame_masks(shape, seed, density, levels, t, k, boxes):
+    p2, p1, cur = frames(*shape, seed, density, levels)
+    got = check(p2, p1, cur, np.array(boxes, np.float64).reshape(-1, 4), t, k)
+    if boxes and len(boxes) > 1 and boxes[-1] == boxes[0]:
+        assert got[-1] == got[0]
+
+
+@settings(max_examples=30, deadline=None)
+@given(shape=shapes, value=st.integers(0, 255), boxes=box_lists(), k=edge_ks, t=thresholds)
+def test_all_equal_frames_count_nothing(shape, value, boxes, k, t):
+    f = np.full(shape, value, np.uint8)
+    got = motion.diff3_count_in_boxes(f, f, f, boxes, t, k)
+    np.testing.assert_array_equal(got, np.zeros(len(boxes), np.int64))
+
+
+@settings(max_examples=30, deadline=None)
+@given(shape=shapes, boxes=box_lists(), k=edge_ks, t=st.floats(0, 254.99))
+def test_all_different_frames_count_box_areas(shape, boxes, k, t):
+    # cur is flat (G = 0 everywhere), so every pixel differs by 255 > t from both earlier frames.
+    z = np.zeros(shape, np.uint8)
+    f = np.full(shape, 255, np.uint8)
+    H, W = shape
+    areas = []
+    for x0, y0, x1, y1 in boxes:
+        c0, c1 = span(x0, x1, W)
+        r0, r1 = span(y0, y1, H)
+        areas.append((c1 - c0) * (r1 - r0))
+    got = motion.diff3_count_in_boxes(z, z, f, boxes, t, k)
+    np.testing.assert_array_equal(got, np.array(areas, np.int64))
+
+
+def test_gradient_uses_neighbours_outside_the_box():
+    # A lone change at (2, 5); its right neighbour (2, 6) and the pixel below, (3, 5), lie
+    # outside the boxes and are strong edges that raise the limit (G = 155).
+    cur = np.zeros((5, 10), np.uint8)
+    cur[2, 5] = 100
+    cur[2, 6] = 255
+    p = np.zeros_like(cur)
+    boxes = [[0, 0, 6, 3], [5, 2, 6, 3], [5.2, 2.7, 5.8, 2.9], [6, 2, 7, 3]]
+    # edge_k = 0: the change counts, and so does the edge pixel (2, 6) in its own box.
+    np.testing.assert_array_equal(motion.diff3_count_in_boxes(p, p, cur, boxes, 50), [1, 1, 1, 1])
+    # edge_k = 0.5: limit 50 + 0.5 * 155 = 127.5 > 100 at (2, 5); (2, 6) has G = 255, limit
+    # 177.5 < 255, so it still counts.
+    np.testing.assert_array_equal(motion.diff3_count_in_boxes(p, p, cur, boxes, 50, 0.5), [0, 0, 0, 1])
+    cur2 = cur.copy()
+    cur2[2, 6] = 0
+    cur2[3, 5] = 200  # the edge is now below the box [5, 2, 6, 3]: G = 100 -> limit 100, d = 100
+    np.testing.assert_array_equal(motion.diff3_count_in_boxes(p, p, cur2, boxes[:2], 50, 0.5), [0, 0])
+    np.testing.assert_array_equal(motion.diff3_count_in_boxes(p, p, cur2, boxes[:2], 49.5, 0.5), [1, 1])
+    check(p, p, cur2, boxes, 49.5, 0.5)
+
+
+@pytest.mark.parametrize("w", [31, 32, 33, 63, 64, 65, 97])
+@pytest.mark.parametrize("k", [0.0, 1.0, 1.7])
+def test_boxes_across_block_borders(w, k):
+    # The kernel works in 32-pixel blocks starting at each box's left edge; lone changes next
+    # to the blocks' ends need neighbours from outside the block and the box.
+    rng = np.random.default_rng(w)
+    cur = (100 + 30 * rng.integers(0, 3, (4, w))).astype(np.uint8)
+    xs = sorted({0, 1, 30, 31, 32, 33, 34, 63, 64, 65, w - 1} & set(range(w)))
+    p = cur.copy()
+    p[1, xs] -= 100
+    p[2, xs[::2]] -= 100
+    boxes = [[x0, y0, x0 + bw, y0 + bh] for x0 in (0, 1, 2, 31, 33) for bw in (1, 31, 32, 33, 70)
+             for y0, bh in ((0, 4), (1, 1), (2, 2))]
+    check(p, p, cur, boxes, 40, k)
+
+
+def test_one_by_one_and_empty_images():
+    a = np.array([[0]], np.uint8)
+    b = np.array([[30]], np.uint8)
+    boxes = [[0, 0, 1, 1], [-1, -1, 0.5, 0.5], [1, 1, 2, 2], [0, 0, 0, 0]]
+    np.testing.assert_array_equal(motion.diff3_count_in_boxes(a, a, b, boxes, 29.5, 1.7), [1, 1, 0, 0])
+    np.testing.assert_array_equal(motion.diff3_count_in_boxes(a, a, b, boxes, 30.0, 1.7), [0, 0, 0, 0])
+    for shape in [(0, 7), (7, 0), (0, 0)]:
+        e = np.zeros(shape, np.uint8)
+        for fn in (motion.diff3_count_in_boxes, _core.diff3_count_in_boxes):
+            got = fn(e, e, e, np.array([[0, 0, 5, 5], [-1e300, -1e300, 1e300, 1e300]], float), 1.5, 0.5)
+            np.testing.assert_array_equal(got, [0, 0])
+
+
+def test_zero_boxes():
+    p2, p1, cur = frames(6, 8, 1, 0.5, 256)
+    for boxes in ([], np.zeros((0, 4)), np.zeros((0, 4), np.int32), ()):
+        got = motion.diff3_count_in_boxes(p2, p1, cur, boxes, 10)
+        assert got.dtype == np.int64 and got.shape == (0,)
+    got = _core.diff3_count_in_boxes(p2, p1, cur, np.zeros((0, 4)), 10.0, 0.5)
+    assert got.dtype == np.int64 and got.shape == (0,)
+
+
+def test_degenerate_huge_negative_and_reversed_boxes():
+    p2, p1, cur = frames(9, 13, 5, 1.0, 2)
+    full = motion.diff_mask3_edge(p2, p1, cur, 0, 0.0)
+    boxes = [
+        [5, 5, 2, 8],  # x0 > x1
+        [2, 8, 5, 5],  # y0 > y1
+        [-1e300, -1e300, 1e300, 1e300],  # the whole image
+        [-50, -50, -1, -1],  # fully outside, negative (a negative end must not wrap)
+        [-3, -3, -0.0, 20],
+        [13, 0, 20, 9],  # just right of the image
+        [12.0001, 8.5, 1e9, 1e9],  # the last pixel
+        [3, 3, 3, 3],
+        [3, 3, 3.0001, 3.0001],
+    ]
+    got = check(p2, p1, cur, boxes, 0, 0.0)
+    assert full.sum() > 0
+    assert got.tolist() == [0, 0, int(full.sum()), 0, 0, 0, int(full[8, 12]), 0, int(full[3, 3])]
+
+
+def test_overlapping_boxes_count_their_own_pixels():
+    p2, p1, cur = frames(20, 30, 9, 0.5, 9)
+    left, right, both = [0, 0, 20, 20], [10, 0, 30, 20], [10, 0, 20, 20]
+    whole = [0, 0, 30, 20]
+    got = check(p2, p1, cur, [left, right, both, whole, left], 12.5, 0.5)
+    assert got[0] + got[1] - got[2] == got[3]
+    assert got[0] == got[4]
+
+
+@pytest.mark.parametrize("k", [0.0, 0.5, 1.7])
+def test_fortran_and_strided_views(k):
+    p2, p1, cur = frames(40, 60, 3, 0.4, 9)
+    boxes = np.array([[0, 0, 60, 40], [3.5, 2.2, 17.9, 30.1], [55, 35, 70, 50], [-4, 10, 8, 12]])
+    want = check(p2, p1, cur, boxes, 9.5, k)
+    fort = [np.asfortranarray(a) for a in (p2, p1, cur)]
+    assert not fort[0].flags.c_contiguous
+    big = [np.repeat(np.repeat(a, 2, axis=0), 3, axis=1) for a in (p2, p1, cur)]
+    views = [b[::2, ::3] for b in big]
+    np.testing.assert_array_equal(views[0], p2)
+    # Boxes as a strided, a Fortran-order and an integer array, and as a list.
+    big_boxes = np.repeat(boxes, 2, axis=1)[:, ::2]
+    assert not big_boxes.flags.c_contiguous
+    for frs in (fort, views):
+        for fn in (motion.diff3_count_in_boxes, _core.diff3_count_in_boxes):
+            np.testing.assert_array_equal(fn(*frs, big_boxes, 9.5, k), want)
+            np.testing.assert_array_equal(fn(*frs, np.asfortranarray(boxes), 9.5, k), want)
+    np.testing.assert_array_equal(motion.diff3_count_in_boxes(p2, p1, cur, boxes.tolist(), 9.5, k), want)
+    ib = np.array([[1, 2, 30, 33], [-5, -5, 100, 100]], np.int64)
+    check(p2, p1, cur, ib, 9.5, k)
+    flipped = [a[::-1, ::-1] for a in (p2, p1, cur)]
+    np.testing.assert_array_equal(
+        motion.diff3_count_in_boxes(*flipped, boxes, 9.5, k),
+        sliced(ref.diff_mask3_edge(*[a.copy() for a in flipped], 9.5, k), boxes),
+    )
+
+
+def test_inputs_not_modified():
+    p2, p1, cur = frames(9, 11, 5, 0.5, 256)
+    boxes = np.array([[0.5, 0.5, 7.5, 7.5], [2, 2, 40, 3]])
+    copies = [a.copy() for a in (p2, p1, cur, boxes)]
+    motion.diff3_count_in_boxes(p2, p1, cur, boxes, 3, 0.5)
+    for a, b in zip((p2, p1, cur, boxes), copies):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("prefer", ["rust", "reference"])
+@pytest.mark.parametrize("k", [0.0, 0.5])
+def test_backend_diff3_count(prefer, k):
+    p2, p1, cur = frames(30, 41, 17, 0.3, 256)
+    boxes = np.array([[0, 0, 41, 30], [5.5, 3, 20, 28.5], [30, 20, 60, 60], [9, 9, 2, 2]])
+    m = Motion(prefer)
+    assert m.name == prefer
+    got = m.diff3_count(p2, p1, cur, boxes, 12.5, k)
+    assert got.dtype == np.int64
+    np.testing.assert_array_equal(got, sliced(ref.diff_mask3_edge(p2, p1, cur, 12.5, k), boxes))
+    np.testing.assert_array_equal(got, sliced(m.diff3_edge(p2, p1, cur, 12.5, k), boxes))
+
+
+# --------------------------------------------------------------------------- bad input
+
+G = np.zeros((6, 8), np.uint8)
+B = np.array([[0, 0, 4, 4]], np.float64)
+
+
+@pytest.mark.parametrize("pos,name", [(0, "p2"), (1, "p1"), (2, "cur")])
+@pytest.mark.parametrize(
+    "bad,msg",
+    [
+        (np.zeros((6, 8), np.float64), r"expected uint8 \(H, W\), got float64 \(6, 8\)"),
+        (np.zeros((6, 8, 3), np.uint8), r"expected uint8 \(H, W\), got uint8 \(6, 8, 3\)"),
+        (np.zeros(8, np.uint8), r"expected uint8 \(H, W\), got uint8 \(8,\)"),
+        ([[1, 2]], r"expected a numpy uint8 array \(H, W\), got list"),
+    ],
+)
+def test_bad_frames_name_the_argument(pos, name, bad, msg):
+    args = [G, G, G]
+    args[pos] = bad
+    with pytest.raises(TypeError, match=f"{name}: {msg}"):
+        motion.diff3_count_in_boxes(*args, B, 10, 0.5)
+
+
+def test_core_rejects_bad_frames():
+    with pytest.raises(TypeError, match=r"p1: expected uint8 \(H, W\), got uint8 \(6, 8, 3\)"):
+        _core.diff3_count_in_boxes(G, np.zeros((6, 8, 3), np.uint8), G, B, 1.0, 0.0)
+    with pytest.raises(TypeError):
+        _core.diff3_count_in_boxes(G, G, np.zeros((6, 8)), B, 1.0, 0.0)
+
+
+@pytest.mark.parametrize("pos,name", [(0, "p2"), (1, "p1")])
+def test_shape_mismatch_names_both_shapes(pos, name):
+    args = [G, G, G]
+    args[pos] = np.zeros((6, 9), np.uint8)
+    pattern = rf"{name}: expected the shape of cur \(6, 8\), got \(6, 9\)"
+    with pytest.raises(ValueError, match=pattern):
+        motion.diff3_count_in_boxes(*args, B, 10, 0.5)
+    with pytest.raises(ValueError, match=pattern):
+        _core.diff3_count_in_boxes(*args, B, 10.0, 0.5)
+
+
+@pytest.mark.parametrize("name", ["threshold", "edge_k"])
+@pytest.mark.parametrize(
+    "value,exc",
+    [(-1, ValueError), (-0.001, ValueError), (float("nan"), ValueError), (float("inf"), ValueError),
+     (10**400, ValueError), (True, TypeError), ("5", TypeError), (None, TypeError)],
+)
+def test_bad_numbers_name_the_argument(name, value, exc):
+    kw = {"threshold": 10.0, "edge_k": 0.5, name: value}
+    with pytest.raises(exc, match=name):
+        motion.diff3_count_in_boxes(G, G, G, B, **kw)
+
+
+@pytest.mark.parametrize("name", ["threshold", "edge_k"])
+@pytest.mark.parametrize("value", [-1.0, float("nan"), float("-inf"), float("inf")])
+def test_core_rejects_bad_numbers(name, value):
+    kw = {"threshold": 10.0, "edge_k": 0.5, name: value}
+    with pytest.raises(ValueError, match=rf"{name}: expected a finite number >= 0, got"):
+        _core.diff3_count_in_boxes(G, G, G, B, **kw)
+
+
+@pytest.mark.parametrize(
+    "boxes,msg",
+    [
+        (np.zeros(4), r"boxes: expected shape \(N, 4\), got \(4,\)"),
+        (np.zeros((2, 3)), r"boxes: expected shape \(N, 4\), got \(2, 3\)"),
+        (np.zeros((2, 4, 1)), r"boxes: expected shape \(N, 4\), got \(2, 4, 1\)"),
+        (np.zeros((0, 3)), r"boxes: expected shape \(N, 4\), got \(0, 3\)"),
+        (5.0, r"boxes: expected shape \(N, 4\), got \(\)"),
+        ([[0, 0, 1, float("nan")]], r"boxes: expected finite coordinates, got \[0.0, 0.0, 1.0, nan\] in row 0"),
+        ([[0, 0, 1, 1], [0, -np.inf, 1, 1]], r"boxes: expected finite coordinates, got .*-inf.* in row 1"),
+    ],
+)
+def test_bad_boxes_value_errors(boxes, msg):
+    with pytest.raises(ValueError, match=msg):
+        motion.diff3_count_in_boxes(G, G, G, boxes, 10, 0.5)
+    # The compiled function checks the same (its number formatting differs: NaN, inf).
+    with pytest.raises(ValueError, match=msg.split(", got")[0] + ", got"):
+        _core.diff3_count_in_boxes(G, G, G, np.asarray(boxes, np.float64), 10.0, 0.5)
+
+
+@pytest.mark.parametrize("boxes", [[[0, 0, 1], [0, 0, 1, 1]], [["a", 0, 1, 1]], [[object(), 0, 1, 1]]])
+def test_unconvertible_boxes_raise_type_error(boxes):
+    with pytest.raises(TypeError, match=r"boxes: expected a float64 \(N, 4\) array-like"):
+        motion.diff3_count_in_boxes(G, G, G, boxes, 10, 0.5)
+
+
+@pytest.mark.parametrize(
+    "boxes,msg",
+    [
+        ([[0.0, 0.0, 1.0, 1.0]], r"boxes: expected a float64 \(N, 4\) array, got list"),
+        (np.zeros((1, 4), np.int64), r"boxes: expected a float64 \(N, 4\) array, got int64 \(1, 4\)"),
+        (np.zeros((1, 4), np.float32), r"boxes: expected a float64 \(N, 4\) array, got float32 \(1, 4\)"),
+    ],
+)
+def test_core_wants_float64_boxes(boxes, msg):
+    with pytest.raises(TypeError, match=msg):
+        _core.diff3_count_in_boxes(G, G, G, boxes, 10.0, 0.5)
+
+
+def test_core_bad_box_values():
+    for v in (np.nan, np.inf, -np.inf):
+        b = np.array([[0, 0, 1, 1], [0, 0, v, 1]])
+        with pytest.raises(ValueError, match=r"boxes: expected finite coordinates, got .* in row 1"):
+            _core.diff3_count_in_boxes(G, G, G, b, 10.0, 0.5)
+    with pytest.raises(ValueError, match=r"boxes: expected shape \(N, 4\), got \(3,\)"):
+        _core.diff3_count_in_boxes(G, G, G, np.zeros(3), 10.0, 0.5)
+
+
+def test_reference_rejects_non_finite_boxes():
+    with pytest.raises(ValueError, match="boxes"):
+        ref.diff3_count_in_boxes(G, G, G, [[0, 0, np.nan, 1]], 10, 0.5)
+
+
+def test_numpy_scalars_accepted():
+    p2, p1, cur = frames(8, 9, 11, 0.5, 256)
+    boxes = np.array([[1, 1, 7, 8]], np.float32)
+    got = motion.diff3_count_in_boxes(p2, p1, cur, boxes, np.float32(7.5), np.int64(1))
+    np.testing.assert_array_equal(got, sliced(ref.diff_mask3_edge(p2, p1, cur, 7.5, 1.0), boxes))
