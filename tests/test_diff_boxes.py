@@ -340,15 +340,14 @@ def test_core_rejects_bad_numbers(name, value):
         (np.zeros((2, 4, 1)), r"boxes: expected shape \(N, 4\), got \(2, 4, 1\)"),
         (np.zeros((0, 3)), r"boxes: expected shape \(N, 4\), got \(0, 3\)"),
         (5.0, r"boxes: expected shape \(N, 4\), got \(\)"),
-        ([[0, 0, 1, float("nan")]], r"boxes: expected finite coordinates, got \[0.0, 0.0, 1.0, nan\] in row 0"),
-        ([[0, 0, 1, 1], [0, -np.inf, 1, 1]], r"boxes: expected finite coordinates, got .*-inf.* in row 1"),
+        ([[0, 0, 1, float("nan")]], r"boxes: expected finite coordinates, got NaN in row 0"),
+        ([[0, 0, 1, 1], [0, -np.inf, 1, 1]], r"boxes: expected finite coordinates, got -inf in row 1"),
     ],
 )
 def test_bad_boxes_value_errors(boxes, msg):
     with pytest.raises(ValueError, match=msg):
         motion.diff3_count_in_boxes(G, G, G, boxes, 10, 0.5)
-    # The compiled function checks the same (its number formatting differs: NaN, inf).
-    with pytest.raises(ValueError, match=msg.split(", got")[0] + ", got"):
+    with pytest.raises(ValueError, match=msg):
         _core.diff3_count_in_boxes(G, G, G, np.asarray(boxes, np.float64), 10.0, 0.5)
 
 
