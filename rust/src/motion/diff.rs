@@ -473,7 +473,10 @@ mod tests {
         let (r0, r1) = box_span(b[1], b[3], h);
         let mut s = 0i64;
         for y in r0..r1 {
-            s += mask[y * w + c0..y * w + c1].iter().map(|&v| v as i64).sum::<i64>();
+            s += mask[y * w + c0..y * w + c1]
+                .iter()
+                .map(|&v| v as i64)
+                .sum::<i64>();
         }
         s
     }
@@ -498,7 +501,14 @@ mod tests {
     fn box_counts_equal_mask_slices() {
         let mut seed = 0x0123_4567_89AB_CDEFu64;
         let shapes = [(1, 1), (1, 9), (9, 1), (2, 3), (7, 5), (19, 41), (33, 70)];
-        let params = [(0.0, 0.0), (10.0, 0.0), (12.5, 0.3), (0.0, 0.5), (3.7, 1.7), (255.0, 0.0)];
+        let params = [
+            (0.0, 0.0),
+            (10.0, 0.0),
+            (12.5, 0.3),
+            (0.0, 0.5),
+            (3.7, 1.7),
+            (255.0, 0.0),
+        ];
         for &(h, w) in &shapes {
             for levels in [2u8, 5, 255] {
                 let p2 = rand_bytes(h * w, &mut seed, levels);
@@ -529,7 +539,11 @@ mod tests {
                     let mut got = vec![-1i64; boxes.len()];
                     diff3_count_in_boxes(&p2, &p1, &c, h, w, t, k, &boxes, &mut got);
                     for (b, &g) in boxes.iter().zip(&got) {
-                        assert_eq!(g, slice_sum(&want, h, w, b), "{h}x{w} t={t} k={k} box={b:?}");
+                        assert_eq!(
+                            g,
+                            slice_sum(&want, h, w, b),
+                            "{h}x{w} t={t} k={k} box={b:?}"
+                        );
                     }
                 }
             }
@@ -552,9 +566,29 @@ mod tests {
         assert_eq!(o, [0, 0]);
         // Empty images and no boxes.
         let mut o = [9i64; 1];
-        diff3_count_in_boxes(&[], &[], &[], 0, 5, 1.0, 1.0, &[[0.0, 0.0, 5.0, 5.0]], &mut o);
+        diff3_count_in_boxes(
+            &[],
+            &[],
+            &[],
+            0,
+            5,
+            1.0,
+            1.0,
+            &[[0.0, 0.0, 5.0, 5.0]],
+            &mut o,
+        );
         assert_eq!(o, [0]);
-        diff3_count_in_boxes(&[], &[], &[], 5, 0, 1.0, 0.0, &[[0.0, 0.0, 5.0, 5.0]], &mut o);
+        diff3_count_in_boxes(
+            &[],
+            &[],
+            &[],
+            5,
+            0,
+            1.0,
+            0.0,
+            &[[0.0, 0.0, 5.0, 5.0]],
+            &mut o,
+        );
         assert_eq!(o, [0]);
         diff3_count_in_boxes(&[1], &[1], &[9], 1, 1, 1.0, 0.0, &[], &mut []);
         let b = [[f64::NAN, 0.0, 1.0, 1.0], [0.0, 0.0, 1.0, 1.0]];
