@@ -379,9 +379,12 @@ def test_core_bad_box_values():
         _core.diff3_count_in_boxes(G, G, G, np.zeros(3), 10.0, 0.5)
 
 
-def test_reference_rejects_non_finite_boxes():
-    with pytest.raises(ValueError, match="boxes"):
+def test_reference_rejects_bad_boxes():
+    with pytest.raises(ValueError, match="boxes: expected finite"):
         ref.diff3_count_in_boxes(G, G, G, [[0, 0, np.nan, 1]], 10, 0.5)
+    with pytest.raises(ValueError, match=r"boxes: expected shape \(N, 4\), got \(8,\)"):
+        ref.diff3_count_in_boxes(G, G, G, np.zeros(8), 10, 0.5)
+    assert ref.diff3_count_in_boxes(G, G, G, [], 10, 0.5).shape == (0,)
 
 
 def test_numpy_scalars_accepted():

@@ -376,7 +376,7 @@ def diff3_count_in_boxes(
     for each box (0 for an empty or fully outside box), including box borders: the gradient
     ``G`` of ``cur`` uses the 4-neighbours inside the whole image, not inside the box. The
     same limit table as :func:`diff_mask3_edge` decides each pixel. Only the boxes' pixels
-    (and the rows just above and below them, for ``G``) are read, so confirming motion inside
+    (and, for ``G``, a one-pixel ring around them) are read, so confirming motion inside
     a few candidate boxes costs a tiny fraction of the full-frame mask. Overlapping boxes
     each count their own pixels.
 

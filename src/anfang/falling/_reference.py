@@ -64,7 +64,11 @@ def diff3_count_in_boxes(prev2: np.ndarray, prev1: np.ndarray, cur: np.ndarray, 
     """Per-box counts of :func:`diff_mask3_edge`: for each xyxy box (exclusive ends) the sum of
     the full-frame mask over columns ``max(0, floor(x0)) .. min(W, ceil(x1))`` and rows likewise
     (0 when empty), read from a summed-area table (no loop over boxes). int64 (N,)."""
-    b = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    b = np.asarray(boxes, dtype=np.float64)
+    if b.size == 0:
+        b = b.reshape(0, 4)
+    if b.ndim != 2 or b.shape[1] != 4:
+        raise ValueError(f"boxes: expected shape (N, 4), got {b.shape}")
     if not np.isfinite(b).all():
         raise ValueError("boxes: expected finite coordinates")
     m = diff_mask3_edge(prev2, prev1, cur, threshold, edge_k)
