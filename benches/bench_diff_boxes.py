@@ -100,8 +100,8 @@ def main() -> None:
                 want = full_then_slice(p2, p1, cur, boxes, k)
                 got = motion.diff3_count_in_boxes(p2, p1, cur, boxes, T, k)
                 assert np.array_equal(want, got), (want, got)
-            ta = median_us(lambda p2, p1, c, b: full_then_slice(p2, p1, c, b, k), data, a.reps)
-            tb = median_us(lambda p2, p1, c, b: motion.diff3_count_in_boxes(p2, p1, c, b, T, k),
+            ta = median_us(lambda p2, p1, c, b, k=k: full_then_slice(p2, p1, c, b, k), data, a.reps)
+            tb = median_us(lambda p2, p1, c, b, k=k: motion.diff3_count_in_boxes(p2, p1, c, b, T, k),
                            data, a.reps)
             counts = motion.diff3_count_in_boxes(*data[0], T, k).tolist()
             print(f"edge_k {k:<3} {name:<11} | {ta:17.1f} | {tb:12.1f} | {ta / tb:8.1f}x | {counts}")
