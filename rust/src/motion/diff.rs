@@ -1,6 +1,9 @@
 //! Frame differencing: `|cur - prev| > threshold` as a 0/1 byte mask.
 use crate::avx2_dispatch;
 
+use super::bits::{pack_row, BitMask};
+use super::label::{Blobs, Labeller};
+
 avx2_dispatch! {
     /// Grey two-frame difference: `out[i] = |cur[i] - prev[i]| > t`.
     fn diff_grey(prev: &[u8], cur: &[u8], t: u8, out: &mut [u8]) {
@@ -333,6 +336,188 @@ pub fn diff3_count_in_boxes(
     }
 }
 
+/// Pixels `x0..x1` of one row of [`diff_mask3_edge`] into `out[..x1 - x0]` (rows as in
+/// [`edge_row`], decided as in [`edge_span_count`]).
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn edge_span_mask(
+    p2: &[u8],
+    p1: &[u8],
+    up: &[u8],
+    c: &[u8],
+    down: &[u8],
+    x0: usize,
+    x1: usize,
+    lut: &[u8; 256],
+    flat: bool,
+    out: &mut [u8],
+) {
+    if flat {
+        let t = lut[0];
+        for (((o, &a), &b), &x) in out[..x1 - x0]
+            .iter_mut()
+            .zip(&p2[x0..x1])
+            .zip(&p1[x0..x1])
+            .zip(&c[x0..x1])
+        {
+            *o = (absdiff(a, x).min(absdiff(b, x)) > t) as u8;
+        }
+        return;
+    }
+    let mut a = x0;
+    while a < x1 {
+        let b = (a + BLOCK).min(x1);
+        edge_block(p2, p1, up, c, down, a, b, lut, &mut out[a - x0..]);
+        a = b;
+    }
+}
+
+avx2_dispatch! {
+    /// Rows `r0..r1`, columns `c0..c1` (inside the image) of [`diff_mask3_edge`], packed into
+    /// `mask` (resized to the window) through the byte row `row`; returns whether any is set.
+    fn window_mask(
+        p2: &[u8],
+        p1: &[u8],
+        cur: &[u8],
+        h: usize,
+        w: usize,
+        cols: (usize, usize),
+        rows: (usize, usize),
+        lut: &[u8; 256],
+        flat: bool,
+        row: &mut Vec<u8>,
+        mask: &mut BitMask,
+    ) -> bool {
+        let (c0, c1) = cols;
+        mask.resize(rows.1 - rows.0, c1 - c0);
+        row.clear();
+        row.resize(c1 - c0, 0);
+        let mut any = false;
+        for y in rows.0..rows.1 {
+            let r = y * w..(y + 1) * w;
+            let c = &cur[r.clone()];
+            let up = if y > 0 { &cur[r.start - w..r.start] } else { c };
+            let down = if y + 1 < h { &cur[r.end..r.end + w] } else { c };
+            edge_span_mask(&p2[r.clone()], &p1[r], up, c, down, c0, c1, lut, flat, row);
+            let dst = mask.row_mut(y - rows.0);
+            pack_row(row, dst);
+            any |= dst.iter().any(|&v| v != 0);
+        }
+        any
+    }
+}
+
+/// Pixel range `floor(lo) - margin .. ceil(hi) + margin` of one box axis, clipped to `0..n`.
+///
+/// Returns `(a, b)` with `a < b <= n`, or `(0, 0)` when the range is empty or a coordinate is
+/// NaN. With `margin == 0` this is [`box_span`]. Integer arithmetic after the rounding, so a
+/// huge margin or coordinate only clips.
+pub fn window_span(lo: f64, hi: f64, margin: usize, n: usize) -> (usize, usize) {
+    if lo.is_nan() || hi.is_nan() {
+        return (0, 0);
+    }
+    // 2^62: exact in f64 and far from overflow after adding a margin of at most 2^61.
+    const LIM: f64 = 4_611_686_018_427_387_904.0;
+    let m = margin.min(1 << 61) as i64;
+    let n = n as i64;
+    let a = (lo.floor().clamp(-LIM, LIM) as i64 - m).clamp(0, n);
+    let b = (hi.ceil().clamp(-LIM, LIM) as i64 + m).clamp(0, n);
+    if a < b {
+        (a as usize, b as usize)
+    } else {
+        (0, 0)
+    }
+}
+
+/// Reusable buffers of [`diff3_blob_in_boxes`]: one byte row, one packed window mask and the
+/// labeller's tables, grown on demand and kept across boxes (and calls).
+#[derive(Default, Debug, Clone)]
+pub struct BlobScratch {
+    row: Vec<u8>,
+    mask: BitMask,
+    labeller: Labeller,
+    blobs: Blobs,
+}
+
+/// Whether some 8-connected blob of [`diff_mask3_edge`], labelled inside a window around each
+/// box, has its centroid in the box grown by one pixel up and left.
+///
+/// Box `k` = `[x0, y0, x1, y1]` (pixel coordinates, end-exclusive). Its window is columns
+/// [`window_span`]`(x0, x1, margin, w)` and rows `window_span(y0, y1, margin, h)`: the box's
+/// pixel span (as in [`diff3_count_in_boxes`]) grown by `margin` pixels on every side, clipped
+/// to the image. The mask on the window is exactly the full-frame
+/// `diff_mask3_edge(p2, p1, cur, h, w, threshold, edge_k)` there (gradient from the
+/// 4-neighbours in the whole image); it is labelled with 8-connectivity as a separate image,
+/// so blobs crossing the window border are cut there. `out[k]` is true iff a blob's centroid
+/// `(cx, cy)` (mean pixel x and y, pixel centres at integer image coordinates, computed as
+/// `sum / area` in f64 like the labeller's `label_stats`) satisfies
+/// `x0 - 1 <= cx <= x1 && y0 - 1 <= cy <= y1`. An empty window gives false.
+///
+/// With a window that covers the whole image the answer equals the full-frame test exactly.
+/// No full-frame buffer: only the windows' rows and columns (plus a one-pixel ring for the
+/// gradient) are read, and the scratch buffers are sized by the largest window.
+#[allow(clippy::too_many_arguments)]
+pub fn diff3_blob_in_boxes(
+    p2: &[u8],
+    p1: &[u8],
+    cur: &[u8],
+    h: usize,
+    w: usize,
+    threshold: f64,
+    edge_k: f64,
+    boxes: &[[f64; 4]],
+    margin: usize,
+    scratch: &mut BlobScratch,
+    out: &mut [bool],
+) {
+    let n = h * w;
+    assert!(p2.len() == n && p1.len() == n && cur.len() == n && out.len() == boxes.len());
+    let lut = edge_limits(threshold, edge_k);
+    let flat = limit_is_flat(&lut);
+    let s = scratch;
+    for (o, b) in out.iter_mut().zip(boxes) {
+        *o = false;
+        let cols = window_span(b[0], b[2], margin, w);
+        let rows = window_span(b[1], b[3], margin, h);
+        if cols.0 >= cols.1 || rows.0 >= rows.1 {
+            continue;
+        }
+        if !window_mask(
+            p2,
+            p1,
+            cur,
+            h,
+            w,
+            cols,
+            rows,
+            &lut,
+            flat,
+            &mut s.row,
+            &mut s.mask,
+        ) {
+            continue;
+        }
+        s.labeller.label(&s.mask, true, None, &mut s.blobs);
+        let (gx, gy) = (cols.0 as u64, rows.0 as u64);
+        let (lx, hx, ly, hy) = (b[0] - 1.0, b[2], b[1] - 1.0, b[3]);
+        for (&area, c) in s.blobs.area.iter().zip(&s.blobs.centroid) {
+            let a = area as u64;
+            // The labeller keeps the exact integer coordinate sums but hands out
+            // `sum / area`; `round(centroid * area)` recovers the sum exactly (sums stay far
+            // below 2^51 for any window that fits in memory). Shifting the integer sums to image
+            // coordinates before the division gives the full-frame centroid bit for bit.
+            let sx = (c[0] * area as f64).round() as u64 + gx * a;
+            let sy = (c[1] * area as f64).round() as u64 + gy * a;
+            let cx = sx as f64 / a as f64;
+            let cy = sy as f64 / a as f64;
+            if lx <= cx && cx <= hx && ly <= cy && cy <= hy {
+                *o = true;
+                break;
+            }
+        }
+    }
+}
+
 /// Two-frame difference mask for `channels` = 1 or 3 interleaved channels.
 pub fn diff_mask(prev: &[u8], cur: &[u8], channels: usize, t: u8, out: &mut [u8]) {
     if channels == 3 {
@@ -595,6 +780,180 @@ mod tests {
         let mut o = [9i64; 2];
         diff3_count_in_boxes(&[1], &[1], &[9], 1, 1, 1.0, 5.0, &b, &mut o);
         assert_eq!(o, [0, 1]);
+    }
+
+    /// Window-blob oracle: crop `mask` to the window, flood-fill it (8-connectivity) and test
+    /// each component's centroid (integer sums in image coordinates, then one division).
+    fn blob_ref(mask: &[u8], h: usize, w: usize, b: &[f64; 4], margin: usize) -> bool {
+        let (c0, c1) = window_span(b[0], b[2], margin, w);
+        let (r0, r1) = window_span(b[1], b[3], margin, h);
+        let (ww, wh) = (c1 - c0, r1 - r0);
+        let mut seen = vec![false; ww * wh];
+        for start in 0..ww * wh {
+            let (sy0, sx0) = (start / ww, start % ww);
+            if seen[start] || mask[(r0 + sy0) * w + c0 + sx0] == 0 {
+                continue;
+            }
+            seen[start] = true;
+            let mut stack = vec![start];
+            let (mut n, mut sx, mut sy) = (0u64, 0u64, 0u64);
+            while let Some(k) = stack.pop() {
+                let (y, x) = (k / ww, k % ww);
+                n += 1;
+                sx += (c0 + x) as u64;
+                sy += (r0 + y) as u64;
+                for yy in y.saturating_sub(1)..(y + 2).min(wh) {
+                    for xx in x.saturating_sub(1)..(x + 2).min(ww) {
+                        let kk = yy * ww + xx;
+                        if !seen[kk] && mask[(r0 + yy) * w + c0 + xx] != 0 {
+                            seen[kk] = true;
+                            stack.push(kk);
+                        }
+                    }
+                }
+            }
+            let (cx, cy) = (sx as f64 / n as f64, sy as f64 / n as f64);
+            if b[0] - 1.0 <= cx && cx <= b[2] && b[1] - 1.0 <= cy && cy <= b[3] {
+                return true;
+            }
+        }
+        false
+    }
+
+    #[test]
+    fn window_span_is_box_span_grown() {
+        for &(lo, hi) in &[
+            (1.5, 3.2),
+            (-5.0, 3.0),
+            (2.0, 2.0),
+            (9.99, 20.0),
+            (5.0, 1.0),
+        ] {
+            assert_eq!(window_span(lo, hi, 0, 10), box_span(lo, hi, 10));
+        }
+        assert_eq!(window_span(1.5, 3.2, 2, 10), (0, 6));
+        assert_eq!(window_span(4.5, 5.2, 2, 10), (2, 8));
+        assert_eq!(window_span(12.0, 13.0, 3, 10), (9, 10));
+        assert_eq!(window_span(5.0, 4.0, 1, 10), (4, 5));
+        assert_eq!(window_span(-1e300, 1e300, usize::MAX, 10), (0, 10));
+        assert_eq!(window_span(1e300, 2e300, usize::MAX, 10), (0, 0));
+        assert_eq!(window_span(1e9, 2e9, usize::MAX, 10), (0, 10));
+        assert_eq!(window_span(f64::NAN, 1.0, 5, 10), (0, 0));
+        assert_eq!(window_span(0.0, 1.0, 5, 0), (0, 0));
+    }
+
+    #[test]
+    fn blob_in_boxes_matches_window_labelling() {
+        let mut seed = 0xDEAD_BEEF_1234_5678u64;
+        let shapes = [(1, 1), (1, 9), (9, 1), (3, 5), (19, 41), (33, 70)];
+        let params = [(0.0, 0.0), (10.0, 0.0), (12.5, 0.3), (3.7, 1.7)];
+        let mut scratch = BlobScratch::default();
+        let mut lb = Labeller::new();
+        for &(h, w) in &shapes {
+            for levels in [2u8, 5, 255] {
+                let p2 = rand_bytes(h * w, &mut seed, levels);
+                let p1 = rand_bytes(h * w, &mut seed, levels);
+                let c = rand_bytes(h * w, &mut seed, levels);
+                let (hf, wf) = (h as f64, w as f64);
+                let mut boxes = vec![
+                    [0.0, 0.0, wf, hf],
+                    [-3.0, -2.0, wf + 4.0, hf + 1.5],
+                    [0.5, 0.5, 1.5, 1.5],
+                    [wf, 0.0, wf + 3.0, hf],
+                    [2.0, 1.0, 1.0, 3.0],
+                    [f64::NAN, 0.0, 1.0, 1.0],
+                ];
+                for _ in 0..8 {
+                    let r = rand_bytes(4, &mut seed, 255);
+                    let x0 = r[0] as f64 / 255.0 * (wf + 4.0) - 2.0;
+                    let y0 = r[1] as f64 / 255.0 * (hf + 4.0) - 2.0;
+                    boxes.push([x0, y0, x0 + r[2] as f64 / 20.0, y0 + r[3] as f64 / 20.0]);
+                }
+                for &(t, k) in &params {
+                    let mask = edge_ref(&p2, &p1, &c, h, w, t, k);
+                    // Full-frame centroids from the crate's labeller, for the big-margin case.
+                    let mut m = BitMask::default();
+                    super::super::bits::pack(&mask, h, w, &mut m);
+                    let mut bl = Blobs::default();
+                    lb.label(&m, true, None, &mut bl);
+                    for margin in [0usize, 1, 3, 100, usize::MAX] {
+                        let mut got = vec![false; boxes.len()];
+                        diff3_blob_in_boxes(
+                            &p2,
+                            &p1,
+                            &c,
+                            h,
+                            w,
+                            t,
+                            k,
+                            &boxes,
+                            margin,
+                            &mut scratch,
+                            &mut got,
+                        );
+                        for (b, &g) in boxes.iter().zip(&got) {
+                            let want = blob_ref(&mask, h, w, b, margin);
+                            assert_eq!(g, want, "{h}x{w} t={t} k={k} m={margin} box={b:?}");
+                            if margin >= 100 && !b[0].is_nan() {
+                                let full = bl.centroid.iter().any(|q| {
+                                    b[0] - 1.0 <= q[0]
+                                        && q[0] <= b[2]
+                                        && b[1] - 1.0 <= q[1]
+                                        && q[1] <= b[3]
+                                });
+                                assert_eq!(g, full, "{h}x{w} full frame box={b:?}");
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        // Empty images and no boxes.
+        let mut o = [true; 1];
+        let bx = [[0.0, 0.0, 5.0, 5.0]];
+        diff3_blob_in_boxes(&[], &[], &[], 0, 5, 1.0, 1.0, &bx, 9, &mut scratch, &mut o);
+        assert_eq!(o, [false]);
+        diff3_blob_in_boxes(
+            &[1],
+            &[1],
+            &[9],
+            1,
+            1,
+            1.0,
+            0.0,
+            &[],
+            0,
+            &mut scratch,
+            &mut [],
+        );
+    }
+
+    #[test]
+    fn blob_centroid_on_the_box_edge_and_cut_by_the_window() {
+        // A horizontal bar at columns 2..=7 of row 1 (centroid x = 4.5, y = 1).
+        let (h, w) = (3, 10);
+        let mut c = vec![0u8; h * w];
+        c[w + 2..w + 8].fill(200);
+        let p = vec![0u8; h * w];
+        let mut s = BlobScratch::default();
+        let mut o = [false; 4];
+        // Right edge exactly on the centroid; left edge - 1 exactly on it; just off each.
+        let bx = [
+            [0.0, 0.0, 4.5, 2.0],
+            [5.5, 0.0, 9.0, 2.0],
+            [0.0, 0.0, 4.4999, 2.0],
+            [5.5001, 0.0, 9.0, 2.0],
+        ];
+        diff3_blob_in_boxes(&p, &p, &c, h, w, 10.0, 0.0, &bx, 99, &mut s, &mut o);
+        assert_eq!(o, [true, true, false, false]);
+        // Margin 0: the window of [6, 0, 8, 2] sees columns 6..8 only, whose cut blob has
+        // centroid 6.5 (inside), though the whole bar's centroid 4.5 is outside.
+        let bx = [[6.0, 0.0, 8.0, 2.0]];
+        let mut o = [false; 1];
+        diff3_blob_in_boxes(&p, &p, &c, h, w, 10.0, 0.0, &bx, 0, &mut s, &mut o);
+        assert_eq!(o, [true]);
+        diff3_blob_in_boxes(&p, &p, &c, h, w, 10.0, 0.0, &bx, 6, &mut s, &mut o);
+        assert_eq!(o, [false]);
     }
 
     #[test]

@@ -328,6 +328,70 @@ fn diff3_count_in_boxes<'py>(
     Ok(Array1::from_vec(out).into_pyarray(py).into_any())
 }
 
+#[pyfunction]
+#[pyo3(signature = (p2, p1, cur, boxes, threshold, edge_k=0.0, margin=None))]
+#[allow(clippy::too_many_arguments)]
+fn diff3_blob_in_boxes<'py>(
+    py: Python<'py>,
+    p2: PyReadonlyArrayDyn<'py, u8>,
+    p1: PyReadonlyArrayDyn<'py, u8>,
+    cur: PyReadonlyArrayDyn<'py, u8>,
+    boxes: &Bound<'py, PyAny>,
+    threshold: f64,
+    edge_k: f64,
+    margin: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let t = non_negative(threshold, "threshold")?;
+    let k = non_negative(edge_k, "edge_k")?;
+    // Omitted (or None): 16 pixels, the Python default.
+    let m = margin.map_or(Ok(16), window_margin)?;
+    let a = grey_image(&p2, "p2")?;
+    let b = grey_image(&p1, "p1")?;
+    let c = grey_image(&cur, "cur")?;
+    same_shape(&a, &c, "p2", "cur")?;
+    same_shape(&b, &c, "p1", "cur")?;
+    let bx = xyxy_boxes(boxes)?;
+    let (h, w) = (c.h, c.w);
+    let out = py.detach(|| {
+        let mut out = vec![false; bx.len()];
+        let mut scratch = diff::BlobScratch::default();
+        diff::diff3_blob_in_boxes(
+            &a.data,
+            &b.data,
+            &c.data,
+            h,
+            w,
+            t,
+            k,
+            &bx,
+            m,
+            &mut scratch,
+            &mut out,
+        );
+        out
+    });
+    Ok(Array1::from_vec(out).into_pyarray(py).into_any())
+}
+
+/// `margin` as a pixel count: a Python int >= 0 (not a bool); values past `usize` saturate
+/// (any margin beyond the image size covers the whole image).
+fn window_margin(obj: &Bound<'_, PyAny>) -> PyResult<usize> {
+    let is_int = obj.is_instance_of::<pyo3::types::PyInt>()
+        && !obj.is_instance_of::<pyo3::types::PyBool>();
+    if !is_int {
+        return Err(PyTypeError::new_err(format!(
+            "margin: expected an int >= 0, got {}",
+            describe_obj(obj)
+        )));
+    }
+    if obj.lt(0)? {
+        return Err(PyValueError::new_err(format!(
+            "margin: expected an int >= 0, got {obj}"
+        )));
+    }
+    Ok(obj.extract::<usize>().unwrap_or(usize::MAX))
+}
+
 /// How an argument looks in an error message: `float64 (4, 6)` for arrays, else its type.
 fn describe_obj(obj: &Bound<'_, PyAny>) -> String {
     match obj.cast::<PyUntypedArray>() {
@@ -1185,6 +1249,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(diff_mask3, m)?)?;
     m.add_function(wrap_pyfunction!(diff_mask3_edge, m)?)?;
     m.add_function(wrap_pyfunction!(diff3_count_in_boxes, m)?)?;
+    m.add_function(wrap_pyfunction!(diff3_blob_in_boxes, m)?)?;
     m.add_function(wrap_pyfunction!(background_step, m)?)?;
     m.add_function(wrap_pyfunction!(erode, m)?)?;
     m.add_function(wrap_pyfunction!(dilate, m)?)?;
