@@ -1,8 +1,12 @@
-"""anfang.motion.diff3_count_in_boxes: per-box counts of the edge-aware three-frame difference.
+"""anfang.motion.diff3_count_in_boxes / diff3_blob_in_boxes: per-box counts and per-box
+"a diff blob's centroid lies in the box" of the edge-aware three-frame difference.
 
 Oracles: numpy slicing of the full-frame mask from the Rust ``diff_mask3_edge`` and from the
 independent numpy reference (``anfang.falling._reference``), with the box-to-pixel rule
-(floor/ceil, clip to the image) written out here in plain Python integers.
+(floor/ceil, clip to the image) written out here in plain Python integers. For the blob
+kernel: the reference's window labelling with ``skimage.measure.label``, the full-frame
+``label_stats`` centroids when the window covers the image, and closed-form centroids of
+all-on windows.
 """
 
 from __future__ import annotations
@@ -392,3 +396,283 @@ def test_numpy_scalars_accepted():
     boxes = np.array([[1, 1, 7, 8]], np.float32)
     got = motion.diff3_count_in_boxes(p2, p1, cur, boxes, np.float32(7.5), np.int64(1))
     np.testing.assert_array_equal(got, sliced(ref.diff_mask3_edge(p2, p1, cur, 7.5, 1.0), boxes))
+
+
+# =========================================================================== diff3_blob_in_boxes
+
+
+def full_frame_hits(mask: np.ndarray, boxes) -> np.ndarray:
+    """Any centroid of the full-frame blobs (Rust ``label_stats`` and the numpy reference's
+    ``blobs``, which must agree) in each box grown by one pixel up and left."""
+    cen = motion.label_stats(mask).centroid.reshape(-1, 2)
+    if mask.size:  # (the reference's blobs() does not take empty masks)
+        np.testing.assert_array_equal(cen, ref.blobs(mask).centroid.reshape(-1, 2))
+    out = []
+    for x0, y0, x1, y1 in np.asarray(boxes, np.float64).reshape(-1, 4).tolist():
+        cx, cy = cen[:, 0], cen[:, 1]
+        out.append(bool(((cx >= x0 - 1) & (cx <= x1) & (cy >= y0 - 1) & (cy <= y1)).any()))
+    return np.array(out, bool)
+
+
+def check_blob(p2, p1, cur, boxes, t, k, margin) -> np.ndarray:
+    got = motion.diff3_blob_in_boxes(p2, p1, cur, boxes, t, k, margin)
+    n = np.asarray(boxes, np.float64).reshape(-1, 4).shape[0]
+    assert got.dtype == np.bool_ and got.shape == (n,)
+    np.testing.assert_array_equal(got, ref.diff3_blob_in_boxes(p2, p1, cur, boxes, t, k, margin))
+    return got
+
+
+margins = st.one_of(st.sampled_from([0, 1, 2, 16, 200, 10**30]), st.integers(0, 40))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    shape=shapes,
+    seed=st.integers(0, 2**32 - 1),
+    density=st.sampled_from([0.0, 0.02, 0.1, 0.5, 1.0]),
+    levels=st.sampled_from([2, 3, 9, 256]),
+    t=thresholds,
+    k=edge_ks,
+    margin=margins,
+    boxes=box_lists(),
+)
+def test_blob_equals_window_labelling_reference(shape, seed, density, levels, t, k, margin, boxes):
+    p2, p1, cur = frames(*shape, seed, density, levels)
+    b = np.array(boxes, np.float64).reshape(-1, 4)
+    got = check_blob(p2, p1, cur, b, t, k, margin)
+    if len(boxes) > 1 and boxes[-1] == boxes[0]:
+        assert got[-1] == got[0]
+    # A window covering the whole image: exactly the full-frame centroid test.
+    H, W = shape
+    if margin >= 200:
+        np.testing.assert_array_equal(got, full_frame_hits(motion.diff_mask3_edge(p2, p1, cur, t, k), b))
+
+
+@settings(max_examples=25, deadline=None)
+@given(shape=shapes, value=st.integers(0, 255), boxes=box_lists(), k=edge_ks, t=thresholds,
+       margin=margins)
+def test_blob_all_equal_frames_find_nothing(shape, value, boxes, k, t, margin):
+    f = np.full(shape, value, np.uint8)
+    got = motion.diff3_blob_in_boxes(f, f, f, boxes, t, k, margin)
+    np.testing.assert_array_equal(got, np.zeros(len(boxes), bool))
+
+
+def window(lo: float, hi: float, m: int, n: int) -> tuple[int, int]:
+    a = min(max(math.floor(lo) - m, 0), n) if lo > -1e18 else 0
+    b = min(max(math.ceil(hi) + m, 0), n) if hi < 1e18 else n
+    return (a, b) if a < b else (0, 0)
+
+
+@settings(max_examples=25, deadline=None)
+@given(shape=shapes, boxes=box_lists(), k=edge_ks, t=st.floats(0, 254.99), margin=margins)
+def test_blob_all_different_frames_one_window_blob(shape, boxes, k, t, margin):
+    # Every pixel differs (flat cur, G = 0): each window is one rectangular blob whose centroid
+    # is the window's centre ((c0 + c1 - 1) / 2, (r0 + r1 - 1) / 2).
+    z = np.zeros(shape, np.uint8)
+    f = np.full(shape, 255, np.uint8)
+    H, W = shape
+    want = []
+    for x0, y0, x1, y1 in boxes:
+        c0, c1 = window(x0, x1, margin, W)
+        r0, r1 = window(y0, y1, margin, H)
+        if c0 == c1 or r0 == r1:
+            want.append(False)
+            continue
+        cx, cy = (c0 + c1 - 1) / 2, (r0 + r1 - 1) / 2
+        want.append(x0 - 1 <= cx <= x1 and y0 - 1 <= cy <= y1)
+    got = motion.diff3_blob_in_boxes(z, z, f, boxes, t, k, margin)
+    np.testing.assert_array_equal(got, np.array(want, bool))
+
+
+def test_blob_box_edges_exactly_on_centroids():
+    # Boxes whose edges sit exactly on (or one ulp beside) a blob centroid: the comparisons
+    # are inclusive, and the kernel's centroids equal label_stats' bit for bit.
+    p2, p1, cur = frames(24, 37, 7, 0.4, 256)
+    mask = motion.diff_mask3_edge(p2, p1, cur, 20, 0.3)
+    cen = motion.label_stats(mask).centroid
+    assert len(cen) > 12 and (cen % 1 != 0).any()
+    boxes = []
+    for cx, cy in cen[:12].tolist():
+        boxes += [
+            [cx + 1, cy + 1, cx + 2, cy + 2],  # top-left corner (grown by one) on the centroid
+            [cx - 3, cy - 3, cx, cy],  # bottom-right corner on the centroid
+            [np.nextafter(cx + 1, np.inf), cy, cx + 2, cy + 1],  # just right of it
+            [cx - 3, cy - 3, cx, np.nextafter(cy, -np.inf)],  # just above it
+        ]
+    for margin in (200, 10**30):
+        got = check_blob(p2, p1, cur, boxes, 20, 0.3, margin)
+        np.testing.assert_array_equal(got, full_frame_hits(mask, boxes))
+        assert got[0::4].all() and got[1::4].all()
+
+
+def test_blob_cut_by_the_window_border():
+    # A bar on row 1, columns 2..7 (centroid x = 4.5).
+    p = np.zeros((3, 10), np.uint8)
+    cur = p.copy()
+    cur[1, 2:8] = 200
+    boxes = [[6, 0, 8, 2], [0, 0, 4.5, 2], [5.5, 0, 9, 2], [0, 0, 4.49, 2], [5.51, 0, 9, 2]]
+    # margin 0: every window cuts the bar, and each cut piece's centroid lies in its box (the
+    # first box's window holds columns 6, 7: centroid 6.5; the fourth's columns 2..4: 3.0).
+    np.testing.assert_array_equal(check_blob(p, p, cur, boxes, 10, 0.0, 0), [1, 1, 1, 1, 1])
+    # margin >= 4 on [6, 8): the whole bar; its centroid 4.5 is left of 6 - 1.
+    for m in (4, 16):
+        np.testing.assert_array_equal(check_blob(p, p, cur, boxes, 10, 0.0, m), [0, 1, 1, 0, 0])
+    # Diagonal neighbours join (8-connectivity): two pixels meeting at a corner, centroid 1.5;
+    # alone, pixel (2, 2) would put a centroid 2.0 into the second box.
+    d = np.zeros((4, 4), np.uint8)
+    d[1, 1] = d[2, 2] = 99
+    z = np.zeros_like(d)
+    np.testing.assert_array_equal(check_blob(z, z, d, [[1.6, 1.6, 4, 4], [2.6, 2.6, 4, 4]], 5, 0.0, 3),
+                                  [True, False])
+
+
+def test_blob_gradient_uses_neighbours_outside_the_window():
+    # The lone change at (2, 5) sits next to an edge at (2, 6) outside the margin-0 window.
+    cur = np.zeros((5, 10), np.uint8)
+    cur[2, 5] = 100
+    cur[2, 6] = 255
+    p = np.zeros_like(cur)
+    box = [[5, 2, 6, 3]]
+    assert check_blob(p, p, cur, box, 50, 0.0, 0).tolist() == [True]
+    assert check_blob(p, p, cur, box, 50, 0.5, 0).tolist() == [False]
+
+
+def test_blob_one_by_one_empty_images_and_zero_boxes():
+    a = np.array([[0]], np.uint8)
+    b = np.array([[30]], np.uint8)
+    boxes = [[0, 0, 1, 1], [-1, -1, 0.5, 0.5], [1, 1, 2, 2], [0, 0, 0, 0], [0.5, 0.5, 0.5, 0.5]]
+    # margin 0: the windows of [1, 1, 2, 2] (outside) and [0, 0, 0, 0] (empty) hold no pixel,
+    # though the full-frame centroid (0, 0) lies in both boxes grown up-left; the zero-area
+    # box at 0.5 covers pixel 0 (floor 0, ceil 1), as in diff3_count_in_boxes.
+    assert check_blob(a, a, b, boxes, 29.5, 1.7, 0).tolist() == [True, True, False, False, True]
+    assert check_blob(a, a, b, boxes, 29.5, 1.7, 1).tolist() == [True, True, True, True, True]
+    assert not check_blob(a, a, b, boxes, 30.0, 1.7, 5).any()
+    for shape in [(0, 7), (7, 0), (0, 0)]:
+        e = np.zeros(shape, np.uint8)
+        bx = np.array([[0, 0, 5, 5], [-1e300, -1e300, 1e300, 1e300]], float)
+        for fn in (motion.diff3_blob_in_boxes, _core.diff3_blob_in_boxes):
+            np.testing.assert_array_equal(fn(e, e, e, bx, 1.5, 0.5, 10**30), [False, False])
+    p2, p1, cur = frames(6, 8, 1, 0.5, 256)
+    for boxes in ([], np.zeros((0, 4)), ()):
+        got = motion.diff3_blob_in_boxes(p2, p1, cur, boxes, 10)
+        assert got.dtype == np.bool_ and got.shape == (0,)
+
+
+@pytest.mark.parametrize("k", [0.0, 1.7])
+def test_blob_fortran_and_strided_views_and_default_margin(k):
+    p2, p1, cur = frames(40, 60, 3, 0.1, 9)
+    boxes = np.array([[0, 0, 60, 40], [3.5, 2.2, 17.9, 30.1], [55, 35, 70, 50], [-4, 10, 8, 12],
+                      [20, 20, 24, 24], [40.5, 5, 44, 9.5]])
+    want = check_blob(p2, p1, cur, boxes, 9.5, k, 16)
+    np.testing.assert_array_equal(motion.diff3_blob_in_boxes(p2, p1, cur, boxes, 9.5, k), want)
+    np.testing.assert_array_equal(_core.diff3_blob_in_boxes(p2, p1, cur, boxes, 9.5, k), want)
+    fort = [np.asfortranarray(a) for a in (p2, p1, cur)]
+    big = [np.repeat(np.repeat(a, 2, axis=0), 3, axis=1) for a in (p2, p1, cur)]
+    views = [b[::2, ::3] for b in big]
+    big_boxes = np.repeat(boxes, 2, axis=1)[:, ::2]
+    assert not big_boxes.flags.c_contiguous
+    for frs in (fort, views):
+        np.testing.assert_array_equal(motion.diff3_blob_in_boxes(*frs, big_boxes, 9.5, k, 16), want)
+        np.testing.assert_array_equal(_core.diff3_blob_in_boxes(*frs, boxes, 9.5, k, 16), want)
+    np.testing.assert_array_equal(motion.diff3_blob_in_boxes(p2, p1, cur, boxes.tolist(), 9.5, k,
+                                                             np.int64(16)), want)
+
+
+@pytest.mark.parametrize("prefer", ["rust", "reference"])
+@pytest.mark.parametrize("k", [0.0, 0.5])
+def test_backend_diff3_blob(prefer, k):
+    p2, p1, cur = frames(30, 41, 17, 0.05, 256)
+    mask = ref.diff_mask3_edge(p2, p1, cur, 12.5, k)
+    cen = ref.blobs(mask).centroid
+    boxes = np.array([[0, 0, 41, 30], [30, 20, 60, 60], [9, 9, 2, 2]]
+                     + [[x - 1.5, y - 1.5, x + 1.5, y + 1.5] for x, y in cen[:6].tolist()])
+    m = Motion(prefer)
+    got = m.diff3_blob(p2, p1, cur, boxes, 12.5, k, 10**6)
+    assert got.dtype == np.bool_
+    np.testing.assert_array_equal(got, full_frame_hits(mask, boxes))
+    np.testing.assert_array_equal(m.diff3_blob(p2, p1, cur, boxes, 12.5, k, 3),
+                                  ref.diff3_blob_in_boxes(p2, p1, cur, boxes, 12.5, k, 3))
+
+
+@pytest.mark.parametrize("pos,name", [(0, "p2"), (1, "p1"), (2, "cur")])
+def test_blob_bad_frames_and_shapes(pos, name):
+    args = [G, G, G]
+    args[pos] = np.zeros((6, 8), np.float64)
+    with pytest.raises(TypeError, match=rf"{name}: expected uint8 \(H, W\), got float64 \(6, 8\)"):
+        motion.diff3_blob_in_boxes(*args, B, 10)
+    args[pos] = np.zeros((6, 8, 3), np.uint8)
+    with pytest.raises(TypeError, match=rf"{name}: expected uint8 \(H, W\), got uint8 \(6, 8, 3\)"):
+        _core.diff3_blob_in_boxes(*args, B, 10.0)
+    if name != "cur":
+        args[pos] = np.zeros((6, 9), np.uint8)
+        pattern = rf"{name}: expected the shape of cur \(6, 8\), got \(6, 9\)"
+        for fn in (motion.diff3_blob_in_boxes, _core.diff3_blob_in_boxes):
+            with pytest.raises(ValueError, match=pattern):
+                fn(*args, B, 10.0)
+
+
+@pytest.mark.parametrize("name", ["threshold", "edge_k"])
+@pytest.mark.parametrize("value,exc", [(-1, ValueError), (float("nan"), ValueError),
+                                       (10**400, ValueError), (True, TypeError), ("5", TypeError)])
+def test_blob_bad_numbers(name, value, exc):
+    kw = {"threshold": 10.0, "edge_k": 0.5, name: value}
+    with pytest.raises(exc, match=name):
+        motion.diff3_blob_in_boxes(G, G, G, B, **kw)
+    if exc is ValueError and not isinstance(value, int):
+        with pytest.raises(ValueError, match=rf"{name}: expected a finite number >= 0, got"):
+            _core.diff3_blob_in_boxes(G, G, G, B, **kw)
+
+
+@pytest.mark.parametrize(
+    "value,exc,msg",
+    [
+        (-1, ValueError, r"margin: expected an int >= 0, got -1"),
+        (-(10**30), ValueError, r"margin: expected an int >= 0, got -1000000000000000000000000000000"),
+        (1.5, TypeError, r"margin: expected an integer, got float 1.5"),
+        (16.0, TypeError, r"margin: expected an integer, got float"),
+        (True, TypeError, r"margin: expected an integer, got bool"),
+        ("3", TypeError, r"margin: expected an integer, got str"),
+        (None, TypeError, r"margin: expected an integer, got NoneType"),
+    ],
+)
+def test_blob_bad_margin(value, exc, msg):
+    with pytest.raises(exc, match=msg):
+        motion.diff3_blob_in_boxes(G, G, G, B, 10, 0.5, value)
+    if value is not None:
+        with pytest.raises(exc, match="margin: expected an int >= 0"):
+            _core.diff3_blob_in_boxes(G, G, G, B, 10.0, 0.5, value)
+
+
+@pytest.mark.parametrize(
+    "boxes,exc,msg",
+    [
+        (np.zeros(4), ValueError, r"boxes: expected shape \(N, 4\), got \(4,\)"),
+        (np.zeros((2, 3)), ValueError, r"boxes: expected shape \(N, 4\), got \(2, 3\)"),
+        ([[0, 0, 1, float("nan")]], ValueError, r"boxes: expected finite coordinates, got NaN in row 0"),
+        ([[0, 0, 1, 1], [0, -np.inf, 1, 1]], ValueError,
+         r"boxes: expected finite coordinates, got -inf in row 1"),
+        ([["a", 0, 1, 1]], TypeError, r"boxes: expected a float64 \(N, 4\) array-like"),
+    ],
+)
+def test_blob_bad_boxes(boxes, exc, msg):
+    with pytest.raises(exc, match=msg):
+        motion.diff3_blob_in_boxes(G, G, G, boxes, 10, 0.5)
+    if exc is ValueError:
+        with pytest.raises(ValueError, match=msg):
+            _core.diff3_blob_in_boxes(G, G, G, np.asarray(boxes, np.float64), 10.0, 0.5)
+    with pytest.raises(TypeError, match=r"boxes: expected a float64 \(N, 4\) array, got int64 \(1, 4\)"):
+        _core.diff3_blob_in_boxes(G, G, G, np.zeros((1, 4), np.int64), 10.0, 0.5)
+
+
+def test_blob_reference_rejects_bad_boxes_and_inputs_unchanged():
+    with pytest.raises(ValueError, match="boxes: expected finite"):
+        ref.diff3_blob_in_boxes(G, G, G, [[0, 0, np.nan, 1]], 10, 0.5)
+    with pytest.raises(ValueError, match=r"boxes: expected shape \(N, 4\), got \(8,\)"):
+        ref.diff3_blob_in_boxes(G, G, G, np.zeros(8), 10, 0.5)
+    assert ref.diff3_blob_in_boxes(G, G, G, [], 10, 0.5).shape == (0,)
+    p2, p1, cur = frames(9, 11, 5, 0.5, 256)
+    boxes = np.array([[0.5, 0.5, 7.5, 7.5], [2, 2, 40, 3]])
+    copies = [a.copy() for a in (p2, p1, cur, boxes)]
+    motion.diff3_blob_in_boxes(p2, p1, cur, boxes, 3, 0.5, 2)
+    for a, b in zip((p2, p1, cur, boxes), copies):
+        np.testing.assert_array_equal(a, b)

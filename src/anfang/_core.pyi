@@ -24,6 +24,15 @@ def diff3_count_in_boxes(
     threshold: float,
     edge_k: float = 0.0,
 ) -> _npt.NDArray[_np.int64]: ...
+def diff3_blob_in_boxes(
+    p2: _U8,
+    p1: _U8,
+    cur: _U8,
+    boxes: _npt.NDArray[_np.float64],
+    threshold: float,
+    edge_k: float = 0.0,
+    margin: int | None = 16,
+) -> _Bool: ...
 def background_step(
     background: _npt.NDArray[_np.float32],
     frame: _U8,

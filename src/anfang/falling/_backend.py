@@ -59,6 +59,16 @@ class Motion:
             return self._m.diff3_count_in_boxes(p2, p1, cur, boxes, float(thr), float(edge_k))
         return ref.diff3_count_in_boxes(p2, p1, cur, boxes, thr, edge_k)
 
+    def diff3_blob(self, p2: np.ndarray, p1: np.ndarray, cur: np.ndarray, boxes: Any,
+                   thr: float, edge_k: float = 0.0, margin: int = 16) -> np.ndarray:
+        """Per box (bool (N,)): whether a blob of :meth:`diff3_edge`, labelled (8-connectivity)
+        in the box grown by ``margin`` pixels, has its centroid in the box grown by one pixel
+        up and left; no full-frame mask on the Rust path."""
+        if self._m is not None and hasattr(self._m, "diff3_blob_in_boxes"):
+            return self._m.diff3_blob_in_boxes(p2, p1, cur, boxes, float(thr), float(edge_k),
+                                               int(margin))
+        return ref.diff3_blob_in_boxes(p2, p1, cur, boxes, thr, edge_k, int(margin))
+
     def bg_step(self, B: np.ndarray, frame: np.ndarray, thr: float, alpha: float, slow: float,
                 edge_k: float) -> np.ndarray:
         """Selective running-average step on the float32 background ``B`` (in place):

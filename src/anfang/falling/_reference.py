@@ -84,6 +84,44 @@ def diff3_count_in_boxes(prev2: np.ndarray, prev1: np.ndarray, cur: np.ndarray, 
     return sat[r1, c1] - sat[r0, c1] - sat[r1, c0] + sat[r0, c0]
 
 
+def diff3_blob_in_boxes(prev2: np.ndarray, prev1: np.ndarray, cur: np.ndarray, boxes: Any,
+                        threshold: float, edge_k: float = 0.0, margin: int = 16) -> np.ndarray:
+    """Per xyxy box (exclusive ends): whether a blob of the full-frame :func:`diff_mask3_edge`
+    mask, cut to the window ``floor(x0) - margin .. ceil(x1) + margin`` (rows likewise,
+    clipped to the image) and labelled there with ``skimage.measure.label(connectivity=2)``,
+    has its centroid (integer pixel-coordinate sums / area) in
+    ``[x0 - 1, x1] x [y0 - 1, y1]``. A loop over boxes (a test oracle). bool (N,)."""
+    from skimage.measure import label
+
+    b = np.asarray(boxes, dtype=np.float64)
+    if b.size == 0:
+        b = b.reshape(0, 4)
+    if b.ndim != 2 or b.shape[1] != 4:
+        raise ValueError(f"boxes: expected shape (N, 4), got {b.shape}")
+    if not np.isfinite(b).all():
+        raise ValueError("boxes: expected finite coordinates")
+    m = diff_mask3_edge(prev2, prev1, cur, threshold, edge_k)
+    H, W = m.shape
+    out = np.zeros(len(b), dtype=bool)
+    for k, (x0, y0, x1, y1) in enumerate(b.tolist()):
+        c0 = min(max(math.floor(x0) - margin, 0), W)
+        c1 = min(max(math.ceil(x1) + margin, 0), W)
+        r0 = min(max(math.floor(y0) - margin, 0), H)
+        r1 = min(max(math.ceil(y1) + margin, 0), H)
+        if c0 >= c1 or r0 >= r1:
+            continue
+        lab = label(m[r0:r1, c0:c1], connectivity=2)
+        rr, cc = np.nonzero(lab)
+        if not len(rr):
+            continue
+        ll = lab[rr, cc]
+        area = np.bincount(ll)[1:]
+        cx = np.bincount(ll, weights=cc + c0)[1:] / area
+        cy = np.bincount(ll, weights=rr + r0)[1:] / area
+        out[k] = bool(((cx >= x0 - 1) & (cx <= x1) & (cy >= y0 - 1) & (cy <= y1)).any())
+    return out
+
+
 def background_step(B: np.ndarray, frame: np.ndarray, threshold: float, alpha: float,
                     slow: float, edge_k: float) -> np.ndarray:
     """Selective running-average background step (in place on float32 ``B``)."""
