@@ -1,6 +1,6 @@
-"""Per-box three-frame difference counts: full-frame mask + slicing vs the box kernel.
+"""Per-box three-frame difference kernels against their full-frame peers.
 
-Run:  python benches/bench_diff_boxes.py [--reps 30] [--ring 8]
+Run:  python benches/bench_diff_boxes.py [--reps 30] [--ring 8] [--margin 16]
 
 1920x1080 grey, synthetic (made here): a smooth textured background with sensor noise
 sigma 2, the two earlier frames shifted by a sub-pixel amount, 40 dark squares moving in the
@@ -11,6 +11,13 @@ current frame, and 5 boxes of 40x40 pixels (two on squares, three on background)
 frame triples (``--ring`` x 6 MB, more than the CPU cache), as in a detector loop where each
 frame is new. Prints median microseconds per call and the ratio (a) / (b); checks that both
 give the same counts.
+
+Second table, "a diff blob's centroid lies in the box" (the falling detector's confirmation):
+  (c) ``motion.diff_mask3_edge`` + ``motion.label_stats`` + a vectorised test of every
+      centroid against every box grown by one pixel up and left (full frame)
+  (d) ``motion.diff3_blob_in_boxes(p2, p1, cur, boxes, T, K, margin)`` (windows only)
+Checks that (d) with a margin covering the frame equals (c) and prints how many of the boxes
+agree between (c) and (d) at ``--margin`` (windows cut blobs, so they may differ).
 """
 
 from __future__ import annotations
@@ -73,6 +80,13 @@ def full_then_slice(p2, p1, cur, boxes, k):
     return out
 
 
+def full_then_centroids(p2, p1, cur, boxes, k):
+    cen = motion.label_stats(motion.diff_mask3_edge(p2, p1, cur, T, k)).centroid
+    cx, cy = cen[None, :, 0], cen[None, :, 1]
+    return ((cx >= boxes[:, 0:1] - 1) & (cx <= boxes[:, 2:3])
+            & (cy >= boxes[:, 1:2] - 1) & (cy <= boxes[:, 3:4])).any(axis=1)
+
+
 def median_us(fn, data, reps: int) -> float:
     fn(*data[0])  # warm-up
     ts = []
@@ -88,6 +102,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--reps", type=int, default=30)
     ap.add_argument("--ring", type=int, default=8)
+    ap.add_argument("--margin", type=int, default=16)
     a = ap.parse_args()
     rng = np.random.default_rng(0)
     ring = [triple(rng) for _ in range(a.ring)]
@@ -105,6 +120,24 @@ def main() -> None:
                            data, a.reps)
             counts = motion.diff3_count_in_boxes(*data[0], T, k).tolist()
             print(f"edge_k {k:<3} {name:<11} | {ta:17.1f} | {tb:12.1f} | {ta / tb:8.1f}x | {counts}")
+    m = a.margin
+    print(f"\n{'case':<22} | {'(c) full+label us':>17} | {'(d) windows us':>14} | ratio c/d | "
+          f"agree (margin {m}) | (d)")
+    for k in (0.0, 0.5):
+        for name, data in (("hot", ring[:1]), ("cold", ring)):
+            agree = 0
+            for p2, p1, cur, boxes in data:
+                want = full_then_centroids(p2, p1, cur, boxes, k)
+                whole = motion.diff3_blob_in_boxes(p2, p1, cur, boxes, T, k, max(H, W))
+                assert np.array_equal(want, whole), (want, whole)
+                agree += int((motion.diff3_blob_in_boxes(p2, p1, cur, boxes, T, k, m) == want).sum())
+            tc = median_us(lambda p2, p1, c, b, k=k: full_then_centroids(p2, p1, c, b, k), data, a.reps)
+            td = median_us(lambda p2, p1, c, b, k=k: motion.diff3_blob_in_boxes(p2, p1, c, b, T, k, m),
+                           data, a.reps)
+            hits = motion.diff3_blob_in_boxes(*data[0], T, k, m).astype(int).tolist()
+            n = sum(len(d[3]) for d in data)
+            print(f"edge_k {k:<3} {name:<11} | {tc:17.1f} | {td:14.1f} | {tc / td:8.1f}x | "
+                  f"{agree:>8} / {n:<8} | {hits}")
 
 
 if __name__ == "__main__":
