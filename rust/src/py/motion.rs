@@ -376,8 +376,8 @@ fn diff3_blob_in_boxes<'py>(
 /// `margin` as a pixel count: a Python int >= 0 (not a bool); values past `usize` saturate
 /// (any margin beyond the image size covers the whole image).
 fn window_margin(obj: &Bound<'_, PyAny>) -> PyResult<usize> {
-    let is_int = obj.is_instance_of::<pyo3::types::PyInt>()
-        && !obj.is_instance_of::<pyo3::types::PyBool>();
+    let is_int =
+        obj.is_instance_of::<pyo3::types::PyInt>() && !obj.is_instance_of::<pyo3::types::PyBool>();
     if !is_int {
         return Err(PyTypeError::new_err(format!(
             "margin: expected an int >= 0, got {}",
