@@ -459,11 +459,12 @@ def diff3_blob_in_boxes(
        satisfies ``x0 - 1 <= cx <= x1 and y0 - 1 <= cy <= y1`` with the box's original float
        coordinates (the box grown by one pixel up and left). An empty window gives ``False``.
 
-    When the window covers the whole image (e.g. ``margin >= max(H, W)``) the answer equals
-    the full-frame test "any centroid of ``label_stats(diff_mask3_edge(...))`` in the grown
-    box" exactly. With a smaller margin a blob larger than the window is seen only in part:
-    its cut piece's centroid decides, so the answer can differ from the full-frame one for
-    blobs that reach past the window (a blob entirely inside the window is exact).
+    With ``margin >= max(H, W)`` the answer equals the full-frame test "any centroid of
+    ``label_stats(diff_mask3_edge(...))`` in the grown box" exactly, for every box (the window
+    of a box that the grown test can reach covers the whole image; other boxes are ``False``
+    both ways). With a smaller margin a blob crossing the window border is seen only in part
+    and its cut piece's centroid decides, so the answer can differ from the full-frame one;
+    blobs lying entirely inside the window are seen exactly.
 
     Parameters
     ----------
@@ -478,8 +479,8 @@ def diff3_blob_in_boxes(
     edge_k : float, default 0.0
         Finite, >= 0 (see :func:`diff_mask3_edge`).
     margin : int, default 16
-        Pixels added on every side of the box's span to form the window, >= 0. Any value
-        beyond the image size covers the whole image.
+        Pixels added on every side of the box's span to form the window, >= 0. Values beyond
+        ``max(H, W)`` give the same answers as ``max(H, W)``.
 
     Returns
     -------

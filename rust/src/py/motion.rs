@@ -374,7 +374,7 @@ fn diff3_blob_in_boxes<'py>(
 }
 
 /// `margin` as a pixel count: a Python int >= 0 (not a bool); values past `usize` saturate
-/// (any margin beyond the image size covers the whole image).
+/// (a margin beyond `max(h, w)` gives the answers of `max(h, w)`).
 fn window_margin(obj: &Bound<'_, PyAny>) -> PyResult<usize> {
     let is_int =
         obj.is_instance_of::<pyo3::types::PyInt>() && !obj.is_instance_of::<pyo3::types::PyBool>();
