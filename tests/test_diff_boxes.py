@@ -6,7 +6,8 @@ independent numpy reference (``anfang.falling._reference``), with the box-to-pix
 (floor/ceil, clip to the image) written out here in plain Python integers. For the blob
 kernel: the reference's window labelling with ``skimage.measure.label``, the full-frame
 ``label_stats`` centroids when the window covers the image, and closed-form centroids of
-all-on windows.
+all-on windows. For ``valid=``: the same oracles on the full-frame mask zeroed outside the
+rectangle by the test itself.
 """
 
 from __future__ import annotations
@@ -676,3 +677,162 @@ def test_blob_reference_rejects_bad_boxes_and_inputs_unchanged():
     motion.diff3_blob_in_boxes(p2, p1, cur, boxes, 3, 0.5, 2)
     for a, b in zip((p2, p1, cur, boxes), copies):
         np.testing.assert_array_equal(a, b)
+
+
+# ------------------------------------------------------------------ diff3_blob_in_boxes(valid=)
+
+
+def zeroed(mask: np.ndarray, valid) -> np.ndarray:
+    """The definition of ``valid``: the full-frame mask set to False outside the rectangle
+    (clipped to the image in plain Python integers, then an explicit copy)."""
+    H, W = mask.shape
+    x0, y0, x1, y1 = (min(int(v), n) for v, n in zip(valid, (W, H, W, H)))
+    out = np.zeros_like(mask)
+    if x0 < x1 and y0 < y1:
+        out[y0:y1, x0:x1] = mask[y0:y1, x0:x1]
+    return out
+
+
+vcoord = st.one_of(st.integers(0, 80), st.sampled_from([0, 1, 10**30]))
+
+
+@st.composite
+def valid_rects(draw):
+    a, b, c, d = draw(st.tuples(vcoord, vcoord, vcoord, vcoord))
+    return (min(a, c), min(b, d), max(a, c), max(b, d))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    shape=shapes,
+    seed=st.integers(0, 2**32 - 1),
+    density=st.sampled_from([0.0, 0.02, 0.1, 0.5, 1.0]),
+    levels=st.sampled_from([2, 3, 9, 256]),
+    t=thresholds,
+    k=edge_ks,
+    margin=margins,
+    boxes=box_lists(),
+    valid=valid_rects(),
+)
+def test_blob_valid_equals_labelling_the_zeroed_mask(shape, seed, density, levels, t, k, margin,
+                                                     boxes, valid):
+    p2, p1, cur = frames(*shape, seed, density, levels)
+    b = np.array(boxes, np.float64).reshape(-1, 4)
+    got = motion.diff3_blob_in_boxes(p2, p1, cur, b, t, k, margin, valid=valid)
+    assert got.dtype == np.bool_ and got.shape == (len(b),)
+    np.testing.assert_array_equal(_core.diff3_blob_in_boxes(p2, p1, cur, b, t, k, margin, valid=valid),
+                                  got)
+    # Oracle 1: the scikit-image window labelling of the zeroed Rust full-frame mask.
+    mz = zeroed(motion.diff_mask3_edge(p2, p1, cur, t, k), valid)
+    np.testing.assert_array_equal(got, ref.blob_in_boxes_of_mask(mz, b, margin))
+    # Oracle 2: the numpy reference end to end (its own mask, its own zeroing).
+    np.testing.assert_array_equal(got, ref.diff3_blob_in_boxes(p2, p1, cur, b, t, k, margin,
+                                                               valid=valid))
+    H, W = shape
+    if valid[0] == 0 and valid[1] == 0 and valid[2] >= W and valid[3] >= H:
+        # Covering the image: the old result.
+        np.testing.assert_array_equal(got, motion.diff3_blob_in_boxes(p2, p1, cur, b, t, k, margin))
+    if min(valid[2], W) <= valid[0] or min(valid[3], H) <= valid[1]:
+        # Empty, or outside the image: nothing anywhere.
+        assert not got.any()
+    if margin >= 200:
+        # Windows covering the image: the full-frame label_stats centroid test on the zeroed mask.
+        np.testing.assert_array_equal(got, full_frame_hits(mz, b))
+
+
+def test_blob_valid_cuts_blobs_and_keeps_the_real_gradient():
+    # A bar on row 1, columns 2..7 (centroid x = 4.5).
+    p = np.zeros((3, 10), np.uint8)
+    cur = p.copy()
+    cur[1, 2:8] = 200
+    boxes = np.array([[0, 0, 3, 2], [5, 0, 9, 2], [0, 0, 10, 3]], np.float64)
+    assert check_blob(p, p, cur, boxes, 10, 0.0, 16).tolist() == [False, True, True]
+    # Columns 0..4 valid: the bar is columns 2..4, centroid 3.0.
+    for fn in (motion.diff3_blob_in_boxes, _core.diff3_blob_in_boxes):
+        assert fn(p, p, cur, boxes, 10, 0.0, 16, valid=(0, 0, 5, 3)).tolist() == [True, False, True]
+        # Columns 6..: the bar is columns 6, 7 (centroid 6.5).
+        assert fn(p, p, cur, boxes, 10, 0.0, 16, valid=[6, 0, 99, 99]).tolist() == [False, True, True]
+        # Row 1 excluded, an empty rectangle, one outside the image: nothing.
+        for v in [(0, 2, 10, 3), (4, 0, 4, 3), (10, 0, 20, 3), (0, 3, 10, 3)]:
+            assert not fn(p, p, cur, boxes, 10, 0.0, 16, valid=v).any(), v
+        # None (explicitly) and a covering rectangle: the old answer.
+        for v in [None, (0, 0, 10, 3), (0, 0, 10**30, 10**30)]:
+            assert fn(p, p, cur, boxes, 10, 0.0, 16, valid=v).tolist() == [False, True, True]
+    # The gradient reads neighbours outside `valid`: the edge at column 6 lifts the limit of
+    # the lone change at column 5 (as in the full frame).
+    cur = np.zeros((5, 10), np.uint8)
+    cur[2, 5] = 100
+    cur[2, 6] = 255
+    p = np.zeros_like(cur)
+    box = [[5, 2, 6, 3]]
+    for m in (0, 16):
+        assert motion.diff3_blob_in_boxes(p, p, cur, box, 50, 0.0, m, valid=(0, 0, 6, 5)).tolist() == [True]
+        assert motion.diff3_blob_in_boxes(p, p, cur, box, 50, 0.5, m, valid=(0, 0, 6, 5)).tolist() == [False]
+
+
+def test_blob_valid_numpy_ints_and_arrays():
+    p2, p1, cur = frames(30, 41, 23, 0.1, 256)
+    boxes = np.array([[0, 0, 41, 30], [2, 3, 12, 14], [30, 20, 40, 29], [-5, -5, 3, 3]], float)
+    want = ref.diff3_blob_in_boxes(p2, p1, cur, boxes, 12.5, 0.5, 4, valid=(3, 2, 35, 27))
+    for v in [(3, 2, 35, 27), [3, 2, 35, 27], (np.int64(3), np.uint8(2), np.int32(35), 27),
+              np.array([3, 2, 35, 27]), np.array([3, 2, 35, 27], np.uint16)]:
+        for fn in (motion.diff3_blob_in_boxes, _core.diff3_blob_in_boxes):
+            np.testing.assert_array_equal(fn(p2, p1, cur, boxes, 12.5, 0.5, 4, valid=v), want)
+
+
+@pytest.mark.parametrize("prefer", ["rust", "reference"])
+def test_backend_diff3_blob_valid(prefer):
+    p2, p1, cur = frames(30, 41, 17, 0.05, 256)
+    v = (4, 3, 37, 26)
+    mask = zeroed(ref.diff_mask3_edge(p2, p1, cur, 12.5, 0.5), v)
+    cen = ref.blobs(mask).centroid
+    boxes = np.array([[0, 0, 41, 30], [0, 0, 3, 30], [9, 9, 2, 2]]
+                     + [[x - 1.5, y - 1.5, x + 1.5, y + 1.5] for x, y in cen[:6].tolist()])
+    m = Motion(prefer)
+    got = m.diff3_blob(p2, p1, cur, boxes, 12.5, 0.5, 10**6, valid=v)
+    np.testing.assert_array_equal(got, full_frame_hits(mask, boxes))
+    assert got[3:].all() and not got[1]
+    np.testing.assert_array_equal(m.diff3_blob(p2, p1, cur, boxes, 12.5, 0.5, 3, valid=v),
+                                  ref.blob_in_boxes_of_mask(mask, boxes, 3))
+
+
+@pytest.mark.parametrize(
+    "value,msg",
+    [
+        ("0123", r"got str"),
+        ((0, 0, 4), r"got tuple"),
+        ([0, 0, 4, 4, 4], r"got list"),
+        ((0, 0, 4.0, 4), r"got tuple"),
+        ((0, 0, True, 4), r"got tuple"),
+        ((0, 0, "4", 4), r"got tuple"),
+        (4, r"got int"),
+        (np.array([0.0, 0, 4, 4]), r"got float64 \(4,\)"),
+        (np.zeros((2, 2), np.int64), r"got int64 \(2, 2\)"),
+    ],
+)
+def test_blob_bad_valid_type(value, msg):
+    pattern = r"valid: expected None or a sequence of 4 ints \(x0, y0, x1, y1\), " + msg
+    with pytest.raises(TypeError, match=pattern):
+        motion.diff3_blob_in_boxes(G, G, G, B, 10, 0.5, valid=value)
+    with pytest.raises(TypeError, match=r"valid: expected None or a sequence of 4 ints"):
+        _core.diff3_blob_in_boxes(G, G, G, B, 10.0, 0.5, valid=value)
+
+
+@pytest.mark.parametrize(
+    "value,shown",
+    [
+        ((-1, 0, 4, 4), r"\(-1, 0, 4, 4\)"),
+        ((0, -(10**30), 4, 4), r"\(0, -1000000000000000000000000000000, 4, 4\)"),
+        ((5, 0, 4, 4), r"\(5, 0, 4, 4\)"),
+        ((0, 5, 4, 4), r"\(0, 5, 4, 4\)"),
+        ((10**31, 0, 10**30, 4), r"\(10000000000000000000000000000000, 0, 1000000000000000000000000000000, 4\)"),
+    ],
+)
+def test_blob_bad_valid_value(value, shown):
+    pattern = r"valid: expected 0 <= x0 <= x1 and 0 <= y0 <= y1, got " + shown
+    with pytest.raises(ValueError, match=pattern):
+        motion.diff3_blob_in_boxes(G, G, G, B, 10, 0.5, valid=value)
+    with pytest.raises(ValueError, match=pattern):
+        _core.diff3_blob_in_boxes(G, G, G, B, 10.0, 0.5, valid=value)
+    with pytest.raises(ValueError, match="valid: expected 0 <= x0 <= x1"):
+        ref.diff3_blob_in_boxes(G, G, G, B, 10, 0.5, valid=value)

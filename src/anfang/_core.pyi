@@ -32,6 +32,8 @@ def diff3_blob_in_boxes(
     threshold: float,
     edge_k: float = 0.0,
     margin: int | None = 16,
+    *,
+    valid: tuple[int, int, int, int] | None = None,
 ) -> _Bool: ...
 def background_step(
     background: _npt.NDArray[_np.float32],

@@ -431,6 +431,31 @@ def diff3_count_in_boxes(
     return _core.diff3_count_in_boxes(p2, p1, cur, _boxes(boxes), t, k)
 
 
+def _valid(v: object) -> tuple[int, int, int, int] | None:
+    """``valid``: None, or 4 ints ``(x0, y0, x1, y1)`` (numpy ints too), >= 0, x0 <= x1, y0 <= y1."""
+    if v is None:
+        return None
+    bad = TypeError(
+        f"valid: expected None or a sequence of 4 ints (x0, y0, x1, y1), got {describe(v)}"
+    )
+    if isinstance(v, (str, bytes)) or not hasattr(v, "__len__") or not hasattr(v, "__getitem__"):
+        raise bad
+    try:
+        items = [v[i] for i in range(4)] if len(v) == 4 else None
+    except (TypeError, IndexError, KeyError):
+        items = None
+    if items is None or any(
+        isinstance(x, (bool, np.bool_)) or not isinstance(x, numbers.Integral) for x in items
+    ):
+        raise bad
+    x0, y0, x1, y1 = (int(x) for x in items)
+    if min(x0, y0, x1, y1) < 0 or x0 > x1 or y0 > y1:
+        raise ValueError(
+            f"valid: expected 0 <= x0 <= x1 and 0 <= y0 <= y1, got ({x0}, {y0}, {x1}, {y1})"
+        )
+    return x0, y0, x1, y1
+
+
 def diff3_blob_in_boxes(
     p2: np.ndarray,
     p1: np.ndarray,
@@ -439,6 +464,8 @@ def diff3_blob_in_boxes(
     threshold: float,
     edge_k: float = 0.0,
     margin: int = 16,
+    *,
+    valid: tuple[int, int, int, int] | None = None,
 ) -> np.ndarray:
     """Per box, whether a blob of :func:`diff_mask3_edge` labelled around it has its centroid
     in the box, without a full-frame pass.
@@ -451,7 +478,8 @@ def diff3_blob_in_boxes(
        the box's pixel span of :func:`diff3_count_in_boxes` grown by ``margin`` pixels on
        every side, clipped to the image;
     2. on the window, the mask is exactly ``diff_mask3_edge(p2, p1, cur, threshold, edge_k)``
-       there (the gradient ``G`` uses the 4-neighbours in the whole image);
+       there (the gradient ``G`` uses the 4-neighbours in the whole image), set to ``False``
+       outside ``valid`` (in practice the window is intersected with ``valid``);
     3. the window mask is labelled on its own with 8-connectivity, so a blob crossing the
        window border is cut there (the accepted approximation; see below);
     4. the result is ``True`` iff some blob's centroid ``(cx, cy)`` (mean x and y of its pixels,
@@ -459,8 +487,11 @@ def diff3_blob_in_boxes(
        satisfies ``x0 - 1 <= cx <= x1 and y0 - 1 <= cy <= y1`` with the box's original float
        coordinates (the box grown by one pixel up and left). An empty window gives ``False``.
 
+    In other words: the result is that of the same windowing and labelling applied to the
+    full-frame mask ``M = diff_mask3_edge(...)`` after ``M[outside valid] = False``.
+
     With ``margin >= max(H, W)`` the answer equals the full-frame test "any centroid of
-    ``label_stats(diff_mask3_edge(...))`` in the grown box" exactly, for every box (the window
+    ``label_stats(M)`` in the grown box" exactly, for every box (the window
     of a box that the grown test can reach covers the whole image; other boxes are ``False``
     both ways). With a smaller margin a blob crossing the window border is seen only in part
     and its cut piece's centroid decides, so the answer can differ from the full-frame one;
@@ -481,6 +512,13 @@ def diff3_blob_in_boxes(
     margin : int, default 16
         Pixels added on every side of the box's span to form the window, >= 0. Values beyond
         ``max(H, W)`` give the same answers as ``max(H, W)``.
+    valid : sequence of 4 int, optional (keyword only)
+        ``(x0, y0, x1, y1)`` pixel indices, end-exclusive: the region where the difference is
+        meaningful (e.g. the overlap of frames aligned for camera shake, whose borders hold
+        invalid strips). Pixels outside it are off in the mask: they join no blob and move no
+        centroid. The gradient ``G`` still reads the real neighbours, inside ``valid`` or not.
+        Values past the image are clipped; a rectangle not meeting the image (or empty) gives
+        ``False`` for every box. ``None`` (default): the whole image.
 
     Returns
     -------
@@ -490,11 +528,12 @@ def diff3_blob_in_boxes(
     ------
     TypeError
         A frame that is not a uint8 (H, W) array, ``boxes`` not convertible to float64, a
-        non-numeric ``threshold``/``edge_k``, or a ``margin`` that is not an integer.
+        non-numeric ``threshold``/``edge_k``, a ``margin`` that is not an integer, or a
+        ``valid`` that is not None or a sequence of 4 integers.
     ValueError
         Frames of different shapes, ``boxes`` not of shape (N, 4) or with a NaN/inf
-        coordinate, a negative or non-finite ``threshold``/``edge_k``, or a negative
-        ``margin``.
+        coordinate, a negative or non-finite ``threshold``/``edge_k``, a negative
+        ``margin``, or a ``valid`` with a negative value, ``x0 > x1`` or ``y0 > y1``.
 
     Examples
     --------
@@ -514,16 +553,23 @@ def diff3_blob_in_boxes(
 
     >>> diff3_blob_in_boxes(p, p, cur, boxes, 10, margin=0)
     array([ True,  True,  True])
+
+    With only columns 0-4 valid (as after aligning a shaken frame), the bar is columns 2-4
+    (centroid x = 3): the first box still holds it, the other two see nothing:
+
+    >>> diff3_blob_in_boxes(p, p, cur, boxes, 10, valid=(0, 0, 5, 3))
+    array([ True, False, False])
     """
     t = _non_negative(threshold, "threshold")
     k = _non_negative(edge_k, "edge_k")
     m = _int(margin, "margin", 0, what="an int >= 0")
+    v = _valid(valid)
     p2 = _grey(p2, "p2")
     p1 = _grey(p1, "p1")
     cur = _grey(cur, "cur")
     _same(p2, cur, "p2", "cur")
     _same(p1, cur, "p1", "cur")
-    return _core.diff3_blob_in_boxes(p2, p1, cur, _boxes(boxes), t, k, m)
+    return _core.diff3_blob_in_boxes(p2, p1, cur, _boxes(boxes), t, k, m, valid=v)
 
 
 def _unit(v: object, name: str, lo_open: bool) -> float:

@@ -453,7 +453,14 @@ pub struct BlobScratch {
 /// `sum / area` in f64 like the labeller's `label_stats`) satisfies
 /// `x0 - 1 <= cx <= x1 && y0 - 1 <= cy <= y1`. An empty window gives false.
 ///
-/// With a window that covers the whole image the answer equals the full-frame test exactly.
+/// `valid = Some([x0, y0, x1, y1])` (pixel indices, end-exclusive, clipped to the image)
+/// is the region where the difference is meaningful: pixels outside it are off, exactly as if
+/// the full-frame mask had been zeroed outside `valid` before the windowing and labelling.
+/// Each window is intersected with `valid` (the gradient still reads the real 4-neighbours
+/// in the whole image); an empty intersection gives false. `None` is the whole image.
+///
+/// With a window that covers the whole image the answer equals the full-frame test exactly
+/// (on the mask zeroed outside `valid`).
 /// No full-frame buffer: only the windows' rows and columns (plus a one-pixel ring for the
 /// gradient) are read, and the scratch buffers are sized by the largest window.
 #[allow(clippy::too_many_arguments)]
@@ -467,6 +474,7 @@ pub fn diff3_blob_in_boxes(
     edge_k: f64,
     boxes: &[[f64; 4]],
     margin: usize,
+    valid: Option<[usize; 4]>,
     scratch: &mut BlobScratch,
     out: &mut [bool],
 ) {
@@ -474,11 +482,16 @@ pub fn diff3_blob_in_boxes(
     assert!(p2.len() == n && p1.len() == n && cur.len() == n && out.len() == boxes.len());
     let lut = edge_limits(threshold, edge_k);
     let flat = limit_is_flat(&lut);
+    let [vx0, vy0, vx1, vy1] = valid.unwrap_or([0, 0, w, h]);
+    let (vx1, vy1) = (vx1.min(w), vy1.min(h));
     let s = scratch;
     for (o, b) in out.iter_mut().zip(boxes) {
         *o = false;
         let cols = window_span(b[0], b[2], margin, w);
         let rows = window_span(b[1], b[3], margin, h);
+        // Intersect with `valid` (pixels outside it are off, so they join no blob).
+        let cols = (cols.0.max(vx0), cols.1.min(vx1));
+        let rows = (rows.0.max(vy0), rows.1.min(vy1));
         if cols.0 >= cols.1 || rows.0 >= rows.1 {
             continue;
         }
@@ -869,39 +882,67 @@ mod tests {
                     let y0 = r[1] as f64 / 255.0 * (hf + 4.0) - 2.0;
                     boxes.push([x0, y0, x0 + r[2] as f64 / 20.0, y0 + r[3] as f64 / 20.0]);
                 }
+                let r = rand_bytes(4, &mut seed, 255);
+                let (ra, rb) = (r[0] as usize % (w + 2), r[1] as usize % (h + 2));
+                let (rc, rd) = (ra + r[2] as usize % w, rb + r[3] as usize % h);
+                let valids = [
+                    None,
+                    Some([0, 0, w, h]),
+                    Some([0, 0, usize::MAX, usize::MAX]),
+                    Some([ra, rb, rc, rd]),
+                    Some([1, 1, w.saturating_sub(1), h.saturating_sub(1)]),
+                    Some([w / 2, 0, w / 2, h]),
+                    Some([w + 3, 0, w + 9, h]),
+                ];
                 for &(t, k) in &params {
-                    let mask = edge_ref(&p2, &p1, &c, h, w, t, k);
-                    // Full-frame centroids from the crate's labeller, for the big-margin case.
-                    let mut m = BitMask::default();
-                    super::super::bits::pack(&mask, h, w, &mut m);
-                    let mut bl = Blobs::default();
-                    lb.label(&m, true, None, &mut bl);
-                    for margin in [0usize, 1, 3, 100, usize::MAX] {
-                        let mut got = vec![false; boxes.len()];
-                        diff3_blob_in_boxes(
-                            &p2,
-                            &p1,
-                            &c,
-                            h,
-                            w,
-                            t,
-                            k,
-                            &boxes,
-                            margin,
-                            &mut scratch,
-                            &mut got,
-                        );
-                        for (b, &g) in boxes.iter().zip(&got) {
-                            let want = blob_ref(&mask, h, w, b, margin);
-                            assert_eq!(g, want, "{h}x{w} t={t} k={k} m={margin} box={b:?}");
-                            if margin >= 100 && !b[0].is_nan() {
-                                let full = bl.centroid.iter().any(|q| {
-                                    b[0] - 1.0 <= q[0]
-                                        && q[0] <= b[2]
-                                        && b[1] - 1.0 <= q[1]
-                                        && q[1] <= b[3]
-                                });
-                                assert_eq!(g, full, "{h}x{w} full frame box={b:?}");
+                    let full_mask = edge_ref(&p2, &p1, &c, h, w, t, k);
+                    for &valid in &valids {
+                        // The definition: the full-frame mask zeroed outside `valid`.
+                        let mut mask = full_mask.clone();
+                        if let Some([x0, y0, x1, y1]) = valid {
+                            for (i, v) in mask.iter_mut().enumerate() {
+                                let (y, x) = (i / w, i % w);
+                                if !(x0 <= x && x < x1 && y0 <= y && y < y1) {
+                                    *v = 0;
+                                }
+                            }
+                        }
+                        // Full-frame centroids from the crate's labeller, for the big margins.
+                        let mut m = BitMask::default();
+                        super::super::bits::pack(&mask, h, w, &mut m);
+                        let mut bl = Blobs::default();
+                        lb.label(&m, true, None, &mut bl);
+                        for margin in [0usize, 1, 3, 100, usize::MAX] {
+                            let mut got = vec![false; boxes.len()];
+                            diff3_blob_in_boxes(
+                                &p2,
+                                &p1,
+                                &c,
+                                h,
+                                w,
+                                t,
+                                k,
+                                &boxes,
+                                margin,
+                                valid,
+                                &mut scratch,
+                                &mut got,
+                            );
+                            for (b, &g) in boxes.iter().zip(&got) {
+                                let want = blob_ref(&mask, h, w, b, margin);
+                                assert_eq!(
+                                    g, want,
+                                    "{h}x{w} t={t} k={k} m={margin} v={valid:?} box={b:?}"
+                                );
+                                if margin >= 100 && !b[0].is_nan() {
+                                    let full = bl.centroid.iter().any(|q| {
+                                        b[0] - 1.0 <= q[0]
+                                            && q[0] <= b[2]
+                                            && b[1] - 1.0 <= q[1]
+                                            && q[1] <= b[3]
+                                    });
+                                    assert_eq!(g, full, "{h}x{w} full frame v={valid:?} box={b:?}");
+                                }
                             }
                         }
                     }
@@ -911,7 +952,8 @@ mod tests {
         // Empty images and no boxes.
         let mut o = [true; 1];
         let bx = [[0.0, 0.0, 5.0, 5.0]];
-        diff3_blob_in_boxes(&[], &[], &[], 0, 5, 1.0, 1.0, &bx, 9, &mut scratch, &mut o);
+        let sc = &mut scratch;
+        diff3_blob_in_boxes(&[], &[], &[], 0, 5, 1.0, 1.0, &bx, 9, None, sc, &mut o);
         assert_eq!(o, [false]);
         diff3_blob_in_boxes(
             &[1],
@@ -923,6 +965,7 @@ mod tests {
             0.0,
             &[],
             0,
+            None,
             &mut scratch,
             &mut [],
         );
@@ -944,15 +987,43 @@ mod tests {
             [0.0, 0.0, 4.4999, 2.0],
             [5.5001, 0.0, 9.0, 2.0],
         ];
-        diff3_blob_in_boxes(&p, &p, &c, h, w, 10.0, 0.0, &bx, 99, &mut s, &mut o);
+        diff3_blob_in_boxes(&p, &p, &c, h, w, 10.0, 0.0, &bx, 99, None, &mut s, &mut o);
         assert_eq!(o, [true, true, false, false]);
         // Margin 0: the window of [6, 0, 8, 2] sees columns 6..8 only, whose cut blob has
         // centroid 6.5 (inside), though the whole bar's centroid 4.5 is outside.
         let bx = [[6.0, 0.0, 8.0, 2.0]];
         let mut o = [false; 1];
-        diff3_blob_in_boxes(&p, &p, &c, h, w, 10.0, 0.0, &bx, 0, &mut s, &mut o);
+        diff3_blob_in_boxes(&p, &p, &c, h, w, 10.0, 0.0, &bx, 0, None, &mut s, &mut o);
         assert_eq!(o, [true]);
-        diff3_blob_in_boxes(&p, &p, &c, h, w, 10.0, 0.0, &bx, 6, &mut s, &mut o);
+        diff3_blob_in_boxes(&p, &p, &c, h, w, 10.0, 0.0, &bx, 6, None, &mut s, &mut o);
+        assert_eq!(o, [false]);
+        // `valid` = columns 0..5: the bar is columns 2..=4 there (centroid 3.0), and columns
+        // 5..7 count as off, whatever the margin.
+        let bx = [[0.0, 0.0, 3.0, 2.0], [5.0, 0.0, 9.0, 2.0]];
+        let mut o = [false; 2];
+        diff3_blob_in_boxes(&p, &p, &c, h, w, 10.0, 0.0, &bx, 99, None, &mut s, &mut o);
+        assert_eq!(o, [false, true]); // the whole bar: 4.5 is in [5 - 1, 9]
+        let v = Some([0, 0, 5, 3]);
+        diff3_blob_in_boxes(&p, &p, &c, h, w, 10.0, 0.0, &bx, 99, v, &mut s, &mut o);
+        assert_eq!(o, [true, false]);
+        // Rows 2.. only: no pixel of the bar; an inverted or outside `valid` is empty.
+        for v in [[0, 2, 10, 3], [4, 0, 3, 3], [10, 0, 20, 3], [0, 3, 10, 9]] {
+            let v = Some(v);
+            diff3_blob_in_boxes(&p, &p, &c, h, w, 10.0, 0.0, &bx, 99, v, &mut s, &mut o);
+            assert_eq!(o, [false, false], "{v:?}");
+        }
+        // The gradient reads neighbours outside `valid`: the edge at column 6 raises the limit
+        // of column 5.
+        let mut c = vec![0u8; 10];
+        c[5] = 100;
+        c[6] = 255;
+        let p = vec![0u8; 10];
+        let bx = [[5.0, 0.0, 6.0, 1.0]];
+        let mut o = [false; 1];
+        let v = Some([0, 0, 6, 1]);
+        diff3_blob_in_boxes(&p, &p, &c, 1, 10, 50.0, 0.0, &bx, 0, v, &mut s, &mut o);
+        assert_eq!(o, [true]);
+        diff3_blob_in_boxes(&p, &p, &c, 1, 10, 50.0, 0.5, &bx, 0, v, &mut s, &mut o);
         assert_eq!(o, [false]);
     }
 

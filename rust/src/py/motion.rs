@@ -329,7 +329,7 @@ fn diff3_count_in_boxes<'py>(
 }
 
 #[pyfunction]
-#[pyo3(signature = (p2, p1, cur, boxes, threshold, edge_k=0.0, margin=None))]
+#[pyo3(signature = (p2, p1, cur, boxes, threshold, edge_k=0.0, margin=None, *, valid=None))]
 #[allow(clippy::too_many_arguments)]
 fn diff3_blob_in_boxes<'py>(
     py: Python<'py>,
@@ -340,11 +340,16 @@ fn diff3_blob_in_boxes<'py>(
     threshold: f64,
     edge_k: f64,
     margin: Option<&Bound<'py, PyAny>>,
+    valid: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let t = non_negative(threshold, "threshold")?;
     let k = non_negative(edge_k, "edge_k")?;
     // Omitted (or None): 16 pixels, the Python default.
     let m = margin.map_or(Ok(16), window_margin)?;
+    let v = match valid {
+        Some(obj) if !obj.is_none() => Some(valid_rect(obj)?),
+        _ => None,
+    };
     let a = grey_image(&p2, "p2")?;
     let b = grey_image(&p1, "p1")?;
     let c = grey_image(&cur, "cur")?;
@@ -365,12 +370,63 @@ fn diff3_blob_in_boxes<'py>(
             k,
             &bx,
             m,
+            v,
             &mut scratch,
             &mut out,
         );
         out
     });
     Ok(Array1::from_vec(out).into_pyarray(py).into_any())
+}
+
+/// `valid` as `[x0, y0, x1, y1]` pixel indices: a sequence of 4 Python or numpy ints (not
+/// bools, not a str), each >= 0, with `x0 <= x1` and `y0 <= y1`; values past `usize`
+/// saturate (the kernel clips to the image anyway).
+fn valid_rect(obj: &Bound<'_, PyAny>) -> PyResult<[usize; 4]> {
+    let type_err = || {
+        PyTypeError::new_err(format!(
+            "valid: expected None or a sequence of 4 ints (x0, y0, x1, y1), got {}",
+            describe_obj(obj)
+        ))
+    };
+    let is_text = obj.is_instance_of::<pyo3::types::PyString>()
+        || obj.is_instance_of::<pyo3::types::PyBytes>();
+    if is_text || !matches!(obj.len(), Ok(4)) {
+        return Err(type_err());
+    }
+    let mut ints = Vec::with_capacity(4);
+    for i in 0..4 {
+        let item = obj.get_item(i).map_err(|_| type_err())?;
+        // `operator.index`: Python ints and numpy integer scalars; not floats, not bools.
+        let idx = match item.call_method0("__index__") {
+            Ok(v)
+                if !item.is_instance_of::<pyo3::types::PyBool>()
+                    && v.is_instance_of::<pyo3::types::PyInt>() =>
+            {
+                v
+            }
+            _ => return Err(type_err()),
+        };
+        ints.push(idx);
+    }
+    // Compared as Python ints (exact for any size) before saturating to usize.
+    let bad = ints
+        .iter()
+        .try_fold(false, |acc, v| Ok::<_, PyErr>(acc || v.lt(0)?))?
+        || ints[0].gt(&ints[2])?
+        || ints[1].gt(&ints[3])?;
+    if bad {
+        let shown: Vec<String> = ints.iter().map(|v| v.to_string()).collect();
+        return Err(PyValueError::new_err(format!(
+            "valid: expected 0 <= x0 <= x1 and 0 <= y0 <= y1, got ({})",
+            shown.join(", ")
+        )));
+    }
+    let mut v = [0usize; 4];
+    for (slot, i) in v.iter_mut().zip(&ints) {
+        *slot = i.extract::<usize>().unwrap_or(usize::MAX);
+    }
+    Ok(v)
 }
 
 /// `margin` as a pixel count: a Python int >= 0 (not a bool); values past `usize` saturate

@@ -60,14 +60,17 @@ class Motion:
         return ref.diff3_count_in_boxes(p2, p1, cur, boxes, thr, edge_k)
 
     def diff3_blob(self, p2: np.ndarray, p1: np.ndarray, cur: np.ndarray, boxes: Any,
-                   thr: float, edge_k: float = 0.0, margin: int = 16) -> np.ndarray:
+                   thr: float, edge_k: float = 0.0, margin: int = 16,
+                   valid: tuple[int, int, int, int] | None = None) -> np.ndarray:
         """Per box (bool (N,)): whether a blob of :meth:`diff3_edge`, labelled (8-connectivity)
         in the box grown by ``margin`` pixels, has its centroid in the box grown by one pixel
-        up and left; no full-frame mask on the Rust path."""
+        up and left; no full-frame mask on the Rust path. ``valid = (x0, y0, x1, y1)``
+        (end-exclusive ints, or None for the whole image): the mask counts as off outside it
+        (e.g. the invalid border strips of frames aligned for camera shake)."""
         if self._m is not None and hasattr(self._m, "diff3_blob_in_boxes"):
             return self._m.diff3_blob_in_boxes(p2, p1, cur, boxes, float(thr), float(edge_k),
-                                               int(margin))
-        return ref.diff3_blob_in_boxes(p2, p1, cur, boxes, thr, edge_k, int(margin))
+                                               int(margin), valid=valid)
+        return ref.diff3_blob_in_boxes(p2, p1, cur, boxes, thr, edge_k, int(margin), valid=valid)
 
     def bg_step(self, B: np.ndarray, frame: np.ndarray, thr: float, alpha: float, slow: float,
                 edge_k: float) -> np.ndarray:

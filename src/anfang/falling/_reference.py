@@ -85,12 +85,29 @@ def diff3_count_in_boxes(prev2: np.ndarray, prev1: np.ndarray, cur: np.ndarray, 
 
 
 def diff3_blob_in_boxes(prev2: np.ndarray, prev1: np.ndarray, cur: np.ndarray, boxes: Any,
-                        threshold: float, edge_k: float = 0.0, margin: int = 16) -> np.ndarray:
+                        threshold: float, edge_k: float = 0.0, margin: int = 16,
+                        valid: tuple[int, int, int, int] | None = None) -> np.ndarray:
     """Per xyxy box (exclusive ends): whether a blob of the full-frame :func:`diff_mask3_edge`
-    mask, cut to the window ``floor(x0) - margin .. ceil(x1) + margin`` (rows likewise,
-    clipped to the image) and labelled there with ``skimage.measure.label(connectivity=2)``,
-    has its centroid (integer pixel-coordinate sums / area) in
-    ``[x0 - 1, x1] x [y0 - 1, y1]``. A loop over boxes (a test oracle). bool (N,)."""
+    mask, set to False outside ``valid = (x0, y0, x1, y1)`` (end-exclusive ints >= 0; None is
+    the whole image), then cut to the window ``floor(x0) - margin .. ceil(x1) + margin`` (rows
+    likewise, clipped to the image) and labelled there with
+    ``skimage.measure.label(connectivity=2)``, has its centroid (integer pixel-coordinate
+    sums / area) in ``[x0 - 1, x1] x [y0 - 1, y1]``. A loop over boxes (a test oracle).
+    bool (N,)."""
+    m = diff_mask3_edge(prev2, prev1, cur, threshold, edge_k)
+    if valid is not None:
+        vx0, vy0, vx1, vy1 = (int(v) for v in valid)
+        if min(vx0, vy0, vx1, vy1) < 0 or vx0 > vx1 or vy0 > vy1:
+            raise ValueError(f"valid: expected 0 <= x0 <= x1 and 0 <= y0 <= y1, got {tuple(valid)}")
+        keep = np.zeros_like(m)
+        keep[vy0:vy1, vx0:vx1] = True
+        m &= keep
+    return blob_in_boxes_of_mask(m, boxes, margin)
+
+
+def blob_in_boxes_of_mask(m: np.ndarray, boxes: Any, margin: int = 16) -> np.ndarray:
+    """The windowing, labelling and centroid test of :func:`diff3_blob_in_boxes` on a given
+    bool (H, W) mask ``m``."""
     from skimage.measure import label
 
     b = np.asarray(boxes, dtype=np.float64)
@@ -100,7 +117,6 @@ def diff3_blob_in_boxes(prev2: np.ndarray, prev1: np.ndarray, cur: np.ndarray, b
         raise ValueError(f"boxes: expected shape (N, 4), got {b.shape}")
     if not np.isfinite(b).all():
         raise ValueError("boxes: expected finite coordinates")
-    m = diff_mask3_edge(prev2, prev1, cur, threshold, edge_k)
     H, W = m.shape
     out = np.zeros(len(b), dtype=bool)
     for k, (x0, y0, x1, y1) in enumerate(b.tolist()):
