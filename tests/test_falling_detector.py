@@ -269,6 +269,10 @@ def test_config_validation_and_json(tmp_path):
         FallingConfig(rules={"g_band": [2, 1]})
     with pytest.raises(ValueError, match="emit"):
         FallingObjectDetector(None, emit="never")
+    with pytest.raises(ValueError, match="confirm_margin: expected an int >= 0, got 1.5"):
+        FallingConfig(confirm_margin=1.5)
+    with pytest.raises(ValueError, match="confirm_margin"):
+        FallingConfig(confirm_margin=-1)
     with pytest.raises(TypeError, match="facade"):
         FallingObjectDetector({"polygon": []})
     p = tmp_path / "cfg.json"

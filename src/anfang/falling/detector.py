@@ -93,6 +93,10 @@ class FallingConfig(ConfigMixin):
         Background threshold in units of the noise threshold scaled to one frame's noise.
     confirm_k : float
         Threshold of the confirming frame difference, as a fraction of the noise threshold.
+    confirm_margin : int
+        The confirming difference is labelled only in a window of this many pixels around
+        each silhouette's box (:func:`anfang.motion.diff3_blob_in_boxes`; a blob crossing the
+        window's border is seen cut). A margin covering the frame gives the full-frame test.
     frame_diff : 2 or 3
         Two- or three-frame differencing.
     noise_k : float
@@ -242,6 +246,7 @@ class FallingConfig(ConfigMixin):
     bg_alpha: float = 0.05
     bg_k: float = 1.3
     confirm_k: float = 1.0
+    confirm_margin: int = 32
     max_gap: float = 0.3
     link_gap: float = 0.6
     link_points: int = 4
@@ -294,6 +299,9 @@ class FallingConfig(ConfigMixin):
             if int(v) != v or v < 1:
                 raise ValueError(f"{name}: expected an int >= 1, got {v!r}")
             setattr(self, name, int(v))
+        if isinstance(self.confirm_margin, bool) or int(self.confirm_margin) != self.confirm_margin:
+            raise ValueError(f"confirm_margin: expected an int >= 0, got {self.confirm_margin!r}")
+        self.confirm_margin = int(self.confirm_margin)
         if self.pool not in (0, 1, 2, 4):
             raise ValueError(f"pool: expected 0 (auto), 1, 2 or 4, got {self.pool!r}")
         self.pool = int(self.pool)
@@ -340,21 +348,6 @@ def _hist_stats(hist: np.ndarray) -> tuple[float, float, Any]:
         return float(hist[dev > thr].sum()) / n
 
     return float(med), sig, changed_at
-
-
-def _any_point_in_boxes(pts: np.ndarray, boxes: np.ndarray, chunk: int = 1 << 20) -> np.ndarray:
-    """For each box (x0, y0, x1, y1, grown by 1 px up and left), whether any point lies in it
-    (vectorised in chunks of at most ``chunk`` box-point pairs)."""
-    out = np.zeros(len(boxes), dtype=bool)
-    if not len(pts) or not len(boxes):
-        return out
-    step = max(1, chunk // len(pts))
-    px, py = pts[None, :, 0], pts[None, :, 1]
-    for i in range(0, len(boxes), step):
-        b = boxes[i:i + step]
-        out[i:i + step] = ((px >= b[:, 0:1] - 1) & (px <= b[:, 2:3])
-                           & (py >= b[:, 1:2] - 1) & (py <= b[:, 3:4])).any(axis=1)
-    return out
 
 
 class _Track:
@@ -576,23 +569,28 @@ class FallingObjectDetector(Detector):
         if cfg.motion == "background":
             fgmask, off = self._bg_mask(g, thr)
             thr = thr * cfg.confirm_k  # the difference below only confirms motion
-        if (bx or by) and cfg.shake_edge_k > 0:
-            # aligned frames differ at edges (interpolation, residual misregistration):
-            # there a pixel must beat the threshold by shake_edge_k times the local gradient
-            mask = self._motion.diff3_edge(aligned[0], aligned[-1], g, thr, cfg.shake_edge_k)
-        elif cfg.frame_diff == 3 and len(aligned) == 2:
-            mask = self._motion.diff3(aligned[0], aligned[1], g, thr)
-        else:
-            mask = self._motion.diff2(aligned[-1], g, thr)
+        # aligned frames differ at edges (interpolation, residual misregistration): there a
+        # pixel must beat the threshold by shake_edge_k times the local gradient
+        edge_k = cfg.shake_edge_k if (bx or by) else 0.0
+        # the second reference (the first one again: a two-frame difference)
+        p2 = aligned[0] if cfg.frame_diff == 3 else aligned[-1]
+        mask = None
+        if fgmask is None:
+            if edge_k > 0:
+                mask = self._motion.diff3_edge(p2, aligned[-1], g, thr, edge_k)
+            elif len(aligned) == 2 and cfg.frame_diff == 3:
+                mask = self._motion.diff3(aligned[0], aligned[1], g, thr)
+            else:
+                mask = self._motion.diff2(aligned[-1], g, thr)
         older = (self._hist[0], self._hist_t[0]) if len(self._hist) == 2 else None
         self._hist.append((g, self._pos))
         self._hist_t.append(t)
-        if bx or by:  # strips uncovered by the alignment hold no valid difference
+        if mask is not None and (bx or by):  # strips uncovered by the alignment: no valid difference
             mask[:, :bx] = False
             mask[:, mask.shape[1] - bx:] = False
             mask[:by] = False
             mask[mask.shape[0] - by:] = False
-        if self.facade is not None and self.facade.ignore:
+        if mask is not None and self.facade is not None and self.facade.ignore:
             mask &= ~self._ignore_mask(g.shape)
         if fgmask is None:
             area, bbox, cen = self._motion.label(mask)
@@ -608,28 +606,16 @@ class FallingObjectDetector(Detector):
             big = area >= cfg.min_area  # specks go before the motion check (cheaper)
             area, bbox, cen = area[big], bbox[big], cen[big]
             if len(area):
-                _, _, dcen = self._motion.label(mask)
-                moving = _any_point_in_boxes(dcen, bbox)
+                # moving: a blob of the frame difference is centred in the box (labelled
+                # in a window around each box only: at 1080p a full-frame pass is bound by
+                # memory bandwidth)
+                t_c = thr if edge_k > 0 else float(round(thr))  # the plain kernels' integer threshold
+                H, W = g.shape  # strips uncovered by the alignment hold no valid difference
+                valid = (bx, by, W - bx, H - by)
+                moving = self._motion.diff3_blob(p2, aligned[-1], g, bbox, t_c, edge_k,
+                                                 cfg.confirm_margin, valid)
                 area, bbox, cen = area[moving], bbox[moving], cen[moving]
-        if P > 1:  # back to image pixels
-            if S > 1:  # blocks
-                area = area * (S * S)
-                bbox = bbox * S
-                cen = (cen + 0.5) * S - 0.5
-            else:  # box means at stride 1: pixel (i, j) is centred (P - 1) / 2 further
-                bbox = bbox + np.array([0.0, 0.0, P - 1.0, P - 1.0])
-                cen = cen + 0.5 * (P - 1)
-        keep = (area >= cfg.min_area) & (area <= self._max_area(cen))
-        if cfg.streak_aspect > 0 and len(area):
-            # rain: thin streaks (long and narrow, or long with a sparse box)
-            bw = bbox[:, 2] - bbox[:, 0]
-            bh = bbox[:, 3] - bbox[:, 1]
-            lo = np.minimum(bw, bh)
-            hi = np.maximum(bw, bh)
-            streak = (hi >= cfg.streak_aspect * lo) & (
-                (area <= 0.5 * bw * bh) | ((lo <= 2) & (hi >= 6)))
-            keep &= ~streak
-        area, bbox, cen = area[keep], bbox[keep], cen[keep]
+        area, bbox, cen = self._blob_filter(area, bbox, cen)
         if (not len(area) and older is not None and cfg.frame_diff == 3
                 and t - older[1] <= cfg.repeat_hold):
             # nothing moved: the same content with fresh noise (a 10 fps camera in a 30 fps
@@ -680,6 +666,32 @@ class FallingObjectDetector(Detector):
                 events.append(ev)
         events.extend(self._end_stale(t))
         return events
+
+    def _blob_filter(self, area: np.ndarray, bbox: np.ndarray, cen: np.ndarray) -> tuple:
+        """Blobs at the detection resolution back to image pixels, without specks, blobs too
+        large for a falling object and rain streaks."""
+        cfg = self.config
+        P = self._pool or 1
+        S = self._scale()
+        if P > 1:  # back to image pixels
+            if S > 1:  # blocks
+                area = area * (S * S)
+                bbox = bbox * S
+                cen = (cen + 0.5) * S - 0.5
+            else:  # box means at stride 1: pixel (i, j) is centred (P - 1) / 2 further
+                bbox = bbox + np.array([0.0, 0.0, P - 1.0, P - 1.0])
+                cen = cen + 0.5 * (P - 1)
+        keep = (area >= cfg.min_area) & (area <= self._max_area(cen))
+        if cfg.streak_aspect > 0 and len(area):
+            # rain: thin streaks (long and narrow, or long with a sparse box)
+            bw = bbox[:, 2] - bbox[:, 0]
+            bh = bbox[:, 3] - bbox[:, 1]
+            lo = np.minimum(bw, bh)
+            hi = np.maximum(bw, bh)
+            streak = (hi >= cfg.streak_aspect * lo) & (
+                (area <= 0.5 * bw * bh) | ((lo <= 2) & (hi >= 6)))
+            keep &= ~streak
+        return area[keep], bbox[keep], cen[keep]
 
     def _bg_mask(self, g: np.ndarray, thr: float) -> tuple[np.ndarray, tuple[float, float]]:
         """Foreground against a running-average background kept at a fixed camera offset.
