@@ -70,6 +70,7 @@ from anfang.falling.physics import (
     ballistic_verdict,
     fit_track,
     trace_origin,
+    with_gravity,
 )
 from anfang.frames import to_gray
 
@@ -247,6 +248,7 @@ class FallingConfig(ConfigMixin):
     bg_k: float = 1.3
     confirm_k: float = 1.0
     confirm_margin: int = 32
+    known_g_tol: float = 0.25
     max_gap: float = 0.3
     link_gap: float = 0.6
     link_points: int = 4
@@ -872,6 +874,7 @@ class FallingObjectDetector(Detector):
             return None
         if fr.accel <= 0:
             return None
+        fr = self._known_g(fr, GRAVITY * float(fac.px_per_m(ym, xm)))
         orr = trace_origin(fr, None, max_back=self.config.max_back,
                            min_back=self.config.first_back_frames * dt)
         s0 = float(fac.px_per_m(ym, xm))
@@ -894,6 +897,19 @@ class FallingObjectDetector(Detector):
         return Origin(t=orr.t, x=float(xy[0]), y=float(xy[1]), x_se=orr.x_se,
                       y_se=orr.y_se, floor=floor, floor_value=fv, floor_range=rng, column=col,
                       method=orr.method + "-plane")
+
+    def _known_g(self, fit: TrackFit, g: float) -> TrackFit:
+        """``fit`` with its acceleration fixed at the expected ``g`` when the fitted one is
+        consistent with it (within ``known_g_tol`` of g or two standard errors): a heavy
+        object's back-trace then carries no acceleration error. Drag-limited objects keep
+        their fitted acceleration."""
+        tol = self.config.known_g_tol
+        if tol <= 0 or not (g > 0) or abs(fit.accel - g) > max(tol * g, 2.0 * fit.accel_se):
+            return fit
+        try:
+            return with_gravity(fit, g)
+        except ValueError:
+            return fit
 
     def _rectify(self, a: dict[str, np.ndarray], xm: float, ym: float) -> tuple | None:
         """The track's stabilised positions on the facade plane, in pixels of the scale at
@@ -934,6 +950,9 @@ class FallingObjectDetector(Detector):
             f0 = fit
         if f0.accel <= 0:
             f0 = fit
+        eg, _ = self._expected_g(float(np.median(a["xs"][early])), float(np.median(a["ys"][early])))
+        if eg and not (self.facade is not None and self.config.rectify and self.facade.has_homography):
+            f0 = self._known_g(f0, eg)  # (under a homography the plane's back-trace does this)
         dt = float(np.median(np.diff(a["t"]))) if len(a["t"]) > 1 else 0.0
         o = trace_origin(f0, self.facade, max_back=self.config.max_back,
                          min_back=self.config.first_back_frames * dt)

@@ -26,7 +26,7 @@ Example
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Any, Mapping
 
 import numpy as np
@@ -633,6 +633,42 @@ class Origin:
             "column": self.column,
             "method": self.method,
         }
+
+
+def with_gravity(fit: TrackFit, g: float) -> TrackFit:
+    """``fit`` with its vertical acceleration fixed at ``g`` (px/s², down positive): ``y0``
+    and ``vy`` refitted by weighted least squares on the fit's samples with its robust
+    weights. With the acceleration known, a back-extrapolation no longer carries the
+    acceleration's error, which grows with the square of the time extrapolated.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> t = np.arange(8) / 25.0
+    >>> y = 100 + 20 * t + 0.5 * 400 * t**2 + np.array([0.3, -0.2, 0.1, -0.3, 0.2, 0, -0.1, 0.2])
+    >>> f = with_gravity(fit_track(t, np.full(8, 5.0), y), 400.0)
+    >>> round(float(f.py[1]), 1), float(f.py[2]), f.accel_se
+    (20.0, 400.0, 0.0)
+    """
+    tau = np.asarray(fit.t, dtype=np.float64) - fit.t0
+    w = np.asarray(fit.w, dtype=np.float64)
+    if len(tau) < 2 or not np.any(w > 0):
+        raise ValueError("fit: expected at least 2 samples with a positive weight")
+    A = np.column_stack([np.ones_like(tau), tau])
+    r = np.asarray(fit.y, dtype=np.float64) - 0.5 * g * tau * tau
+    sw = np.sqrt(w)
+    AtA = (A * w[:, None]).T @ A
+    if np.linalg.cond(AtA) > 1e12:
+        raise ValueError("fit: the samples do not determine a velocity")
+    coef = np.linalg.lstsq(A * sw[:, None], r * sw, rcond=None)[0]
+    res = r - A @ coef
+    dof = max(float(np.sum(w > 0)) - 2.0, 1.0)
+    s2 = max(float(np.sum(w * res * res)) / dof, fit.sigma ** 2)
+    cov = np.zeros((len(fit.py), len(fit.py)))
+    cov[:2, :2] = s2 * np.linalg.inv(AtA)
+    py = np.zeros(len(fit.py))
+    py[0], py[1], py[2] = coef[0], coef[1], g
+    return replace(fit, py=py, cov_y=cov, accel=float(g), accel_se=0.0)
 
 
 def _back_tau(vy: np.ndarray, a: np.ndarray, max_back: float) -> np.ndarray:
