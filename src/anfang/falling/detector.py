@@ -1023,7 +1023,7 @@ class FallingObjectDetector(Detector):
                 host.t_last = max(host.t_last, tr.t_last)
             return None
         tr.alarm = {"t": t, "frame": fi, "fit": fit, "verdict": v, "origin": origin,
-                    "leaving": leaving}
+                    "leaving": leaving, "first": int(a["frame"][0])}
         self.stats["alarms"] += 1
         self._alarmed.append(tr)
         if self.config.emit == "alarm":
@@ -1281,9 +1281,12 @@ class FallingObjectDetector(Detector):
         res = self._evaluate(a)
         if res is not None and res[1].accepted:
             fit, v = res
-        # the release point comes from the start of the complete track (it may have grown
-        # at its beginning by merging a fragment seen before the alarmed part)
-        origin = self._origin(a, fit)
+        # the release point is traced again only when the track has grown at its beginning
+        # (a fragment seen before the alarmed part merged into it); the start is the same
+        # otherwise, and the robust fit of the whole, longer track (drag) may reject its
+        # early samples as outliers
+        if int(a["frame"][0]) != tr.alarm.get("first"):
+            origin = self._origin(a, fit)
         return self._event(tr, a, fit, v, origin)
 
     def _leaving(self, tr: _Track) -> bool:
