@@ -2,6 +2,8 @@
 reference frame, the edge-aware threshold on aligned frames, background silhouettes, the
 rectified (facade-plane) physics and judging tracks that leave the picture."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -245,3 +247,61 @@ def test_release_traced_back_on_the_facade_plane():
     assert o.column == 1
     p = fac.to_image([[1.5, v_rel - fac.lowest_floor]])[0]
     assert np.hypot(o.x - p[0], o.y - p[1]) < 2.0
+
+
+def _late_track(fac, rng, t_rel=0.2, v_rel=10.5, after=0.7, span=0.9, noise=0.6):
+    # seen from ``after`` s after its release at floor ``v_rel``, positions with pixel noise
+    t = np.arange(t_rel + after, t_rel + after + span, 0.04)
+    v = v_rel - 0.5 * GRAVITY * (t - t_rel) ** 2 / fac.floor_height_m
+    xy = fac.to_image(np.column_stack([np.full_like(t, 1.5), v - fac.lowest_floor]))
+    xy = xy + rng.normal(0, noise, xy.shape)
+    n = len(t)
+    return {"frame": np.arange(n), "t": t, "x": xy[:, 0], "y": xy[:, 1], "xs": xy[:, 0],
+            "ys": xy[:, 1], "area": np.full(n, 9.0),
+            "bbox": np.column_stack([xy[:, 0] - 1.5, xy[:, 1] - 1.5, xy[:, 0] + 1.5, xy[:, 1] + 1.5])}
+
+
+def test_back_trace_with_the_known_g_is_closer_for_late_tracks():
+    # a heavy object first seen 0.7 s after its release, positions with 0.6 px noise: with the
+    # acceleration fixed at g (it is consistent with g) the extrapolated release height is
+    # several times closer than with the fitted acceleration
+    fac = Facade.from_corners([[260, 20], [380, 20], [520, 460], [120, 460]], floors=12,
+                              columns=4)
+    rng = np.random.default_rng(5)
+    err = {0.25: [], 0.0: []}
+    for _ in range(30):
+        a = _late_track(fac, rng)
+        for tol in err:
+            det = FallingObjectDetector(fac, known_g_tol=tol)
+            fit, _ = det._evaluate(a)
+            err[tol].append(abs(det._origin(a, fit).floor_value - 10.5))
+    known, free = np.median(err[0.25]), np.median(err[0.0])
+    assert known < 0.15 and known < 0.5 * free, (known, free)
+
+
+def test_with_gravity_fixes_the_acceleration_and_refits_the_rest():
+    from anfang.falling.physics import fit_track, with_gravity
+
+    t = np.arange(12) / 25.0
+    y = 40 + 30 * t + 0.5 * 300 * t**2
+    f = with_gravity(fit_track(t, np.zeros(12), y + 5 * t**3), 300.0)  # a biased free fit
+    assert f.accel == 300.0 and f.accel_se == 0.0 and f.py[2] == 300.0
+    assert f.cov_y[2, 2] == 0.0 and f.cov_y[0, 0] > 0
+    g = with_gravity(fit_track(t, np.zeros(12), y), 300.0)
+    np.testing.assert_allclose(g.py[:2], [40.0, 30.0], atol=1e-6)
+    one = fit_track(t[:6], np.zeros(6), y[:6])
+    with pytest.raises(ValueError, match="fit"):
+        with_gravity(dataclasses.replace(one, t=one.t[:1], y=one.y[:1], w=one.w[:1]), 300.0)
+
+
+def test_the_event_keeps_the_alarm_release_point():
+    # emitted at the end of the track, the event reports the release point found at the
+    # alarm (the same start): the whole track's robust fit does not move it
+    fac = flat_facade()
+    frames, t = scene(45, falling_disc(150, 40, 0.2, 3, 40))
+    evs = {}
+    for emit in ("alarm", "end"):
+        evs[emit] = FallingObjectDetector(fac, emit=emit).run(zip(frames, t))
+    assert len(evs["alarm"]) == len(evs["end"]) == 1
+    assert evs["end"][0].details["origin"] == evs["alarm"][0].details["origin"]
+    assert evs["end"][0].frame_end > evs["alarm"][0].frame_end
