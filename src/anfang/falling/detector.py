@@ -248,6 +248,7 @@ class FallingConfig(ConfigMixin):
     bg_k: float = 1.3
     confirm_k: float = 1.0
     confirm_margin: int = 32
+    slow_frames: int = 4
     known_g_tol: float = 0.25
     max_gap: float = 0.3
     link_gap: float = 0.6
@@ -431,6 +432,8 @@ class FallingObjectDetector(Detector):
                                               max_speed=self._max_speed_px(), gravity=g0)
         self._tracker_name = type(self._tracker).__module__
         self._hist: deque = deque(maxlen=2)  # (grey, camera offset x, y)
+        self._slow: deque = deque(maxlen=2 * max(cfg.slow_frames, 1))  # the same, further back
+        self._slow_blobs: deque = deque()  # silhouettes moving only slowly, as _blobs
         self._hist_t: deque = deque(maxlen=2)  # their times
         self._pos = (0.0, 0.0)
         self._bg: np.ndarray | None = None
@@ -557,6 +560,7 @@ class FallingObjectDetector(Detector):
                 S = self._scale()
                 self._pos = (self._pos[0] / S, self._pos[1] / S)
                 self._hist.clear()
+                self._slow.clear()
                 self._hist.append((self._work(g), self._pos))
                 self._hist_t.clear()
                 self._hist_t.append(t)
@@ -585,8 +589,12 @@ class FallingObjectDetector(Detector):
             else:
                 mask = self._motion.diff2(aligned[-1], g, thr)
         older = (self._hist[0], self._hist_t[0]) if len(self._hist) == 2 else None
+        slow = list(self._slow)  # earlier frames, oldest first (this one not yet among them)
         self._hist.append((g, self._pos))
         self._hist_t.append(t)
+        if cfg.slow_frames > 0:
+            self._slow.append((g, self._pos))
+        slow_blobs = None
         if mask is not None and (bx or by):  # strips uncovered by the alignment: no valid difference
             mask[:, :bx] = False
             mask[:, mask.shape[1] - bx:] = False
@@ -616,8 +624,36 @@ class FallingObjectDetector(Detector):
                 valid = (bx, by, W - bx, H - by)
                 moving = self._motion.diff3_blob(p2, aligned[-1], g, bbox, t_c, edge_k,
                                                  cfg.confirm_margin, valid)
+                k = cfg.slow_frames
+                if k > 0 and len(slow) >= 2 * k and not moving.all():
+                    # a slow object (at rest just after its release, near the top of a
+                    # throw) shows no frame-to-frame difference: the same test against the
+                    # frames k and 2k back. Such blobs are not tracked (slow clutter would
+                    # take tracks over); they are kept for tracing a track's start back
+                    rest = np.nonzero(~moving)[0]
+                    far = []
+                    ek = edge_k
+                    for img, (px, py) in (slow[-2 * k], slow[-k]):
+                        ox, oy = self._pos[0] - px, self._pos[1] - py
+                        if math.hypot(ox, oy) >= cfg.shake_min_px:
+                            img = self._motion.warp(img, ox, oy)
+                            ek = cfg.shake_edge_k
+                        far.append(img)
+                    tk = thr if ek > 0 else float(round(thr))
+                    sm = self._motion.diff3_blob(far[0], far[1], g, bbox[rest], tk, ek,
+                                                 cfg.confirm_margin, valid)
+                    rest = rest[sm]
+                    slow_blobs = (area[rest], bbox[rest], cen[rest])
                 area, bbox, cen = area[moving], bbox[moving], cen[moving]
         area, bbox, cen = self._blob_filter(area, bbox, cen)
+        if slow_blobs is not None and len(slow_blobs[0]):
+            sa, sb_, sc = self._blob_filter(*slow_blobs)
+            if len(sa):
+                self._slow_blobs.append((fi, t, sc[:, 0].copy(), sc[:, 1].copy(),
+                                         sc[:, 0] - S * self._pos[0], sc[:, 1] - S * self._pos[1],
+                                         sa.astype(np.float64), sb_.astype(np.float64)))
+            while self._slow_blobs and self._slow_blobs[0][1] < t - 2.0 * cfg.link_gap:
+                self._slow_blobs.popleft()
         if (not len(area) and older is not None and cfg.frame_diff == 3
                 and t - older[1] <= cfg.repeat_hold):
             # nothing moved: the same content with fresh noise (a 10 fps camera in a 30 fps
@@ -758,6 +794,7 @@ class FallingObjectDetector(Detector):
         self._ref = None
         self._bg = None
         self._hist.clear()
+        self._slow.clear()
         self._hist.append((g, self._pos))
         self._hist_t.clear()
         self._hist_t.append(t)
@@ -974,8 +1011,11 @@ class FallingObjectDetector(Detector):
         if not tr.linked and len(tr.rows) >= self.config.link_points:
             tr.linked = True
             if self.config.link_gap > 0:
-                if not self._link(tr) and self._low_rate():
-                    self._gather(tr)
+                if not self._link(tr):
+                    if self._low_rate():
+                        self._gather(tr)
+                    elif self._slow_blobs:
+                        self._gather(tr, self._slow_blobs)
         n = len(tr.rows)
         if n < self._rules.min_points or (not leaving and n < tr.n_eval + 1 + tr.n_eval // 8):
             return None  # re-test a rejected track only once it has grown
@@ -1095,7 +1135,7 @@ class FallingObjectDetector(Detector):
         st = self.stats
         return st["frames"] >= 10 and st["repeats"] + st["duplicates"] >= 0.4 * st["frames"]
 
-    def _gather(self, tr: _Track) -> None:
+    def _gather(self, tr: _Track, pool: Any = None) -> None:
         """Prepend the object's earlier detections that other tracks took or that started
         tracks of their own (low frame rate content among clutter: the object moves far per
         step, and its detections go to insects' and branches' tracks): from the new track's
@@ -1129,7 +1169,7 @@ class FallingObjectDetector(Detector):
 
         pred, speed = predictor(rows)
         got: list[tuple] = []
-        for fb, tb, x, y, xs, ys, ar, bb in reversed(self._blobs):
+        for fb, tb, x, y, xs, ys, ar, bb in reversed(self._blobs if pool is None else pool):
             if tb >= t0:
                 continue
             first_t = got[-1][1] if got else t0
