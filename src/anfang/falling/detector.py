@@ -196,6 +196,10 @@ class FallingConfig(ConfigMixin):
         ``origin_window`` seconds of the track (at least 5 samples).
     max_back : float
         Longest back-extrapolation to the release point (s).
+    known_g_tol : float
+        When that parabola's acceleration is within this fraction of the expected g (or two
+        standard errors of it), the back-trace uses g itself (``physics.with_gravity``);
+        0 always uses the fitted acceleration.
     first_back_frames : float
         An object still rising when first seen was released at least this many frame
         intervals earlier (detection delay of three-frame differencing).
