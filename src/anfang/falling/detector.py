@@ -434,10 +434,14 @@ class FallingObjectDetector(Detector):
         self._tracker = _backend.make_tracker(cfg.backend, max_gap=cfg.max_gap,
                                               base_gate=cfg.base_gate_px,
                                               max_speed=self._max_speed_px(), gravity=g0)
+        self._tracker2 = None
+        if cfg.slow_frames > 0:
+            self._tracker2 = _backend.make_tracker(cfg.backend, max_gap=cfg.max_gap,
+                                                   base_gate=cfg.base_gate_px,
+                                                   max_speed=self._max_speed_px(), gravity=g0)
         self._tracker_name = type(self._tracker).__module__
         self._hist: deque = deque(maxlen=2)  # (grey, camera offset x, y)
         self._slow: deque = deque(maxlen=2 * max(cfg.slow_frames, 1))  # the same, further back
-        self._slow_blobs: deque = deque()  # silhouettes moving only slowly, as _blobs
         self._hist_t: deque = deque(maxlen=2)  # their times
         self._pos = (0.0, 0.0)
         self._bg: np.ndarray | None = None
@@ -631,9 +635,9 @@ class FallingObjectDetector(Detector):
                 k = cfg.slow_frames
                 if k > 0 and len(slow) >= 2 * k and not moving.all():
                     # a slow object (at rest just after its release, near the top of a
-                    # throw) shows no frame-to-frame difference: the same test against the
-                    # frames k and 2k back. Such blobs are not tracked (slow clutter would
-                    # take tracks over); they are kept for tracing a track's start back
+                    # throw, a large object moving less than its blurred edge per frame)
+                    # shows no frame-to-frame difference: the same test against the frames
+                    # k and 2k back. These blobs go to the second tracker only (see below)
                     rest = np.nonzero(~moving)[0]
                     far = []
                     ek = edge_k
@@ -651,13 +655,7 @@ class FallingObjectDetector(Detector):
                 area, bbox, cen = area[moving], bbox[moving], cen[moving]
         area, bbox, cen = self._blob_filter(area, bbox, cen)
         if slow_blobs is not None and len(slow_blobs[0]):
-            sa, sb_, sc = self._blob_filter(*slow_blobs)
-            if len(sa):
-                self._slow_blobs.append((fi, t, sc[:, 0].copy(), sc[:, 1].copy(),
-                                         sc[:, 0] - S * self._pos[0], sc[:, 1] - S * self._pos[1],
-                                         sa.astype(np.float64), sb_.astype(np.float64)))
-            while self._slow_blobs and self._slow_blobs[0][1] < t - 2.0 * cfg.link_gap:
-                self._slow_blobs.popleft()
+            slow_blobs = self._blob_filter(*slow_blobs)
         if (not len(area) and older is not None and cfg.frame_diff == 3
                 and t - older[1] <= cfg.repeat_hold):
             # nothing moved: the same content with fresh noise (a 10 fps camera in a 30 fps
@@ -674,21 +672,48 @@ class FallingObjectDetector(Detector):
         if len(area) > cfg.max_blobs:
             self.stats["busy"] += 1
             area, bbox, cen = area[:0], bbox[:0], cen[:0]
+            slow_blobs = None
+        elif slow_blobs is not None and len(area) + len(slow_blobs[0]) > \
+                cfg.busy_blobs_per_mpx * g.size * S * S / 1e6:
+            big = slow_blobs[0] >= cfg.busy_min_area
+            slow_blobs = tuple(v[big] for v in slow_blobs)
         if len(area) and cfg.link_gap > 0:  # kept for gathering a track's missed start
             self._blobs.append((fi, t, cen[:, 0].copy(), cen[:, 1].copy(),
                                 cen[:, 0] - S * self._pos[0], cen[:, 1] - S * self._pos[1],
                                 area.astype(np.float64), bbox.astype(np.float64)))
             while self._blobs and self._blobs[0][1] < t - 2.0 * cfg.link_gap:
                 self._blobs.popleft()
+        events.extend(self._track(self._tracker, 0, area, bbox, cen, fi, t))
+        if self._tracker2 is not None:
+            # the second hypothesis: the same blobs and the slowly moving silhouettes, on a
+            # tracker of its own (one falsely confirmed blob can take a track over; a fall
+            # one tracker loses the other may keep). Its tracks are judged alike; a track
+            # following an object the other already alarmed on is merged into that alarm
+            if slow_blobs is not None and len(slow_blobs[0]):
+                a2 = np.concatenate([area, slow_blobs[0]])
+                b2 = np.concatenate([bbox, slow_blobs[1]])
+                c2 = np.concatenate([cen, slow_blobs[2]])
+            else:
+                a2, b2, c2 = area, bbox, cen
+            events.extend(self._track(self._tracker2, 1 << 40, a2, b2, c2, fi, t))
+        events.extend(self._end_stale(t))
+        return events
+
+    def _track(self, tracker: Any, offset: int, area: np.ndarray, bbox: np.ndarray,
+               cen: np.ndarray, fi: int, t: float) -> list[Event]:
+        """Feed one frame's blobs to ``tracker`` (ids shifted by ``offset``) and judge the
+        tracks they extend."""
+        S = self._scale()
+        events: list[Event] = []
         # the tracker works in stabilised coordinates (camera shake removed)
         sb = bbox
         if self._pos != (0.0, 0.0) and len(bbox):
             ox, oy = S * self._pos[0], S * self._pos[1]
             sb = bbox - np.array([ox, oy, ox, oy])
-        ids = np.asarray(self._tracker.update(sb, t=t), dtype=np.int64)
+        ids = np.asarray(tracker.update(sb, t=t), dtype=np.int64)
         touched = []
         for j in np.nonzero(ids >= 0)[0]:
-            tid = int(ids[j])
+            tid = int(ids[j]) + offset
             tr = self._tracks.get(tid)
             if tr is None:
                 tr = self._tracks[tid] = _Track(tid)
@@ -706,7 +731,6 @@ class FallingObjectDetector(Detector):
             ev = self._consider(tr, t, fi)
             if ev is not None:
                 events.append(ev)
-        events.extend(self._end_stale(t))
         return events
 
     def _blob_filter(self, area: np.ndarray, bbox: np.ndarray, cen: np.ndarray) -> tuple:
@@ -1015,11 +1039,8 @@ class FallingObjectDetector(Detector):
         if not tr.linked and len(tr.rows) >= self.config.link_points:
             tr.linked = True
             if self.config.link_gap > 0:
-                if not self._link(tr):
-                    if self._low_rate():
-                        self._gather(tr)
-                    elif self._slow_blobs:
-                        self._gather(tr, self._slow_blobs)
+                if not self._link(tr) and self._low_rate():
+                    self._gather(tr)
         n = len(tr.rows)
         if n < self._rules.min_points or (not leaving and n < tr.n_eval + 1 + tr.n_eval // 8):
             return None  # re-test a rejected track only once it has grown
@@ -1139,7 +1160,7 @@ class FallingObjectDetector(Detector):
         st = self.stats
         return st["frames"] >= 10 and st["repeats"] + st["duplicates"] >= 0.4 * st["frames"]
 
-    def _gather(self, tr: _Track, pool: Any = None) -> None:
+    def _gather(self, tr: _Track) -> None:
         """Prepend the object's earlier detections that other tracks took or that started
         tracks of their own (low frame rate content among clutter: the object moves far per
         step, and its detections go to insects' and branches' tracks): from the new track's
@@ -1173,7 +1194,7 @@ class FallingObjectDetector(Detector):
 
         pred, speed = predictor(rows)
         got: list[tuple] = []
-        for fb, tb, x, y, xs, ys, ar, bb in reversed(self._blobs if pool is None else pool):
+        for fb, tb, x, y, xs, ys, ar, bb in reversed(self._blobs):
             if tb >= t0:
                 continue
             first_t = got[-1][1] if got else t0
