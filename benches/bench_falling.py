@@ -81,7 +81,8 @@ def time_loop(step, frames, t, warmup: int) -> tuple[float, float]:
     return statistics.median(times), statistics.fmean(times)
 
 
-def speed(W: int, H: int, n: int, warmup: int, peers: bool, noise: float = 2.0) -> None:
+def speed(W: int, H: int, n: int, warmup: int, peers: bool, noise: float = 2.0,
+          overrides: dict | None = None) -> None:
     from anfang.falling import Facade, FallingObjectDetector
 
     frames, t = scene(W, H, n, noise=noise)
@@ -89,7 +90,7 @@ def speed(W: int, H: int, n: int, warmup: int, peers: bool, noise: float = 2.0) 
                                [0.05 * W, 0.98 * H]], floors=int(round(0.96 * H / (60 * W / 640))),
                               columns=8)
     rows = []
-    det = FallingObjectDetector(fac, keep_frames=False)
+    det = FallingObjectDetector(fac, keep_frames=False, **(overrides or {}))
     events = []
     med = time_loop(lambda f, ti: events.extend(det.update(f, ti)), frames, t, warmup)
     rows.append(("anfang", med, det.stats["backend"]))
@@ -244,16 +245,16 @@ def main(argv: list[str] | None = None) -> int:
                     help="for --quality without --suite: render the suite's facade clips with "
                          "their seeds moved by this much (held-out clips, same conditions)")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=JSON",
-                    help="detector setting for --quality, e.g. --set pool=1 --set 'rules={\"g_band\": [0.3, 2]}'")
+                    help="detector setting, e.g. --set pool=1 --set 'rules={\"g_band\": [0.3, 2]}'")
     a = ap.parse_args(argv)
-    if a.quality:
-        import json
+    import json
 
-        quality(a.only, {k: json.loads(v) for k, v in (kv.split("=", 1) for kv in a.set)},
-                a.suite, a.jobs, a.seed_offset)
+    overrides = {k: json.loads(v) for k, v in (kv.split("=", 1) for kv in a.set)}
+    if a.quality:
+        quality(a.only, overrides, a.suite, a.jobs, a.seed_offset)
         return 0
     W, H = (int(v) for v in a.size.lower().split("x"))
-    speed(W, H, a.frames, a.warmup, not a.no_peers, a.noise)
+    speed(W, H, a.frames, a.warmup, not a.no_peers, a.noise, overrides)
     return 0
 
 

@@ -253,6 +253,7 @@ class FallingConfig(ConfigMixin):
     confirm_k: float = 1.0
     confirm_margin: int = 32
     slow_frames: int = 4
+    slow_min_area: float = 2.0
     known_g_tol: float = 0.25
     max_gap: float = 0.3
     link_gap: float = 0.6
@@ -435,6 +436,7 @@ class FallingObjectDetector(Detector):
                                               base_gate=cfg.base_gate_px,
                                               max_speed=self._max_speed_px(), gravity=g0)
         self._tracker2 = None
+        self._last_rows: dict = {}
         if cfg.slow_frames > 0:
             self._tracker2 = _backend.make_tracker(cfg.backend, max_gap=cfg.max_gap,
                                                    base_gate=cfg.base_gate_px,
@@ -633,12 +635,13 @@ class FallingObjectDetector(Detector):
                 moving = self._motion.diff3_blob(p2, aligned[-1], g, bbox, t_c, edge_k,
                                                  cfg.confirm_margin, valid)
                 k = cfg.slow_frames
-                if k > 0 and len(slow) >= 2 * k and not moving.all():
+                if k > 0 and len(slow) >= 2 * k and np.any(~moving & (area >= cfg.slow_min_area)):
                     # a slow object (at rest just after its release, near the top of a
                     # throw, a large object moving less than its blurred edge per frame)
                     # shows no frame-to-frame difference: the same test against the frames
                     # k and 2k back. These blobs go to the second tracker only (see below)
-                    rest = np.nonzero(~moving)[0]
+                    # (not specks: a slow object is seen whole, and sensor noise makes many)
+                    rest = np.nonzero(~moving & (area >= cfg.slow_min_area))[0]
                     far = []
                     ek = edge_k
                     for img, (px, py) in (slow[-2 * k], slow[-k]):
@@ -727,7 +730,16 @@ class FallingObjectDetector(Detector):
                 host.rows.append(tr.rows[-1])
                 host.t_last = t
             touched.append(tr)
+        if offset == 0:
+            self._last_rows = {tr.rows[-1]: tr for tr in touched}
         for tr in touched:
+            if offset:
+                # a track of the second tracker holding exactly the samples of a track of
+                # the first one would only repeat its judgement
+                twin = self._last_rows.get(tr.rows[-1])
+                n = len(tr.rows)
+                if twin is not None and len(twin.rows) >= n and twin.rows[-n:] == tr.rows:
+                    continue
             ev = self._consider(tr, t, fi)
             if ev is not None:
                 events.append(ev)
