@@ -273,6 +273,8 @@ def test_config_validation_and_json(tmp_path):
         FallingConfig(confirm_margin=1.5)
     with pytest.raises(ValueError, match="confirm_margin"):
         FallingConfig(confirm_margin=-1)
+    with pytest.raises(ValueError, match="slow_frames: expected an int >= 0, got 2.5"):
+        FallingConfig(slow_frames=2.5)
     with pytest.raises(TypeError, match="facade"):
         FallingObjectDetector({"polygon": []})
     p = tmp_path / "cfg.json"

@@ -305,3 +305,42 @@ def test_the_event_keeps_the_alarm_release_point():
     assert len(evs["alarm"]) == len(evs["end"]) == 1
     assert evs["end"][0].details["origin"] == evs["alarm"][0].details["origin"]
     assert evs["end"][0].frame_end > evs["alarm"][0].frame_end
+
+
+# -- the second hypothesis: slowly moving silhouettes on a tracker of their own ---------------
+def test_slow_silhouettes_are_found_and_still_ones_are_not():
+    # a disc creeping at 0.2 px per frame shows no frame-to-frame difference, but has moved
+    # against the frames 4 and 8 back; a disc that appears and stays never moves
+    def creeping(t):
+        return (160, 100 + 5.0 * t, 5, 60)
+
+    def parked(t):
+        return (160, 100, 5, 60) if t >= 0.8 else None
+
+    n = 50
+    slow = {}
+    for name, disc in (("creeping", creeping), ("parked", parked)):
+        frames, t = scene(n, disc, noise=2.0, seed=4)
+        det = FallingObjectDetector(flat_facade(), slow_frames=4)
+        det.run(zip(frames, t))
+        slow[name] = det.stats["slow"]
+    assert slow["creeping"] >= n // 2
+    # an appearance differs from both older frames only during its first 4 frames
+    assert slow["parked"] <= 4
+    det = FallingObjectDetector(flat_facade(), slow_frames=0)
+    frames, t = scene(n, creeping, noise=2.0, seed=4)
+    det.run(zip(frames, t))
+    assert det.stats["slow"] == 0
+
+
+def test_second_hypothesis_adds_no_duplicate_and_no_repeated_judgement():
+    # a clean fall: both trackers follow it with the same samples; one event, and the twin
+    # tracks of the second tracker are not judged again (same number of fits)
+    frames, t = scene(45, falling_disc(150, 40, 0.2, 3, 40, g=9.81 * 40 / 3.0))
+    out = {}
+    for sf in (0, 4):
+        det = FallingObjectDetector(flat_facade(), slow_frames=sf)
+        evs = det.run(zip(frames, t))
+        out[sf] = ([(e.frame_start, e.details["origin"]["floor"]) for e in evs], det.stats["fits"])
+    assert len(out[4][0]) == 1 and out[4][0] == out[0][0]
+    assert out[4][1] == out[0][1]

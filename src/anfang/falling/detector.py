@@ -94,6 +94,14 @@ class FallingConfig(ConfigMixin):
         Background threshold in units of the noise threshold scaled to one frame's noise.
     confirm_k : float
         Threshold of the confirming frame difference, as a fraction of the noise threshold.
+    slow_frames : int
+        The second tracking hypothesis (0 turns it off): silhouettes the frame difference
+        does not confirm are tested against the frames ``slow_frames`` and twice that back
+        (an object at rest after its release, near the top of a throw, or too large and
+        slow to change from frame to frame); those that moved go, with all confirmed blobs,
+        to a second tracker whose tracks are judged alike (see docs/falling.md).
+    slow_min_area : float
+        Smallest silhouette (pixels at the detection resolution) given that test.
     confirm_margin : int
         The confirming difference is labelled only in a window of this many pixels around
         each silhouette's box (:func:`anfang.motion.diff3_blob_in_boxes`; a blob crossing the
@@ -307,6 +315,9 @@ class FallingConfig(ConfigMixin):
             if int(v) != v or v < 1:
                 raise ValueError(f"{name}: expected an int >= 1, got {v!r}")
             setattr(self, name, int(v))
+        if isinstance(self.slow_frames, bool) or int(self.slow_frames) != self.slow_frames:
+            raise ValueError(f"slow_frames: expected an int >= 0, got {self.slow_frames!r}")
+        self.slow_frames = int(self.slow_frames)
         if isinstance(self.confirm_margin, bool) or int(self.confirm_margin) != self.confirm_margin:
             raise ValueError(f"confirm_margin: expected an int >= 0, got {self.confirm_margin!r}")
         self.confirm_margin = int(self.confirm_margin)
@@ -463,7 +474,7 @@ class FallingObjectDetector(Detector):
         self._blobs: deque = deque()  # recent frames' blobs: (frame, t, x, y, xs, ys, area, bbox)
         self._next_event = 1
         self.stats = {"frames": 0, "duplicates": 0, "light_changes": 0, "busy": 0, "blobs": 0,
-                      "repeats": 0, "tracks": 0, "links": 0, "gathered": 0, "fits": 0, "alarms": 0, "threshold": float("nan"),
+                      "repeats": 0, "slow": 0, "tracks": 0, "links": 0, "gathered": 0, "fits": 0, "alarms": 0, "threshold": float("nan"),
                       "backend": self._motion.name, "tracker": self._tracker_name,
                       "pool": self._pool}
 
@@ -655,6 +666,7 @@ class FallingObjectDetector(Detector):
                                                  cfg.confirm_margin, valid)
                     rest = rest[sm]
                     slow_blobs = (area[rest], bbox[rest], cen[rest])
+                    self.stats["slow"] += len(rest)
                 area, bbox, cen = area[moving], bbox[moving], cen[moving]
         area, bbox, cen = self._blob_filter(area, bbox, cen)
         if slow_blobs is not None and len(slow_blobs[0]):
