@@ -332,6 +332,14 @@ def diff_mask3_edge(
     >>> diff_mask3_edge(p, p, cur, 20, 1.0).astype(int)
     array([[0, 0, 0, 0, 1, 0, 0]])
     """
+    p2, p1, cur, t, k = _three_frames(p2, p1, cur, threshold, edge_k)
+    return _core.diff_mask3_edge(p2, p1, cur, t, k)
+
+
+def _three_frames(p2: object, p1: object, cur: object, threshold: object,
+                  edge_k: object) -> tuple:
+    """The checked arguments of the three-frame kernels: three grey frames of one shape,
+    a threshold and an edge factor, both finite and >= 0."""
     t = _non_negative(threshold, "threshold")
     k = _non_negative(edge_k, "edge_k")
     p2 = _grey(p2, "p2")
@@ -339,7 +347,7 @@ def diff_mask3_edge(
     cur = _grey(cur, "cur")
     _same(p2, cur, "p2", "cur")
     _same(p1, cur, "p1", "cur")
-    return _core.diff_mask3_edge(p2, p1, cur, t, k)
+    return p2, p1, cur, t, k
 
 
 def _boxes(boxes: object) -> np.ndarray:
@@ -421,13 +429,7 @@ def diff3_count_in_boxes(
     >>> diff3_count_in_boxes(p, p, cur, boxes, 20, edge_k=1.0)
     array([0, 1, 0, 0])
     """
-    t = _non_negative(threshold, "threshold")
-    k = _non_negative(edge_k, "edge_k")
-    p2 = _grey(p2, "p2")
-    p1 = _grey(p1, "p1")
-    cur = _grey(cur, "cur")
-    _same(p2, cur, "p2", "cur")
-    _same(p1, cur, "p1", "cur")
+    p2, p1, cur, t, k = _three_frames(p2, p1, cur, threshold, edge_k)
     return _core.diff3_count_in_boxes(p2, p1, cur, _boxes(boxes), t, k)
 
 
@@ -560,15 +562,9 @@ def diff3_blob_in_boxes(
     >>> diff3_blob_in_boxes(p, p, cur, boxes, 10, valid=(0, 0, 5, 3))
     array([ True, False, False])
     """
-    t = _non_negative(threshold, "threshold")
-    k = _non_negative(edge_k, "edge_k")
+    p2, p1, cur, t, k = _three_frames(p2, p1, cur, threshold, edge_k)
     m = _int(margin, "margin", 0, what="an int >= 0")
     v = _valid(valid)
-    p2 = _grey(p2, "p2")
-    p1 = _grey(p1, "p1")
-    cur = _grey(cur, "cur")
-    _same(p2, cur, "p2", "cur")
-    _same(p1, cur, "p1", "cur")
     return _core.diff3_blob_in_boxes(p2, p1, cur, _boxes(boxes), t, k, m, valid=v)
 
 

@@ -229,6 +229,26 @@ fn grey_image<'a>(a: &'a PyReadonlyArrayDyn<'_, u8>, name: &str) -> PyResult<Img
     image(a, name)
 }
 
+/// The checked arguments of the three-frame kernels: three grey frames of one shape, a
+/// threshold and an edge factor, both finite and >= 0.
+#[allow(clippy::type_complexity)]
+fn three_frames<'a>(
+    p2: &'a PyReadonlyArrayDyn<'_, u8>,
+    p1: &'a PyReadonlyArrayDyn<'_, u8>,
+    cur: &'a PyReadonlyArrayDyn<'_, u8>,
+    threshold: f64,
+    edge_k: f64,
+) -> PyResult<(Img<'a>, Img<'a>, Img<'a>, f64, f64)> {
+    let t = non_negative(threshold, "threshold")?;
+    let k = non_negative(edge_k, "edge_k")?;
+    let a = grey_image(p2, "p2")?;
+    let b = grey_image(p1, "p1")?;
+    let c = grey_image(cur, "cur")?;
+    same_shape(&a, &c, "p2", "cur")?;
+    same_shape(&b, &c, "p1", "cur")?;
+    Ok((a, b, c, t, k))
+}
+
 fn non_negative(v: f64, name: &str) -> PyResult<f64> {
     if !(v.is_finite() && v >= 0.0) {
         return Err(PyValueError::new_err(format!(
@@ -248,13 +268,7 @@ fn diff_mask3_edge<'py>(
     threshold: f64,
     edge_k: f64,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let t = non_negative(threshold, "threshold")?;
-    let k = non_negative(edge_k, "edge_k")?;
-    let a = grey_image(&p2, "p2")?;
-    let b = grey_image(&p1, "p1")?;
-    let c = grey_image(&cur, "cur")?;
-    same_shape(&a, &c, "p2", "cur")?;
-    same_shape(&b, &c, "p1", "cur")?;
+    let (a, b, c, t, k) = three_frames(&p2, &p1, &cur, threshold, edge_k)?;
     let (h, w) = (c.h, c.w);
     let out = py.detach(|| {
         let mut out = vec![0u8; h * w];
@@ -311,13 +325,7 @@ fn diff3_count_in_boxes<'py>(
     threshold: f64,
     edge_k: f64,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let t = non_negative(threshold, "threshold")?;
-    let k = non_negative(edge_k, "edge_k")?;
-    let a = grey_image(&p2, "p2")?;
-    let b = grey_image(&p1, "p1")?;
-    let c = grey_image(&cur, "cur")?;
-    same_shape(&a, &c, "p2", "cur")?;
-    same_shape(&b, &c, "p1", "cur")?;
+    let (a, b, c, t, k) = three_frames(&p2, &p1, &cur, threshold, edge_k)?;
     let bx = xyxy_boxes(boxes)?;
     let (h, w) = (c.h, c.w);
     let out = py.detach(|| {
@@ -342,19 +350,13 @@ fn diff3_blob_in_boxes<'py>(
     margin: Option<&Bound<'py, PyAny>>,
     valid: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let t = non_negative(threshold, "threshold")?;
-    let k = non_negative(edge_k, "edge_k")?;
+    let (a, b, c, t, k) = three_frames(&p2, &p1, &cur, threshold, edge_k)?;
     // Omitted (or None): 16 pixels, the Python default.
     let m = margin.map_or(Ok(16), window_margin)?;
     let v = match valid {
         Some(obj) if !obj.is_none() => Some(valid_rect(obj)?),
         _ => None,
     };
-    let a = grey_image(&p2, "p2")?;
-    let b = grey_image(&p1, "p1")?;
-    let c = grey_image(&cur, "cur")?;
-    same_shape(&a, &c, "p2", "cur")?;
-    same_shape(&b, &c, "p1", "cur")?;
     let bx = xyxy_boxes(boxes)?;
     let (h, w) = (c.h, c.w);
     let out = py.detach(|| {
