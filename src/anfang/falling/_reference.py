@@ -59,11 +59,8 @@ def diff_mask3_edge(prev2: np.ndarray, prev1: np.ndarray, cur: np.ndarray, thres
     return (np.abs(c - prev1.astype(np.int16)) > lim) & (np.abs(c - prev2.astype(np.int16)) > lim)
 
 
-def diff3_count_in_boxes(prev2: np.ndarray, prev1: np.ndarray, cur: np.ndarray, boxes: Any,
-                         threshold: float, edge_k: float = 0.0) -> np.ndarray:
-    """Per-box counts of :func:`diff_mask3_edge`: for each xyxy box (exclusive ends) the sum of
-    the full-frame mask over columns ``max(0, floor(x0)) .. min(W, ceil(x1))`` and rows likewise
-    (0 when empty), read from a summed-area table (no loop over boxes). int64 (N,)."""
+def _xyxy(boxes: Any) -> np.ndarray:
+    """``boxes`` as a finite float64 (N, 4) array (an empty input gives (0, 4))."""
     b = np.asarray(boxes, dtype=np.float64)
     if b.size == 0:
         b = b.reshape(0, 4)
@@ -71,6 +68,15 @@ def diff3_count_in_boxes(prev2: np.ndarray, prev1: np.ndarray, cur: np.ndarray, 
         raise ValueError(f"boxes: expected shape (N, 4), got {b.shape}")
     if not np.isfinite(b).all():
         raise ValueError("boxes: expected finite coordinates")
+    return b
+
+
+def diff3_count_in_boxes(prev2: np.ndarray, prev1: np.ndarray, cur: np.ndarray, boxes: Any,
+                         threshold: float, edge_k: float = 0.0) -> np.ndarray:
+    """Per-box counts of :func:`diff_mask3_edge`: for each xyxy box (exclusive ends) the sum of
+    the full-frame mask over columns ``max(0, floor(x0)) .. min(W, ceil(x1))`` and rows likewise
+    (0 when empty), read from a summed-area table (no loop over boxes). int64 (N,)."""
+    b = _xyxy(boxes)
     m = diff_mask3_edge(prev2, prev1, cur, threshold, edge_k)
     H, W = m.shape
     sat = np.zeros((H + 1, W + 1), np.int64)
@@ -110,13 +116,7 @@ def blob_in_boxes_of_mask(m: np.ndarray, boxes: Any, margin: int = 16) -> np.nda
     bool (H, W) mask ``m``."""
     from skimage.measure import label
 
-    b = np.asarray(boxes, dtype=np.float64)
-    if b.size == 0:
-        b = b.reshape(0, 4)
-    if b.ndim != 2 or b.shape[1] != 4:
-        raise ValueError(f"boxes: expected shape (N, 4), got {b.shape}")
-    if not np.isfinite(b).all():
-        raise ValueError("boxes: expected finite coordinates")
+    b = _xyxy(boxes)
     H, W = m.shape
     out = np.zeros(len(b), dtype=bool)
     for k, (x0, y0, x1, y1) in enumerate(b.tolist()):
