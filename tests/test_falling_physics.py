@@ -426,3 +426,27 @@ def test_residual_allowance_follows_the_object_extent():
     v2 = ballistic_verdict(fit, expected_g=g, areas=areas, widths=compact, heights=compact,
                            rules=frag)
     assert "erratic" in v2.reasons
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(3, 25), seed=st.integers(0, 2**16), noise=st.sampled_from([0.0, 0.3, 2.0]),
+       outliers=st.integers(0, 3))
+def test_plain_rms_is_the_robust_fit_rms_when_every_sample_is_an_inlier(n, seed, noise, outliers):
+    from anfang.falling.physics import plain_rms
+
+    rng = np.random.default_rng(seed)
+    t = np.sort(rng.uniform(0, 1.5, n))
+    x = 10 + 20 * t + rng.normal(0, noise, n)
+    y = 50 + 30 * t + 150 * t**2 + rng.normal(0, noise, n)
+    y[rng.integers(0, n, outliers)] += 40.0
+    r = plain_rms(t, x, y)
+    try:
+        f = fit_track(t, x, y)
+    except ValueError:
+        assert r == float("inf")  # too few distinct samples for either
+        return
+    if np.all(f.w > 0):
+        assert abs(f.rms - r) <= 1e-6 * max(1.0, r)
+    else:
+        # some outlier was rejected: the plain fit over all samples fits no better
+        assert r >= f.rms - 1e-9

@@ -69,6 +69,7 @@ from anfang.falling.physics import (
     Verdict,
     ballistic_verdict,
     fit_track,
+    plain_rms,
     trace_origin,
     with_gravity,
 )
@@ -1155,13 +1156,17 @@ class FallingObjectDetector(Detector):
         best = None
         for _, c in cands[:3]:
             rows = c.rows[-10:] + head
-            try:
-                fit = fit_track(np.array([r[1] for r in rows]), np.array([r[4] for r in rows]),
-                                np.array([r[5] for r in rows]))
-            except ValueError:
-                continue
+            tt = np.array([r[1] for r in rows])
+            xx = np.array([r[4] for r in rows])
+            yy = np.array([r[5] for r in rows])
             size = math.sqrt(max(float(np.median([r[6] for r in rows])), 1.0))
             allowed = max(self._rules.max_rms_px * P, self._rules.max_rms_rel * size)
+            if plain_rms(tt, xx, yy) > allowed:
+                continue  # (every sample must be an inlier: then the robust fit is this one)
+            try:
+                fit = fit_track(tt, xx, yy)
+            except ValueError:
+                continue
             # one smooth path (the sign of the acceleration is left to the physics test: a
             # light object at its terminal speed does not accelerate)
             if fit.rms > allowed or not np.all(fit.w > 0):

@@ -635,6 +635,37 @@ class Origin:
         }
 
 
+def plain_rms(t: Any, x: Any, y: Any, dup_eps: float = 1e-3) -> float:
+    """RMS of the 2-D residuals of the plain least-squares fit of :func:`fit_track`'s model
+    (no drag) to all samples (after :func:`dedupe_samples`); ``inf`` with too few samples.
+
+    When every sample of :func:`fit_track` ends as an inlier, its final fit is this one, so
+    ``plain_rms(...) > r`` tells without the robust iterations that no fit with all samples
+    inliers has an RMS of at most ``r``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> t = np.arange(8) / 25.0
+    >>> y = 5 + 40 * t + 200 * t**2
+    >>> round(plain_rms(t, 3 + 10 * t, y), 9), round(fit_track(t, 3 + 10 * t, y).rms, 9)
+    (0.0, 0.0)
+    """
+    ta = np.asarray(t, dtype=np.float64).ravel()
+    xa = np.asarray(x, dtype=np.float64).ravel()
+    ya = np.asarray(y, dtype=np.float64).ravel()
+    idx = dedupe_samples(ta, xa, ya, eps=dup_eps)
+    if len(idx) < 4:
+        return float("inf")
+    tau = ta[idx] - ta[idx][0]
+    ones = np.ones(len(idx))
+    py = _wls(_design(tau, 2), ya[idx], ones)[0]
+    px = _wls(_design(tau, 1), xa[idx], ones)[0]
+    ry = ya[idx] - _design(tau, 2) @ py
+    rx = xa[idx] - _design(tau, 1) @ px
+    return float(np.sqrt(np.mean(rx**2 + ry**2)))
+
+
 def with_gravity(fit: TrackFit, g: float) -> TrackFit:
     """``fit`` with its vertical acceleration fixed at ``g`` (px/s², down positive): ``y0``
     and ``vy`` refitted by weighted least squares on the fit's samples with its robust
