@@ -263,19 +263,6 @@ def test_inputs_not_modified():
         np.testing.assert_array_equal(a, b)
 
 
-@pytest.mark.parametrize("prefer", ["rust", "reference"])
-@pytest.mark.parametrize("k", [0.0, 0.5])
-def test_backend_diff3_count(prefer, k):
-    p2, p1, cur = frames(30, 41, 17, 0.3, 256)
-    boxes = np.array([[0, 0, 41, 30], [5.5, 3, 20, 28.5], [30, 20, 60, 60], [9, 9, 2, 2]])
-    m = Motion(prefer)
-    assert m.name == prefer
-    got = m.diff3_count(p2, p1, cur, boxes, 12.5, k)
-    assert got.dtype == np.int64
-    np.testing.assert_array_equal(got, sliced(ref.diff_mask3_edge(p2, p1, cur, 12.5, k), boxes))
-    np.testing.assert_array_equal(got, sliced(m.diff3_edge(p2, p1, cur, 12.5, k), boxes))
-
-
 # --------------------------------------------------------------------------- bad input
 
 G = np.zeros((6, 8), np.uint8)

@@ -51,14 +51,6 @@ class Motion:
             return self._m.diff_mask3_edge(p2, p1, cur, float(thr), float(k))
         return ref.diff_mask3_edge(p2, p1, cur, thr, k)
 
-    def diff3_count(self, p2: np.ndarray, p1: np.ndarray, cur: np.ndarray, boxes: Any,
-                    thr: float, edge_k: float = 0.0) -> np.ndarray:
-        """Per-box pixel counts (int64 (N,)) of :meth:`diff3_edge` inside xyxy ``boxes``
-        (exclusive ends), without computing the full-frame mask on the Rust path."""
-        if self._m is not None and hasattr(self._m, "diff3_count_in_boxes"):
-            return self._m.diff3_count_in_boxes(p2, p1, cur, boxes, float(thr), float(edge_k))
-        return ref.diff3_count_in_boxes(p2, p1, cur, boxes, thr, edge_k)
-
     def diff3_blob(self, p2: np.ndarray, p1: np.ndarray, cur: np.ndarray, boxes: Any,
                    thr: float, edge_k: float = 0.0, margin: int = 16,
                    valid: tuple[int, int, int, int] | None = None) -> np.ndarray:

@@ -449,7 +449,7 @@ class FallingObjectDetector(Detector):
                                               max_speed=self._max_speed_px(), gravity=g0)
         self._tracker2 = None
         self._last_rows: dict = {}
-        if cfg.slow_frames > 0:
+        if cfg.slow_frames > 0 and cfg.motion == "background":  # (slow silhouettes only there)
             self._tracker2 = _backend.make_tracker(cfg.backend, max_gap=cfg.max_gap,
                                                    base_gate=cfg.base_gate_px,
                                                    max_speed=self._max_speed_px(), gravity=g0)
@@ -964,10 +964,10 @@ class FallingObjectDetector(Detector):
             return None
         if fr.accel <= 0:
             return None
-        fr = self._known_g(fr, GRAVITY * float(fac.px_per_m(ym, xm)))
+        s0 = float(fac.px_per_m(ym, xm))
+        fr = self._known_g(fr, GRAVITY * s0)
         orr = trace_origin(fr, None, max_back=self.config.max_back,
                            min_back=self.config.first_back_frames * dt)
-        s0 = float(fac.px_per_m(ym, xm))
         fm = float(fac.floor_at(xm, ym))
         per_floor = fac.floor_height_m * s0  # rectified px per floor
         fv = fm - (orr.y - ym) / per_floor
@@ -1113,7 +1113,7 @@ class FallingObjectDetector(Detector):
                 host.t_last = max(host.t_last, tr.t_last)
             return None
         tr.alarm = {"t": t, "frame": fi, "fit": fit, "verdict": v, "origin": origin,
-                    "leaving": leaving, "first": int(a["frame"][0])}
+                    "first": int(a["frame"][0])}
         self.stats["alarms"] += 1
         self._alarmed.append(tr)
         if self.config.emit == "alarm":

@@ -683,20 +683,16 @@ def with_gravity(fit: TrackFit, g: float) -> TrackFit:
     """
     tau = np.asarray(fit.t, dtype=np.float64) - fit.t0
     w = np.asarray(fit.w, dtype=np.float64)
-    if len(tau) < 2 or not np.any(w > 0):
-        raise ValueError("fit: expected at least 2 samples with a positive weight")
-    A = np.column_stack([np.ones_like(tau), tau])
+    if len(np.unique(tau[w > 0])) < 2:
+        raise ValueError("fit: expected at least 2 samples at different times with a positive weight")
+    A = _design(tau, 1)
     r = np.asarray(fit.y, dtype=np.float64) - 0.5 * g * tau * tau
-    sw = np.sqrt(w)
-    AtA = (A * w[:, None]).T @ A
-    if np.linalg.cond(AtA) > 1e12:
-        raise ValueError("fit: the samples do not determine a velocity")
-    coef = np.linalg.lstsq(A * sw[:, None], r * sw, rcond=None)[0]
+    coef, Ninv = _wls(A, r, w)
     res = r - A @ coef
     dof = max(float(np.sum(w > 0)) - 2.0, 1.0)
     s2 = max(float(np.sum(w * res * res)) / dof, fit.sigma ** 2)
     cov = np.zeros((len(fit.py), len(fit.py)))
-    cov[:2, :2] = s2 * np.linalg.inv(AtA)
+    cov[:2, :2] = s2 * Ninv
     py = np.zeros(len(fit.py))
     py[0], py[1], py[2] = coef[0], coef[1], g
     return replace(fit, py=py, cov_y=cov, accel=float(g), accel_se=0.0)
