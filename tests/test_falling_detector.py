@@ -275,6 +275,11 @@ def test_config_validation_and_json(tmp_path):
         FallingConfig(confirm_margin=-1)
     with pytest.raises(ValueError, match="slow_frames: expected an int >= 0, got 2.5"):
         FallingConfig(slow_frames=2.5)
+    with pytest.raises(ValueError, match="flood_target_per_mpx: expected < flood_per_mpx"):
+        FallingConfig(flood_per_mpx=100.0, flood_target_per_mpx=200.0)
+    with pytest.raises(ValueError, match="flood_per_mpx"):
+        FallingConfig(flood_per_mpx=-1.0)
+    FallingConfig(flood_per_mpx=0.0, flood_target_per_mpx=200.0)  # disabled: no constraint
     with pytest.raises(TypeError, match="facade"):
         FallingObjectDetector({"polygon": []})
     p = tmp_path / "cfg.json"

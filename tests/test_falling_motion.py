@@ -365,3 +365,34 @@ def test_second_hypothesis_adds_no_duplicate_and_no_repeated_judgement():
         out[sf] = ([(e.frame_start, e.details["origin"]["floor"]) for e in evs], det.stats["fits"])
     assert len(out[4][0]) == 1 and out[4][0] == out[0][0]
     assert out[4][1] == out[0][1]
+
+
+# -- compressed video: a constant false-alarm rate ---------------------------------------------
+def test_threshold_gain_holds_the_blob_rate_on_compressed_video():
+    # strong 8x8 block quantisation: most frame differences are exactly 0 (robust sigma ~0.5)
+    # while whole blocks flip by many grey levels. Without the gain the blob count floods
+    # (every frame over max_blobs, the fall lost); with it the fall is found
+    clip = render_facade(seed=0, size=(480, 270), seconds=5.0, distractors="none",
+                         falls=[{"size_px": 12, "contrast": 0.8, "type": "bottle", "t_release": 1.5}],
+                         block_q=10.0, night=False, noise=2.0)
+    fac = Facade.from_calibration(clip.truth["calibration"])
+    truth = clip.truth["events"][0]
+    out = {}
+    for flood in (800.0, 0.0):
+        det = FallingObjectDetector(fac, flood_per_mpx=flood)
+        evs = det.run(zip(clip.frames, clip.t))
+        out[flood] = (evs, det)
+    evs, det = out[800.0]
+    assert [e.details["origin"]["floor"] for e in evs] == [truth["origin"]["floor"]]
+    assert det.stats["gain"] > 1.2 and det.stats["busy"] <= 10
+    evs0, det0 = out[0.0]
+    assert det0.stats["gain"] == 1.0 and det0.stats["busy"] > 100
+    assert det0.stats["blobs"] > 5 * det.stats["blobs"]
+
+
+def test_threshold_gain_stays_off_on_clean_video():
+    clip = render_facade(seed=3, size=(480, 270), seconds=3.0, distractors="none", falls=1,
+                         night=False, noise=2.0)
+    det = FallingObjectDetector(Facade.from_calibration(clip.truth["calibration"]))
+    det.run(zip(clip.frames, clip.t))
+    assert det.stats["gain"] == 1.0

@@ -151,6 +151,14 @@ class FallingConfig(ConfigMixin):
     max_blobs : int
         More blobs than this in one frame (rain, foliage): the frame's blobs are not
         associated (tracks are kept, never reset).
+    flood_per_mpx, flood_target_per_mpx : float
+        Constant false-alarm rate. Block compression makes the difference noise blocky: most
+        differences are exactly 0 (a robust sigma near 0.5) while whole blocks flip by many
+        grey levels, so the noise threshold floods the frame with blobs. After 5 frames in a
+        row with more than ``flood_per_mpx`` blobs per megapixel (of the detection
+        resolution), the threshold is raised by 10 % per frame until a frame has at most
+        ``flood_target_per_mpx``; the gain then decays slowly while the rate stays below half
+        of that. ``stats["gain"]`` is the current gain; ``flood_per_mpx=0`` disables it.
     subsample : int
         Step of the pixel subsample used for noise, light and duplicate statistics.
     pool : int
@@ -248,6 +256,8 @@ class FallingConfig(ConfigMixin):
     shake_crop: int = 384
     shake_edge_k: float = 0.5
     max_blobs: int = 500
+    flood_per_mpx: float = 800.0
+    flood_target_per_mpx: float = 100.0
     busy_blobs_per_mpx: float = 200.0
     busy_min_area: int = 5
     streak_aspect: float = 3.0
@@ -303,6 +313,9 @@ class FallingConfig(ConfigMixin):
                 check_number(f.name, v, lo=0)
         if self.frame_diff not in (2, 3):
             raise ValueError(f"frame_diff: expected 2 or 3, got {self.frame_diff!r}")
+        if self.flood_per_mpx and self.flood_target_per_mpx >= self.flood_per_mpx:
+            raise ValueError(f"flood_target_per_mpx: expected < flood_per_mpx ({self.flood_per_mpx}), "
+                             f"got {self.flood_target_per_mpx}")
         if self.min_threshold > self.max_threshold:
             raise ValueError(f"min_threshold: expected <= max_threshold ({self.max_threshold}), got {self.min_threshold}")
         if not 0 < self.light_change_frac <= 1:
@@ -464,6 +477,10 @@ class FallingObjectDetector(Detector):
         self._ref: tuple | None = None  # (grey, camera offset, t) the offset is measured against
         self._shaky_until = -math.inf
         self._sigma: float | None = None
+        self._gain = 1.0  # threshold gain after a flood of blobs (compression artefacts)
+        self._nb = 0.0  # running mean of the blobs per frame
+        self._flood = False
+        self._n_over = 0  # consecutive frames with a flood of blobs
         self._pool: int | None = None if self.config.pool == 0 else self.config.pool
         self._full_shape: tuple[int, int] | None = None
         self._ign: dict = {}
@@ -475,7 +492,7 @@ class FallingObjectDetector(Detector):
         self._blobs: deque = deque()  # recent frames' blobs: (frame, t, x, y, xs, ys, area, bbox)
         self._next_event = 1
         self.stats = {"frames": 0, "duplicates": 0, "light_changes": 0, "busy": 0, "blobs": 0,
-                      "repeats": 0, "slow": 0, "tracks": 0, "links": 0, "gathered": 0, "fits": 0, "alarms": 0, "threshold": float("nan"),
+                      "repeats": 0, "slow": 0, "tracks": 0, "links": 0, "gathered": 0, "fits": 0, "alarms": 0, "threshold": float("nan"), "gain": 1.0,
                       "backend": self._motion.name, "tracker": self._tracker_name,
                       "pool": self._pool}
 
@@ -589,7 +606,9 @@ class FallingObjectDetector(Detector):
                 return self._end_stale(t)
         self._sigma = sig if self._sigma is None else 0.8 * self._sigma + 0.2 * sig
         thr = float(np.clip(cfg.noise_k * self._sigma, cfg.min_threshold, cfg.max_threshold))
+        thr = min(thr * self._gain, cfg.max_threshold)
         self.stats["threshold"] = thr
+        self.stats["gain"] = self._gain
         if changed_at(thr) > cfg.light_change_frac or abs(med) > 0.5 * thr:
             return self._restart(g, t, "light_changes")
         off = (0.0, 0.0)
@@ -684,6 +703,22 @@ class FallingObjectDetector(Detector):
             # a busy frame (rain, snow, sensor flicker): only blobs that are not specks
             big = area >= cfg.busy_min_area
             area, bbox, cen = area[big], bbox[big], cen[big]
+        if cfg.flood_per_mpx > 0:
+            # constant false-alarm rate: compressed video's difference noise is blocky, not
+            # Gaussian, and its robust sigma far too low; when the blob count floods, the
+            # threshold gain rises until the count is back at an ordinary level
+            mpx = g.size * S * S / 1e6
+            self._nb = 0.8 * self._nb + 0.2 * len(area)
+            self._n_over = self._n_over + 1 if len(area) > cfg.flood_per_mpx * mpx else 0
+            if self._n_over >= 5:  # a sustained flood (not one frame of a light change)
+                self._flood = True
+            if self._flood:
+                if len(area) > cfg.flood_target_per_mpx * mpx:
+                    self._gain = min(self._gain * 1.1, 16.0)
+                else:
+                    self._flood = False
+            elif self._gain > 1.0 and self._nb < 0.5 * cfg.flood_target_per_mpx * mpx:
+                self._gain = max(1.0, self._gain * 0.98)
         self.stats["blobs"] += len(area)
         if len(area) > cfg.max_blobs:
             self.stats["busy"] += 1
