@@ -308,7 +308,7 @@ def test_the_event_keeps_the_alarm_release_point():
     tr = det._alarmed[0]
     traced = []
     trace = det._origin
-    det._origin = lambda a, fit: traced.append(int(a["frame"][0])) or trace(a, fit)
+    det._origin = lambda a, fit, v=None: traced.append(int(a["frame"][0])) or trace(a, fit, v)
 
     import copy
     same = copy.copy(tr)
@@ -396,3 +396,27 @@ def test_threshold_gain_stays_off_on_clean_video():
     det = FallingObjectDetector(Facade.from_calibration(clip.truth["calibration"]))
     det.run(zip(clip.frames, clip.t))
     assert det.stats["gain"] == 1.0
+
+
+# -- terminal speed: a bag seen only once it sinks steadily ------------------------------------
+def test_terminal_speed_track_alarms_with_its_first_point_as_origin():
+    fac = flat_facade()  # 13.3 px/m
+    v_px = 5.0 * 40 / 3.0  # 5 m/s
+
+    def sinking(t):
+        return (150, 45 + v_px * (t - 0.2), 4, 60) if t >= 0.2 else None
+
+    frames, t = scene(70, sinking, noise=2.0, seed=5)
+    det = FallingObjectDetector(fac)
+    evs = det.run(zip(frames, t))
+    assert len(evs) == 1
+    o = evs[0].details["origin"]
+    assert o["method"] == "terminal"
+    first = np.asarray(evs[0].details["trajectory"])[0]
+    assert abs(first[3] - 45) < 3 * v_px / 25.0  # picked up within three frames
+    assert o["floor"] == int(np.floor(fac.floor_at(first[2], first[3])))
+    lo, hi = o["floor_range"]
+    assert lo == o["floor"] and hi > lo  # released at or above the first point
+    # the same object without the terminal-speed rule is not a fall
+    det = FallingObjectDetector(fac, rules={"terminal_min_duration": 0})
+    assert det.run(zip(frames, t)) == []

@@ -214,7 +214,7 @@ def test_insect_near_lens_rejected():
     t = np.arange(20) / FPS
     x = 300 + np.cumsum(rng.normal(0, 15, 20))
     y = 300 + np.cumsum(rng.normal(2, 15, 20))
-    areas = rng.uniform(2000, 12000, 20)  # a blurred blob many floors tall, flickering
+    areas = rng.uniform(8000, 30000, 20)  # a blurred blob many floors tall, flickering
     v = verdict(t, x, y, areas=areas)
     assert not v.accepted
     assert "too_large" in v.reasons
@@ -390,8 +390,12 @@ def test_drag_limited_fall_accepted_leaf_rejected():
     v = ballistic_verdict(fit, expected_g=g)
     assert v.accepted, v.reasons  # ... but it started at gravity and slowed down: drag
     assert v.features["drag_limited"] == 1.0 and v.features["g_ratio_start"] > 0.6
-    strict = ballistic_verdict(fit, expected_g=g, rules=BallisticRules(drag_g_min=0.35))
+    strict = ballistic_verdict(fit, expected_g=g, rules=BallisticRules(drag_g_min=0.35,
+                                                                      terminal_min_duration=0))
     assert "accel_not_gravity" in strict.reasons
+    # (it lasts over a second at 4.5 m/s, vertical: the terminal-speed rule alone passes it)
+    term = ballistic_verdict(fit, expected_g=g, rules=BallisticRules(drag_g_min=0.35))
+    assert term.accepted and term.features["terminal"] == 1.0
     # a leaf: constant sinking speed, swaying sideways
     tl = np.arange(60) / 25.0
     leaf = fit_track(tl, 100 + 15 * np.sin(2 * np.pi * 0.6 * tl), 30 + 35 * tl, drag=True)
@@ -450,3 +454,63 @@ def test_plain_rms_is_the_robust_fit_rms_when_every_sample_is_an_inlier(n, seed,
     else:
         # some outlier was rejected: the plain fit over all samples fits no better
         assert r >= f.rms - 1e-9
+
+
+# -- terminal speed ---------------------------------------------------------------------------
+def _steady(v_ms, seconds=1.6, vx_ms=0.0, px_per_m=13.33, fps=25.0, noise=0.3, seed=0,
+            accel_g=0.0, sway_px=0.0, sway_hz=0.6):
+    """Samples of an object descending at ``v_ms`` (m/s) with optional sideways drift,
+    (de)acceleration and sway; returns t, x, y and gravity in px/s²."""
+    rng = np.random.default_rng(seed)
+    g = 9.81 * px_per_m
+    t = np.arange(int(seconds * fps)) / fps
+    y = 40 + v_ms * px_per_m * t + 0.5 * accel_g * g * t**2 + rng.normal(0, noise, len(t))
+    x = 200 + vx_ms * px_per_m * t + sway_px * np.sin(2 * np.pi * sway_hz * t) + rng.normal(0, noise, len(t))
+    return t, x, y, g
+
+
+@pytest.mark.parametrize("v_ms", [3.0, 5.0, 9.0])
+def test_terminal_speed_descent_is_a_fall(v_ms):
+    # a bag or paper seen only after it reached its terminal speed: no acceleration at all
+    t, x, y, g = _steady(v_ms, vx_ms=0.1 * v_ms)
+    v = ballistic_verdict(fit_track(t, x, y, drag=True), expected_g=g)
+    assert v.accepted, v.reasons
+    assert v.features["terminal"] == 1.0
+    assert v.features["terminal_speed"] == pytest.approx(v_ms, rel=0.05)
+    off = ballistic_verdict(fit_track(t, x, y, drag=True), expected_g=g,
+                            rules=BallisticRules(terminal_min_duration=0))
+    assert not off.accepted and "terminal" not in off.features
+
+
+@pytest.mark.parametrize("case", ["slow", "short", "sideways", "slowing", "sway", "too_fast"])
+def test_terminal_speed_rule_rejects_leaves_birds_and_short_tracks(case):
+    kw = {"slow": dict(v_ms=1.5),  # a leaf sinking
+          "short": dict(v_ms=5.0, seconds=0.8),  # too little seen
+          "sideways": dict(v_ms=3.0, vx_ms=3.0),  # a gliding bird
+          "slowing": dict(v_ms=5.0, accel_g=-0.3),  # braking: nothing falling does that
+          "sway": dict(v_ms=4.0, sway_px=12.0, sway_hz=0.3),  # a leaf swaying slowly
+          "too_fast": dict(v_ms=30.0)}[case]
+    t, x, y, g = _steady(**kw)
+    v = ballistic_verdict(fit_track(t, x, y, drag=True), expected_g=g)
+    assert not v.accepted
+    assert "terminal" not in v.features
+
+
+def test_a_fast_sway_is_erratic():
+    t, x, y, g = _steady(4.0, sway_px=12.0, sway_hz=0.6)
+    v = ballistic_verdict(fit_track(t, x, y, drag=True), expected_g=g)
+    assert not v.accepted and "erratic" in v.reasons
+
+
+def test_terminal_speed_needs_an_expected_gravity():
+    t, x, y, g = _steady(5.0)
+    v = ballistic_verdict(fit_track(t, x, y, drag=True))  # no facade, no px_per_m
+    assert not v.accepted and "terminal" not in v.features
+
+
+def test_terminal_rules_are_checked():
+    with pytest.raises(ValueError, match="terminal_speed: expected 0 < low < high"):
+        BallisticRules(terminal_speed=(5.0, 2.0))
+    with pytest.raises(ValueError, match="terminal_speed: expected a pair"):
+        BallisticRules(terminal_speed=3.0)
+    assert BallisticRules.from_dict({"terminal_speed": [2, 9]}).terminal_speed == (2.0, 9.0)

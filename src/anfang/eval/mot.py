@@ -13,7 +13,9 @@ trackeval in the tests).
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -118,7 +120,10 @@ def mot_metrics(gt_rows: Sequence[Sequence], hyp_rows: Sequence[Sequence], iou: 
            "ID_switches": int(summ["num_switches"].iloc[0])}
     if hota:
         try:
-            from trackeval.metrics import HOTA  # noqa: PLC0415
+            # trackeval prints notes about its optional parts (pycocotools) on stdout when
+            # imported: keep stdout for the caller's output (the CLI writes JSON there)
+            with contextlib.redirect_stdout(sys.stderr):
+                from trackeval.metrics import HOTA  # noqa: PLC0415
         except ImportError:
             # trackeval (the 'hota' extra) pulls in the full opencv-python build; without it,
             # use anfang's own HOTA, which the tests cross-check against trackeval.

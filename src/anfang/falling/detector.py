@@ -119,7 +119,8 @@ class FallingConfig(ConfigMixin):
         Largest blob (px) without a facade; with one, ``max_size_floors`` floor heights
         squared.
     max_size_floors : float
-        Largest object (linear size) in floor heights.
+        Largest object (linear size) in floor heights (1.5: a silhouette includes its motion
+        blur, and a floor near the top of a steep view is only some 20 px high).
     duplicate_eps : float
         A frame whose subsampled mean absolute difference to the previous one is below this
         (grey levels) and which is pixel-identical to it repeats the previous frame.
@@ -247,7 +248,7 @@ class FallingConfig(ConfigMixin):
     max_threshold: float = 80.0
     min_area: int = 2
     max_area_px: int = 5000
-    max_size_floors: float = 1.0
+    max_size_floors: float = 1.5
     duplicate_eps: float = 0.05
     light_change_frac: float = 0.3
     shake: bool = True
@@ -1056,10 +1057,15 @@ class FallingObjectDetector(Detector):
         X = xm + (a["xs"] - xm) * (s0 / si)
         return X, Y
 
-    def _origin(self, a: dict[str, np.ndarray], fit: TrackFit) -> Any:
+    def _origin(self, a: dict[str, np.ndarray], fit: TrackFit, verdict: Verdict | None = None) -> Any:
         """Back-trace from a plain parabola over the first ``origin_window`` seconds (after
         any leading samples the whole track's robust fit rejects: a track that took other
-        blobs before the object appeared)."""
+        blobs before the object appeared). A track seen only at its terminal speed has no
+        parabola to trace: see :meth:`_origin_terminal`."""
+        if verdict is not None and verdict.features.get("terminal"):
+            o = self._origin_terminal(a, verdict)
+            if o is not None:
+                return o
         w = np.asarray(fit.w)
         if len(w) == len(fit.t) and len(w) and w[0] == 0 and np.any(w > 0):
             t_ok = float(fit.t[int(np.argmax(w > 0))])
@@ -1090,6 +1096,33 @@ class FallingObjectDetector(Detector):
         if ox or oy:
             o = dataclasses.replace(o, x=o.x + ox, y=o.y + oy)
         return o
+
+    def _origin_terminal(self, a: dict[str, np.ndarray], verdict: Verdict) -> Origin | None:
+        """Release point of a track first seen at its terminal speed: the first observed point
+        (method ``"terminal"``). It was released higher, by at least the distance it needs to
+        reach 95 % of the observed speed under quadratic drag, ``v² / 2g * ln(1 / (1 - 0.95²))``;
+        the floor range reaches up by that distance plus one floor."""
+        i = 0
+        x0, y0 = float(a["xs"][i]), float(a["ys"][i])
+        ox, oy = float(a["x"][i] - x0), float(a["y"][i] - y0)
+        v = float(verdict.features.get("terminal_speed", 0.0))
+        rise = v * v / (2.0 * GRAVITY) * math.log(1.0 / (1.0 - 0.95 ** 2))  # metres
+        floor = column = None
+        floor_value = float("nan")
+        rng = None
+        fac = self.facade
+        if fac is not None:
+            floor_value = float(fac.floor_at(x0, y0))
+            if not math.isfinite(floor_value):
+                return None
+            floor = int(math.floor(floor_value))
+            up = int(math.floor(floor_value + rise / fac.floor_height_m)) + 1
+            rng = (floor, max(floor, up))
+            if fac.has_columns:
+                cv = float(fac.column_at(x0, y0))
+                column = int(math.floor(cv)) if math.isfinite(cv) else None
+        return Origin(t=float(a["t"][0]), x=x0 + ox, y=y0 + oy, x_se=0.0, y_se=0.0, floor=floor,
+                      floor_value=floor_value, floor_range=rng, column=column, method="terminal")
 
     def _consider(self, tr: _Track, t: float, fi: int, leaving: bool = False) -> Event | None:
         """Judge a track; ``leaving``: it has just left the view (or the stream ended), so it
@@ -1133,7 +1166,7 @@ class FallingObjectDetector(Detector):
                     break
         if not v.accepted:
             return None
-        origin = self._origin(a, fit)
+        origin = self._origin(a, fit, v)
         if (self.facade is not None and self.config.require_origin_in_facade
                 and not bool(self.facade.contains([[origin.x, origin.y]])[0])):
             return None
@@ -1415,7 +1448,7 @@ class FallingObjectDetector(Detector):
         # otherwise, and the robust fit of the whole, longer track (drag) may reject its
         # early samples as outliers
         if int(a["frame"][0]) != tr.alarm.get("first"):
-            origin = self._origin(a, fit)
+            origin = self._origin(a, fit, v)
         return self._event(tr, a, fit, v, origin)
 
     def _leaving(self, tr: _Track) -> bool:

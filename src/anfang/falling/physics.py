@@ -350,6 +350,18 @@ class BallisticRules:
         below ``g_band`` but at least ``drag_g_min`` g still passes when its drag fit starts
         within ``g_band`` and the acceleration falls significantly (the signature of air
         drag on an object released at rest; a leaf or a gliding bird never accelerates).
+    terminal_speed : (float, float)
+        A light object (bag, paper, cigarette) is at its terminal speed a fraction of a second
+        after release, and a camera often picks it up only then: it descends steadily, with no
+        measurable acceleration. Such a track passes the acceleration rules when its mean
+        downward speed lies in this range (m/s; needs ``expected_g``), its acceleration is
+        within ``g_band[0]`` g of zero and not significantly negative (nothing falling slows
+        down), it moves at most ``terminal_max_slope`` sideways per
+        unit of descent and accelerates sideways by at most ``terminal_max_slope`` g (drag on
+        the small sideways speed; a swaying leaf or a turning bird exceeds it), and it lasts ``terminal_min_duration`` seconds. Leaves are slower
+        (about 1-2 m/s) and sway; birds fly sideways. ``terminal_min_duration=0`` disables.
+    terminal_max_slope, terminal_min_duration : float
+        See ``terminal_speed``.
     min_accel_px : float
         Acceleration floor (px/s²) used when no expected gravity is known.
     min_accel_sigma : float
@@ -386,6 +398,9 @@ class BallisticRules:
     min_duration: float = 0.2
     g_band: tuple[float, float] = (0.35, 1.8)
     drag_g_min: float = 0.1
+    terminal_speed: tuple[float, float] = (2.5, 20.0)
+    terminal_max_slope: float = 0.25
+    terminal_min_duration: float = 1.0
     min_accel_px: float = 50.0
     min_accel_sigma: float = 4.0
     max_rms_px: float = 1.5
@@ -395,18 +410,21 @@ class BallisticRules:
     min_descent_frac: float = 0.8
     max_size_cv: float = 1.0
     max_aspect: float = 6.0
-    max_size_floors: float = 1.0
+    max_size_floors: float = 1.5
     max_speed_floors: float = 40.0
     min_fill: float = 0.4
 
     def __post_init__(self) -> None:
         for f in fields(self):
             v = getattr(self, f.name)
-            if f.name == "g_band":
-                lo, hi = (float(a) for a in v)
+            if f.name in ("g_band", "terminal_speed"):
+                try:
+                    lo, hi = (float(a) for a in v)
+                except (TypeError, ValueError):
+                    raise ValueError(f"{f.name}: expected a pair (low, high), got {v!r}") from None
                 if not (0 < lo < hi):
-                    raise ValueError(f"g_band: expected 0 < low < high, got {v!r}")
-                object.__setattr__(self, "g_band", (lo, hi))
+                    raise ValueError(f"{f.name}: expected 0 < low < high, got {v!r}")
+                object.__setattr__(self, f.name, (lo, hi))
                 continue
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
                 raise ValueError(f"{f.name}: expected a finite number >= 0, got {v!r}")
@@ -419,8 +437,9 @@ class BallisticRules:
         if unknown:
             raise ValueError(f"rules: unknown keys {unknown}")
         kw = dict(d)
-        if "g_band" in kw:
-            kw["g_band"] = tuple(kw["g_band"])
+        for k in ("g_band", "terminal_speed"):
+            if k in kw:
+                kw[k] = tuple(kw[k])
         return cls(**kw)
 
 
@@ -487,25 +506,45 @@ def ballistic_verdict(
         reasons.append("too_few_points")
     if fit.duration < r.min_duration:
         reasons.append("too_short")
-    if a <= 0:
-        reasons.append("not_accelerating_down")
-    elif a / se < r.min_accel_sigma:
-        reasons.append("accel_not_significant")
     g_ratio = float("nan")
+    in_band = drag_ok = terminal = False
     if expected_g is not None and expected_g > 0:
         g_ratio = a / expected_g
         feats["g_ratio"] = g_ratio
-        if not (r.g_band[0] <= g_ratio <= r.g_band[1]):
-            drag_ok = False
-            if r.drag_g_min <= g_ratio < r.g_band[0] and len(fit.py) == 4:
-                a0 = float(fit.py[2]) / expected_g
-                jerk, jse = float(fit.py[3]), math.sqrt(max(float(fit.cov_y[3, 3]), 0.0))
-                feats["g_ratio_start"] = a0
-                drag_ok = r.g_band[0] <= a0 <= r.g_band[1] and jerk < -3.0 * jse
-            if drag_ok:
-                feats["drag_limited"] = 1.0
-            else:
-                reasons.append("accel_not_gravity")
+        in_band = r.g_band[0] <= g_ratio <= r.g_band[1]
+        if not in_band and r.drag_g_min <= g_ratio < r.g_band[0] and len(fit.py) == 4:
+            a0 = float(fit.py[2]) / expected_g
+            jerk, jse = float(fit.py[3]), math.sqrt(max(float(fit.cov_y[3, 3]), 0.0))
+            feats["g_ratio_start"] = a0
+            drag_ok = r.g_band[0] <= a0 <= r.g_band[1] and jerk < -3.0 * jse
+        if drag_ok:
+            feats["drag_limited"] = 1.0
+        elif (not in_band and r.terminal_min_duration > 0 and abs(g_ratio) <= r.g_band[0]
+              and fit.duration >= r.terminal_min_duration):
+            # steady descent at a light object's terminal speed (see BallisticRules)
+            span = float(fit.t[-1] - fit.t[0])
+            px_per_m = expected_g / 9.81
+            vy = float(fit.y[-1] - fit.y[0]) / span / px_per_m if span > 0 else 0.0
+            vx = float(fit.x[-1] - fit.x[0]) / span / px_per_m if span > 0 else 0.0
+            feats["terminal_speed"] = vy
+            # nothing falling slows down (a significant deceleration is a leaf or a bird), and
+            # a sideways acceleration beyond what drag does to the small sideways speed is a
+            # sway (a leaf) or a turn (a bird)
+            ax = abs(float(fit.px[2])) if len(fit.px) > 2 else 0.0
+            terminal = (r.terminal_speed[0] <= vy <= r.terminal_speed[1]
+                        and abs(vx) <= r.terminal_max_slope * vy and a >= -2.0 * se
+                        and ax <= r.terminal_max_slope * expected_g)
+            if terminal:
+                feats["terminal"] = 1.0
+    if terminal:
+        pass  # no acceleration to measure
+    elif a <= 0:
+        reasons.append("not_accelerating_down")
+    elif a / se < r.min_accel_sigma:
+        reasons.append("accel_not_significant")
+    if expected_g is not None and expected_g > 0:
+        if not (in_band or drag_ok or terminal):
+            reasons.append("accel_not_gravity")
     elif a < r.min_accel_px:
         reasons.append("accel_too_small")
     # size / appearance
