@@ -119,8 +119,7 @@ class FallingConfig(ConfigMixin):
         Largest blob (px) without a facade; with one, ``max_size_floors`` floor heights
         squared.
     max_size_floors : float
-        Largest object (linear size) in floor heights (1.5: a silhouette includes its motion
-        blur, and a floor near the top of a steep view is only some 20 px high).
+        Largest object (linear size) in floor heights.
     duplicate_eps : float
         A frame whose subsampled mean absolute difference to the previous one is below this
         (grey levels) and which is pixel-identical to it repeats the previous frame.
@@ -248,7 +247,7 @@ class FallingConfig(ConfigMixin):
     max_threshold: float = 80.0
     min_area: int = 2
     max_area_px: int = 5000
-    max_size_floors: float = 1.5
+    max_size_floors: float = 1.0
     duplicate_eps: float = 0.05
     light_change_frac: float = 0.3
     shake: bool = True
@@ -1098,26 +1097,40 @@ class FallingObjectDetector(Detector):
         return o
 
     def _origin_terminal(self, a: dict[str, np.ndarray], verdict: Verdict) -> Origin | None:
-        """Release point of a track first seen at its terminal speed: the first observed point
-        (method ``"terminal"``). It was released higher, by at least the distance it needs to
-        reach 95 % of the observed speed under quadratic drag, ``v² / 2g * ln(1 / (1 - 0.95²))``;
-        the floor range reaches up by that distance plus one floor."""
-        i = 0
-        x0, y0 = float(a["xs"][i]), float(a["ys"][i])
-        ox, oy = float(a["x"][i] - x0), float(a["y"][i] - y0)
-        v = float(verdict.features.get("terminal_speed", 0.0))
-        rise = v * v / (2.0 * GRAVITY) * math.log(1.0 / (1.0 - 0.95 ** 2))  # metres
+        """Release point of a track judged at its terminal speed (method ``"terminal"``).
+
+        Released from rest, an object under quadratic drag with terminal speed ``vt`` has
+        fallen ``vt² / 2g * ln(1 / (1 - (v / vt)²))`` when its speed is ``v``. With ``vt`` the
+        track's steady speed and ``v`` its speed over its first 0.3 s (capped at 95 % of
+        ``vt``), that is how far above its first observed point it was released. The floor
+        range runs from the first point's floor to one floor above the 95 % distance. The
+        reported point is the first observed one (the column is taken there)."""
+        fac = self.facade
+        vt = float(verdict.features.get("terminal_speed", 0.0))
+        x0, y0 = float(a["xs"][0]), float(a["ys"][0])
+        ox, oy = float(a["x"][0] - x0), float(a["y"][0] - y0)
         floor = column = None
         floor_value = float("nan")
         rng = None
-        fac = self.facade
-        if fac is not None:
-            floor_value = float(fac.floor_at(x0, y0))
-            if not math.isfinite(floor_value):
+        if fac is not None and vt > 0:
+            xm, ym = float(np.median(a["xs"])), float(np.median(a["ys"]))
+            rect = self._rectify(a, xm, ym)
+            s0 = float(fac.px_per_m(ym, xm))
+            first = float(fac.floor_at(x0, y0))
+            if rect is None or not (s0 > 0) or not math.isfinite(first):
                 return None
+            tt = a["t"] - a["t"][0]
+            early = tt <= max(0.3, float(tt[min(3, len(tt) - 1)]))
+            v1 = float(np.polyfit(tt[early], rect[1][early], 1)[0]) / s0 if early.sum() >= 2 else vt
+            ratio = min(max(v1 / vt, 0.0), 0.95)
+
+            def rise(r: float) -> float:  # metres fallen from rest to r * vt
+                return vt * vt / (2.0 * GRAVITY) * math.log(1.0 / (1.0 - r * r))
+
+            floor_value = first + rise(ratio) / fac.floor_height_m
             floor = int(math.floor(floor_value))
-            up = int(math.floor(floor_value + rise / fac.floor_height_m)) + 1
-            rng = (floor, max(floor, up))
+            top = int(math.floor(first + rise(0.95) / fac.floor_height_m)) + 1
+            rng = (int(math.floor(first)), max(top, floor))
             if fac.has_columns:
                 cv = float(fac.column_at(x0, y0))
                 column = int(math.floor(cv)) if math.isfinite(cv) else None
@@ -1203,10 +1216,19 @@ class FallingObjectDetector(Detector):
         g = g or 0.0
         tol = max(10.0, 0.5 * fh) if fh else 15.0
         cands = []
-        for c in self._ended:
+        # ended fragments, and live tracks that have not moved on since this one began (a
+        # track is ended only max_gap after its last blob; at a low content rate the object
+        # is far away by then). A sample both share (one blob split between two tracks)
+        # stays with this track
+        live = [c for c in self._tracks.values()
+                if c is not tr and c.rows and c.rows[-1][1] <= t0 and len(c.rows) >= 3]
+        for c in list(self._ended) + live:
             if c.merged_into is not None or c.alarm is not None:
                 continue
-            r1, r2 = c.rows[-2], c.rows[-1]
+            crow = c.rows[:-1] if c.rows[-1][1] == t0 else c.rows
+            if len(crow) < 2:
+                continue
+            r1, r2 = crow[-2], crow[-1]
             dt = t0 - r2[1]
             if not 0 < dt <= cfg.link_gap or r2[1] <= r1[1]:
                 continue
@@ -1216,14 +1238,14 @@ class FallingObjectDetector(Detector):
             px, py = r2[4] + vx * dt, r2[5] + vy * dt + 0.5 * g * dt * dt
             d = math.hypot(px - x0, py - y0)
             if d <= tol + 0.5 * g * dt * dt:
-                cands.append((d, c))
+                cands.append((d, c, crow))
         if not cands:
             return False
         cands.sort(key=lambda dc: dc[0])
         P = self._pool or 1
         best = None
-        for _, c in cands[:3]:
-            rows = c.rows[-10:] + head
+        for _, c, crow in cands[:3]:
+            rows = crow[-10:] + head
             tt = np.array([r[1] for r in rows])
             xx = np.array([r[4] for r in rows])
             yy = np.array([r[5] for r in rows])
@@ -1240,11 +1262,11 @@ class FallingObjectDetector(Detector):
             if fit.rms > allowed or not np.all(fit.w > 0):
                 continue
             if best is None or fit.rms < best[0]:
-                best = (fit.rms, c)
+                best = (fit.rms, c, crow)
         if best is None:
             return False
-        c = best[1]
-        tr.rows = c.rows + tr.rows
+        c, crow = best[1], best[2]
+        tr.rows = list(crow) + tr.rows
         tr.need = None
         tr.n_eval = 0
         c.merged_into = tr

@@ -410,7 +410,7 @@ class BallisticRules:
     min_descent_frac: float = 0.8
     max_size_cv: float = 1.0
     max_aspect: float = 6.0
-    max_size_floors: float = 1.5
+    max_size_floors: float = 1.0
     max_speed_floors: float = 40.0
     min_fill: float = 0.4
 
