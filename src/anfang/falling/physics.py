@@ -215,7 +215,7 @@ def fit_track(
     drag: bool = False,
     max_iter: int = 10,
     tukey_c: float = 4.685,
-    min_sigma: float = 0.05,
+    min_sigma: float = 0.25,
     dup_eps: float = 1e-3,
 ) -> TrackFit:
     """Robust ballistic fit of a track.
@@ -239,7 +239,9 @@ def fit_track(
     tukey_c : float
         Biweight cut-off in units of the robust scale.
     min_sigma : float
-        Floor of the robust scale in pixels (sub-pixel centroid noise).
+        Floor of the robust scale in pixels: the centroid of a binary blob moves in steps of
+        a fraction of a pixel, so residuals of a few tenths are noise, not outliers (with a
+        smaller floor a near-perfect track rejects such samples and ends "off track").
     dup_eps : float
         Position tolerance (px) for duplicated content.
 
