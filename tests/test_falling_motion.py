@@ -457,3 +457,18 @@ def test_terminal_release_point_follows_the_early_speed():
     assert late.floor_value == pytest.approx(first + rise95, abs=1e-3)
     assert late.floor_range == (int(np.floor(first)), int(np.floor(first + rise95)) + 1)
     assert late.floor_range[0] <= int(np.floor(release)) <= late.floor_range[1]
+
+
+def test_threshold_gain_also_starts_when_frames_are_lost_to_max_blobs():
+    # at 1080p the flood level per megapixel lies above the absolute max_blobs: frames over
+    # max_blobs are dropped whole, and that also starts the gain (here: a small max_blobs
+    # on a small frame, with the per-megapixel level out of reach)
+    clip = render_facade(seed=0, size=(480, 270), seconds=2.0, distractors="none", falls=0,
+                         block_q=10.0, night=False, noise=2.0)
+    fac = Facade.from_calibration(clip.truth["calibration"])
+    det = FallingObjectDetector(fac, flood_per_mpx=1e6, flood_target_per_mpx=10.0, max_blobs=60)
+    det.run(zip(clip.frames, clip.t))
+    assert det.stats["gain"] > 1.2
+    off = FallingObjectDetector(fac, flood_per_mpx=0.0, max_blobs=60)
+    off.run(zip(clip.frames, clip.t))
+    assert off.stats["busy"] > 3 * det.stats["busy"]

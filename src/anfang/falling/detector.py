@@ -156,9 +156,11 @@ class FallingConfig(ConfigMixin):
         differences are exactly 0 (a robust sigma near 0.5) while whole blocks flip by many
         grey levels, so the noise threshold floods the frame with blobs. After 5 frames in a
         row with more than ``flood_per_mpx`` blobs per megapixel (of the detection
-        resolution), the threshold is raised by 10 % per frame until a frame has at most
-        ``flood_target_per_mpx``; the gain then decays slowly while the rate stays below half
-        of that. ``stats["gain"]`` is the current gain; ``flood_per_mpx=0`` disables it.
+        resolution) or more than ``max_blobs`` (whichever is fewer: beyond it a frame's blobs
+        are all dropped), the threshold is raised by 10 % per frame until a frame has at most
+        ``flood_target_per_mpx`` per megapixel (and at most ``max_blobs / 2``); the gain then
+        decays slowly while the rate stays below half of that. ``stats["gain"]`` is the
+        current gain; ``flood_per_mpx=0`` disables it.
     subsample : int
         Step of the pixel subsample used for noise, light and duplicate statistics.
     pool : int
@@ -708,16 +710,18 @@ class FallingObjectDetector(Detector):
             # Gaussian, and its robust sigma far too low; when the blob count floods, the
             # threshold gain rises until the count is back at an ordinary level
             mpx = g.size * S * S / 1e6
+            high = min(cfg.flood_per_mpx * mpx, cfg.max_blobs)  # (beyond max_blobs: all lost)
+            target = min(cfg.flood_target_per_mpx * mpx, 0.5 * cfg.max_blobs)
             self._nb = 0.8 * self._nb + 0.2 * len(area)
-            self._n_over = self._n_over + 1 if len(area) > cfg.flood_per_mpx * mpx else 0
+            self._n_over = self._n_over + 1 if len(area) > high else 0
             if self._n_over >= 5:  # a sustained flood (not one frame of a light change)
                 self._flood = True
             if self._flood:
-                if len(area) > cfg.flood_target_per_mpx * mpx:
+                if len(area) > target:
                     self._gain = min(self._gain * 1.1, 16.0)
                 else:
                     self._flood = False
-            elif self._gain > 1.0 and self._nb < 0.5 * cfg.flood_target_per_mpx * mpx:
+            elif self._gain > 1.0 and self._nb < 0.5 * target:
                 self._gain = max(1.0, self._gain * 0.98)
         self.stats["blobs"] += len(area)
         if len(area) > cfg.max_blobs:
