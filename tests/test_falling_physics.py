@@ -515,3 +515,23 @@ def test_terminal_rules_are_checked():
     with pytest.raises(ValueError, match="terminal_speed: expected a pair"):
         BallisticRules(terminal_speed=3.0)
     assert BallisticRules.from_dict({"terminal_speed": [2, 9]}).terminal_speed == (2.0, 9.0)
+
+
+def test_sideways_acceleration_rejects_a_swaying_or_hopping_track():
+    # a real fall: sideways speed nearly constant (drag slows it by a fraction of g)
+    t, x, y = parabola(n=20, vx=40.0, noise=0.3)
+    fit = fit_track(t, x, y, drag=True)
+    v = ballistic_verdict(fit, expected_g=G)
+    assert v.accepted, v.reasons
+    assert v.features["side_accel_g"] < 0.2
+    # the same fall with the x of a track that turns sideways at 1.5 g (a hop onto a bird,
+    # a leaf swinging back): rejected by name
+    tau = t - t[0]
+    fit = fit_track(t, x - 0.75 * G * tau**2, y, drag=True)
+    v = ballistic_verdict(fit, expected_g=G)
+    assert "sideways_accel" in v.reasons and v.features["side_accel_g"] > 1.0
+    loose = ballistic_verdict(fit, expected_g=G, rules=BallisticRules(max_side_accel=2.0))
+    assert "sideways_accel" not in loose.reasons
+    # a short fit has no sideways acceleration term: the rule does not apply
+    short = fit_track(t[:8], x[:8], y[:8])
+    assert "side_accel_g" not in ballistic_verdict(short, expected_g=G).features

@@ -364,6 +364,11 @@ class BallisticRules:
         (about 1-2 m/s) and sway; birds fly sideways. ``terminal_min_duration=0`` disables.
     terminal_max_slope, terminal_min_duration : float
         See ``terminal_speed``.
+    max_side_accel : float
+        Largest sideways acceleration in g, when significant (3 standard errors; fits with
+        the drag terms only, 10 or more samples). Air drag slows an object's sideways speed
+        by a fraction of g; a swaying leaf, a turning bird or a track that has hopped from
+        one object to another curves sideways by g or more.
     min_accel_px : float
         Acceleration floor (px/s²) used when no expected gravity is known.
     min_accel_sigma : float
@@ -403,6 +408,7 @@ class BallisticRules:
     terminal_speed: tuple[float, float] = (2.5, 20.0)
     terminal_max_slope: float = 0.25
     terminal_min_duration: float = 1.0
+    max_side_accel: float = 0.5
     min_accel_px: float = 50.0
     min_accel_sigma: float = 4.0
     max_rms_px: float = 1.5
@@ -547,6 +553,11 @@ def ballistic_verdict(
     if expected_g is not None and expected_g > 0:
         if not (in_band or drag_ok or terminal):
             reasons.append("accel_not_gravity")
+        if len(fit.px) > 2:
+            ax, ax_se = abs(float(fit.px[2])), math.sqrt(max(float(fit.cov_x[2, 2]), 0.0))
+            feats["side_accel_g"] = ax / expected_g
+            if ax > r.max_side_accel * expected_g and ax > 3.0 * ax_se:
+                reasons.append("sideways_accel")
     elif a < r.min_accel_px:
         reasons.append("accel_too_small")
     # size / appearance
