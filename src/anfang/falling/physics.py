@@ -358,10 +358,11 @@ class BallisticRules:
         measurable acceleration. Such a track passes the acceleration rules when its mean
         downward speed lies in this range (m/s; needs ``expected_g``), its acceleration is
         within ``g_band[0]`` g of zero and not significantly negative (nothing falling slows
-        down), it moves at most ``terminal_max_slope`` sideways per
-        unit of descent and accelerates sideways by at most ``terminal_max_slope`` g (drag on
-        the small sideways speed; a swaying leaf or a turning bird exceeds it), and it lasts ``terminal_min_duration`` seconds. Leaves are slower
-        (about 1-2 m/s) and sway; birds fly sideways. ``terminal_min_duration=0`` disables.
+        down), it moves at most ``terminal_max_slope`` sideways per unit of descent and
+        accelerates sideways by at most ``terminal_max_slope`` g (drag on the small sideways
+        speed; a swaying leaf or a turning bird exceeds it), and it lasts
+        ``terminal_min_duration`` seconds. Leaves are slower (about 1-2 m/s) and sway; birds
+        fly sideways. ``terminal_min_duration=0`` disables the rule.
     terminal_max_slope, terminal_min_duration : float
         See ``terminal_speed``.
     max_side_accel : float
@@ -531,7 +532,7 @@ def ballistic_verdict(
               and fit.duration >= r.terminal_min_duration):
             # steady descent at a light object's terminal speed (see BallisticRules)
             span = float(fit.t[-1] - fit.t[0])
-            px_per_m = expected_g / 9.81
+            px_per_m = expected_g / GRAVITY
             vy = float(fit.y[-1] - fit.y[0]) / span / px_per_m if span > 0 else 0.0
             vx = float(fit.x[-1] - fit.x[0]) / span / px_per_m if span > 0 else 0.0
             feats["terminal_speed"] = vy
@@ -544,12 +545,11 @@ def ballistic_verdict(
                         and ax <= r.terminal_max_slope * expected_g)
             if terminal:
                 feats["terminal"] = 1.0
-    if terminal:
-        pass  # no acceleration to measure
-    elif a <= 0:
-        reasons.append("not_accelerating_down")
-    elif a / se < r.min_accel_sigma:
-        reasons.append("accel_not_significant")
+    if not terminal:  # (at terminal speed there is no acceleration to measure)
+        if a <= 0:
+            reasons.append("not_accelerating_down")
+        elif a / se < r.min_accel_sigma:
+            reasons.append("accel_not_significant")
     if expected_g is not None and expected_g > 0:
         if not (in_band or drag_ok or terminal):
             reasons.append("accel_not_gravity")
