@@ -412,9 +412,8 @@ def check_blob(p2, p1, cur, boxes, t, k, margin) -> np.ndarray:
 
 margins = st.one_of(st.sampled_from([0, 1, 2, 16, 200, 10**30]), st.integers(0, 40))
 
-
-@settings(max_examples=60, deadline=None)
-@given(
+# the cases of the windowed-blob property tests: frames, thresholds, margins and boxes
+BLOB_CASES = dict(
     shape=shapes,
     seed=st.integers(0, 2**32 - 1),
     density=st.sampled_from([0.0, 0.02, 0.1, 0.5, 1.0]),
@@ -424,6 +423,10 @@ margins = st.one_of(st.sampled_from([0, 1, 2, 16, 200, 10**30]), st.integers(0, 
     margin=margins,
     boxes=box_lists(),
 )
+
+
+@settings(max_examples=60, deadline=None)
+@given(**BLOB_CASES)
 def test_blob_equals_window_labelling_reference(shape, seed, density, levels, t, k, margin, boxes):
     p2, p1, cur = frames(*shape, seed, density, levels)
     b = np.array(boxes, np.float64).reshape(-1, 4)
@@ -690,17 +693,7 @@ def valid_rects(draw):
 
 
 @settings(max_examples=60, deadline=None)
-@given(
-    shape=shapes,
-    seed=st.integers(0, 2**32 - 1),
-    density=st.sampled_from([0.0, 0.02, 0.1, 0.5, 1.0]),
-    levels=st.sampled_from([2, 3, 9, 256]),
-    t=thresholds,
-    k=edge_ks,
-    margin=margins,
-    boxes=box_lists(),
-    valid=valid_rects(),
-)
+@given(**BLOB_CASES, valid=valid_rects())
 def test_blob_valid_equals_labelling_the_zeroed_mask(shape, seed, density, levels, t, k, margin,
                                                      boxes, valid):
     p2, p1, cur = frames(*shape, seed, density, levels)

@@ -3,6 +3,7 @@ reference frame, the edge-aware threshold on aligned frames, background silhouet
 rectified (facade-plane) physics and judging tracks that leave the picture."""
 
 import dataclasses
+from collections import deque
 
 import numpy as np
 import pytest
@@ -399,7 +400,7 @@ def test_threshold_gain_stays_off_on_clean_video():
 
 
 # -- terminal speed: a bag seen only once it sinks steadily ------------------------------------
-def test_terminal_speed_track_alarms_with_its_first_point_as_origin():
+def test_terminal_speed_track_alarms_with_its_release_above_its_first_point():
     fac = flat_facade()  # 13.3 px/m
     v_px = 5.0 * 40 / 3.0  # 5 m/s
 
@@ -424,7 +425,6 @@ def test_terminal_speed_track_alarms_with_its_first_point_as_origin():
     # the same object without the terminal-speed rule is not a fall
     det = FallingObjectDetector(fac, rules={"terminal_min_duration": 0})
     assert det.run(zip(frames, t)) == []
-
 
 
 def test_terminal_release_point_follows_the_early_speed():
@@ -472,3 +472,32 @@ def test_threshold_gain_also_starts_when_frames_are_lost_to_max_blobs():
     off = FallingObjectDetector(fac, flood_per_mpx=0.0, max_blobs=60)
     off.run(zip(clip.frames, clip.t))
     assert off.stats["busy"] > 3 * det.stats["busy"]
+
+
+# -- fragment links from a live track ----------------------------------------------------------
+def test_a_fragment_is_linked_from_a_live_track_that_stopped_where_this_one_began():
+    # at a low content rate a track is ended only max_gap after its last blob: the object's
+    # first track is still live when its second one looks for a predecessor, and both took
+    # the blob of the frame where the second began. The live track is prepended (without
+    # that shared sample); a live track still moving on is not
+    from anfang.falling.detector import _Track
+
+    fac = flat_facade()
+    g = 9.81 * 40 / 3.0
+    det = FallingObjectDetector(fac)
+
+    def row(i):
+        t = 0.12 * i
+        y = 40 + 0.5 * g * t * t
+        return (3 * i, t, 150.0, y, 150.0, y, 12.0, (148.0, y - 2, 152.0, y + 2))
+
+    first, second, other = _Track(1), _Track(2), _Track(3)
+    first.rows = [row(i) for i in range(6)]  # frames 0..15, the last one shared
+    second.rows = [row(i) for i in range(5, 10)]
+    other.rows = [(r[0], r[1], 300.0, r[3], 300.0, r[5], r[6], r[7]) for r in
+                  [row(i) for i in range(3, 9)]]  # live and still moving on past the start
+    det._tracks = {1: first, 2: second, 3: other}
+    assert len(det._ended) == 0  # nothing has ended yet
+    assert det._link(second)
+    assert [r[0] for r in second.rows] == [3 * i for i in range(10)]
+    assert first.merged_into is second and other.merged_into is None

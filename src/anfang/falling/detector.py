@@ -1212,8 +1212,6 @@ class FallingObjectDetector(Detector):
         t0 = tr.rows[0][1]
         while self._ended and self._ended[0].t_last < t0 - 2.0 * cfg.link_gap:
             self._ended.popleft()
-        if not self._ended:
-            return False
         head = tr.rows[: cfg.link_points]
         x0, y0 = head[0][4], head[0][5]
         g, fh = self._expected_g(x0, y0)
