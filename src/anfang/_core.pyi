@@ -194,3 +194,31 @@ class Tracker:
 def linear_sum_assignment(
     cost: npt.NDArray[np.float64],
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]: ...
+
+def parabola_sweep(
+    offsets: npt.NDArray[np.int64],
+    ft: npt.NDArray[np.float64],
+    x: npt.NDArray[np.float64],
+    h: npt.NDArray[np.float64],
+    tol_x: npt.NDArray[np.float64],
+    tol_h: npt.NDArray[np.float64],
+    *,
+    lags: list[float],
+    a_min: float,
+    a_max: float,
+    n_bins: int,
+    max_vx: float,
+    v_min: float,
+    v_max: float,
+    back: float,
+    min_support: int,
+    max_gap: float,
+    min_density: float,
+    min_balance: float,
+    min_drop: float,
+    end_frames: int,
+    near_end: int,
+    max_out: int,
+) -> tuple[
+    npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]
+]: ...

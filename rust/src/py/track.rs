@@ -1,5 +1,6 @@
 //! Bindings for the tracker: argument checks, GIL release, numpy in and out.
 use crate::track::assign;
+use crate::track::sweep;
 use crate::track::tracker::{Motion, Tracker, TrackerConfig};
 use numpy::ndarray::Array2;
 use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
@@ -213,8 +214,99 @@ fn linear_sum_assignment<'py>(
     Ok((rows.into_pyarray(py), cols.into_pyarray(py)))
 }
 
+type SweepOut<'py> = (
+    Bound<'py, PyArray1<i64>>,
+    Bound<'py, PyArray1<i64>>,
+    Bound<'py, PyArray1<i64>>,
+    Bound<'py, PyArray1<f64>>,
+);
+
+fn vec1(a: &PyReadonlyArray1<'_, f64>) -> Vec<f64> {
+    a.as_array().iter().copied().collect()
+}
+
+/// Parabola sweep over a blob window (see `track::sweep`). Returns
+/// ``(blob, candidate, support, accel)``: the supporting blob indices with their candidate
+/// number (candidates best first), and per candidate its support and acceleration.
+#[pyfunction]
+#[pyo3(signature = (offsets, ft, x, h, tol_x, tol_h, *, lags, a_min, a_max, n_bins, max_vx,
+    v_min, v_max, back, min_support, max_gap, min_density, min_balance, min_drop, end_frames, near_end, max_out))]
+#[allow(clippy::too_many_arguments)]
+fn parabola_sweep<'py>(
+    py: Python<'py>,
+    offsets: PyReadonlyArray1<'py, i64>,
+    ft: PyReadonlyArray1<'py, f64>,
+    x: PyReadonlyArray1<'py, f64>,
+    h: PyReadonlyArray1<'py, f64>,
+    tol_x: PyReadonlyArray1<'py, f64>,
+    tol_h: PyReadonlyArray1<'py, f64>,
+    lags: Vec<f64>,
+    a_min: f64,
+    a_max: f64,
+    n_bins: i64,
+    max_vx: f64,
+    v_min: f64,
+    v_max: f64,
+    back: f64,
+    min_support: i64,
+    max_gap: f64,
+    min_density: f64,
+    min_balance: f64,
+    min_drop: f64,
+    end_frames: i64,
+    near_end: i64,
+    max_out: i64,
+) -> PyResult<SweepOut<'py>> {
+    let off: Vec<i64> = offsets.as_array().iter().copied().collect();
+    if off.iter().any(|&v| v < 0) {
+        return Err(verr("offsets: expected values >= 0".into()));
+    }
+    for (name, v) in [("n_bins", n_bins), ("min_support", min_support), ("end_frames", end_frames), ("near_end", near_end), ("max_out", max_out)] {
+        if v < 0 {
+            return Err(verr(format!("{name}: expected an integer >= 0, got {v}")));
+        }
+    }
+    let off: Vec<usize> = off.into_iter().map(|v| v as usize).collect();
+    let (ft, x, h, tx, th) = (vec1(&ft), vec1(&x), vec1(&h), vec1(&tol_x), vec1(&tol_h));
+    let p = sweep::SweepParams {
+        lags,
+        a_min,
+        a_max,
+        n_bins: n_bins as usize,
+        max_vx,
+        v_min,
+        v_max,
+        back,
+        min_support: min_support as usize,
+        max_gap,
+        min_density,
+        min_balance,
+        min_drop,
+        end_frames: end_frames as usize,
+        near_end: near_end as usize,
+        max_out: max_out as usize,
+    };
+    let res = py.detach(move || {
+        let w = sweep::Window { offsets: &off, ft: &ft, x: &x, h: &h, tol_x: &tx, tol_h: &th };
+        sweep::sweep(&w, &p)
+    });
+    let cands = res.map_err(verr)?;
+    let mut blob = Vec::new();
+    let mut cid = Vec::new();
+    let mut sup = Vec::new();
+    let mut acc = Vec::new();
+    for (i, c) in cands.iter().enumerate() {
+        blob.extend(c.blobs.iter().map(|&j| j as i64));
+        cid.extend(std::iter::repeat_n(i as i64, c.blobs.len()));
+        sup.push(c.support as i64);
+        acc.push(c.accel);
+    }
+    Ok((blob.into_pyarray(py), cid.into_pyarray(py), sup.into_pyarray(py), acc.into_pyarray(py)))
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyTracker>()?;
+    m.add_function(wrap_pyfunction!(parabola_sweep, m)?)?;
     m.add_function(wrap_pyfunction!(linear_sum_assignment, m)?)?;
     Ok(())
 }

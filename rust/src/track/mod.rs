@@ -7,6 +7,7 @@
 
 pub mod assign;
 pub mod kalman;
+pub mod sweep;
 pub mod tracker;
 
 pub use tracker::{Motion, TrackState, Tracker, TrackerConfig};

@@ -349,3 +349,165 @@ def box_mean(img: np.ndarray, k: int) -> np.ndarray:
     c = np.pad(img.astype(np.int64).cumsum(0).cumsum(1), ((1, 0), (1, 0)))
     s = c[k:, k:] - c[:-k, k:] - c[k:, :-k] + c[:-k, :-k]
     return ((s + (k * k) // 2) // (k * k)).astype(np.uint8)
+
+
+def parabola_sweep(offsets: np.ndarray, ft: np.ndarray, x: np.ndarray, h: np.ndarray,
+                   tol_x: np.ndarray, tol_h: np.ndarray, *, lags: list, a_min: float,
+                   a_max: float, n_bins: int, max_vx: float, v_min: float, v_max: float,
+                   back: float, min_support: int, max_gap: float, min_density: float,
+                   min_balance: float, min_drop: float,
+                   end_frames: int, near_end: int, max_out: int) -> tuple:
+    """Reference of :func:`anfang.falling.sweep.parabola_sweep` (inputs already checked):
+    the same search with numpy over all blobs of a frame per pair (the Rust core narrows
+    them by x first)."""
+    nf = len(ft)
+    empty = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
+    if nf < 2:
+        return empty
+    frame_of = np.repeat(np.arange(nf), np.diff(offsets))
+    wbin = (a_max - a_min) / n_bins
+    centres = a_min + (np.arange(n_bins) + 0.5) * wbin
+    edges_lo = a_min + np.arange(n_bins) * wbin
+    edges_hi = edges_lo + wbin
+    # bin b covers [lo_b, hi_b) except the last, which is closed: interval [p, q] overlaps
+    # bin b when floor((p - a_min) / w) <= b <= floor((q - a_min) / w) (clamped)
+
+    def bins_of(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+        lo = np.maximum(lo, a_min)
+        hi = np.minimum(hi, a_max)
+        ok = lo <= hi
+        b0 = np.clip(np.floor((lo - a_min) / wbin), 0, n_bins - 1)
+        b1 = np.clip(np.floor((hi - a_min) / wbin), 0, n_bins - 1)
+        idx = np.arange(n_bins)
+        return ok[:, None] & (idx[None, :] >= b0[:, None]) & (idx[None, :] <= b1[:, None])
+
+    def votes(b: int, c: int, k: int) -> tuple:
+        """(per blob of frame k: bool (n, bins) of supported bins, chord, q, xp, grow)."""
+        tb, tc = ft[frame_of[b]], ft[frame_of[c]]
+        tau = ft[k]
+        s = (tau - tb) / (tc - tb)
+        L = h[b] + (h[c] - h[b]) * s
+        q = 0.5 * (tau - tb) * (tc - tau)
+        xp = x[b] + (x[c] - x[b]) * s
+        grow = 1.0 + (-s if s < 0 else 0.0)
+        j = np.arange(offsets[k], offsets[k + 1])
+        tx = tol_x[j] + grow * max(tol_x[b], tol_x[c])
+        th = tol_h[j] + grow * max(tol_h[b], tol_h[c])
+        near = np.abs(x[j] - xp) <= tx
+        for a in (b, c):
+            near &= ~((np.abs(x[j] - x[a]) <= tol_x[j] + tol_x[a])
+                      & (np.abs(h[j] - h[a]) <= tol_h[j] + tol_h[a]))
+        r = h[j] - L
+        if abs(q) < 1e-12:
+            m = np.repeat((near & (np.abs(r) <= th))[:, None], n_bins, axis=1)
+        else:
+            a1, a2 = (r - th) / q, (r + th) / q
+            m = near[:, None] & bins_of(np.minimum(a1, a2), np.maximum(a1, a2))
+        return j, m, L, q, xp, grow, th, tx
+
+    cands = []
+    for kc in range(max(nf - end_frames, 0), nf):
+        tc = ft[kc]
+        kbs = sorted({int(np.argmin(np.abs(ft - (tc - lag)))) for lag in lags})  # (ties: earlier)
+        kbs = [k for k in kbs if k < kc]
+        for c in range(offsets[kc], offsets[kc + 1]):
+            best = None
+            for kb in kbs:
+                tb = ft[kb]
+                d = tc - tb
+                for b in range(offsets[kb], offsets[kb + 1]):
+                    if abs(x[c] - x[b]) > max_vx * d + tol_x[b] + tol_x[c]:
+                        continue
+                    fall = h[b] - h[c]
+                    if fall <= 0:
+                        continue
+                    if fall / d - 0.5 * a_min * d < v_min or fall / d - 0.5 * a_max * d > v_max:
+                        continue
+                    k0 = int(np.searchsorted(ft, tb - back, side="left"))
+                    near = range(max(kb + 1, kc - near_end), kc)
+                    if near_end > 0 and len(near) and not any(votes(b, c, k)[1].any() for k in near):
+                        continue
+                    per_frame = {}
+                    counts = np.zeros(n_bins, np.int64)
+                    for k in range(k0, kc):
+                        if k == kb:
+                            continue
+                        vv = votes(b, c, k)
+                        per_frame[k] = vv
+                        counts += vv[1].any(axis=0)
+                    v_at = fall / d - 0.5 * centres * d
+                    allowed = (v_at >= v_min) & (v_at <= v_max)
+                    if not allowed.any():
+                        continue
+                    top = counts[allowed].max()
+                    # the first run of bins holding the most votes: its middle one
+                    okb = np.nonzero(allowed & (counts == top))[0]
+                    run_end = okb[0]
+                    while run_end + 1 in okb:
+                        run_end += 1
+                    bi = (okb[0] + run_end) // 2
+                    if top + 2 < min_support or (best is not None and top + 2 < best[1]):
+                        continue
+                    a = centres[bi]
+                    picks, cost = [], 0.0
+                    for k in range(k0, kc + 1):
+                        if k == kb:
+                            picks.append(b)
+                            continue
+                        if k == kc:
+                            picks.append(c)
+                            continue
+                        j, m, L, q, xp, grow, th, tx = per_frame[k]
+                        sel = np.nonzero(m[:, bi])[0]
+                        if not len(sel):
+                            continue
+                        e = ((h[j[sel]] - L - a * q) / np.maximum(th[sel], 1e-9)) ** 2 \
+                            + ((x[j[sel]] - xp) / np.maximum(tx[sel], 1e-9)) ** 2
+                        i = int(np.argmin(e))
+                        picks.append(int(j[sel[i]]))
+                        cost += float(e[i])
+                    tp = ft[frame_of[picks]]
+                    gaps = np.diff(tp)
+                    cut = np.nonzero(gaps > max_gap)[0]
+                    if len(cut):
+                        picks = picks[cut[-1] + 1:]
+                    if len(picks) < min_support or h[picks[0]] - h[c] < min_drop:
+                        continue
+                    tp = ft[frame_of[picks]]
+                    span = ft[(ft >= tp[0]) & (ft <= tp[-1])]
+                    mid = 0.5 * (tp[0] + tp[-1])
+                    n1, n2 = int(np.sum(span <= mid)), int(np.sum(span > mid))
+                    s1, s2 = int(np.sum(tp <= mid)), int(np.sum(tp > mid))
+                    if len(picks) < min_density * max(len(span), 1) or s2 * n1 < min_balance * s1 * n2:
+                        continue
+                    # refined acceleration
+                    tau = ft[frame_of[picks]]
+                    s = (tau - tb) / d
+                    L = h[b] + (h[c] - h[b]) * s
+                    q = 0.5 * (tau - tb) * (tc - tau)
+                    grow = 1.0 + np.where(s < 0, -s, 0.0)
+                    th = np.maximum(tol_h[picks] + grow * max(tol_h[b], tol_h[c]), 1e-9)
+                    sqq = float(np.sum(q * q / th**2))
+                    if sqq > 0:
+                        a = float(np.clip(np.sum(q * (h[picks] - L) / th**2) / sqq, a_min, a_max))
+                    cand = (picks, len(picks), a, cost)
+                    if best is None or cand[1] > best[1] or cand[3] < best[3]:
+                        best = cand
+            if best is not None:
+                cands.append(best)
+    order = sorted(range(len(cands)), key=lambda i: (-cands[i][1], cands[i][3]))
+    taken = np.zeros(len(x), bool)
+    out = []
+    for i in order:
+        if len(out) >= max_out:
+            break
+        picks = cands[i][0]
+        if 2 * int(taken[picks].sum()) > len(picks):
+            continue
+        taken[picks] = True
+        out.append(cands[i])
+    if not out:
+        return empty
+    blob = np.concatenate([np.asarray(c[0], np.int64) for c in out])
+    cid = np.concatenate([np.full(len(c[0]), i, np.int64) for i, c in enumerate(out)])
+    return blob, cid, np.array([c[1] for c in out], np.int64), np.array([c[2] for c in out])

@@ -73,6 +73,7 @@ from anfang.falling.physics import (
     trace_origin,
     with_gravity,
 )
+from anfang.falling.sweep import parabola_sweep
 from anfang.frames import to_gray
 
 __all__ = ["FallingConfig", "FallingObjectDetector"]
@@ -187,6 +188,32 @@ class FallingConfig(ConfigMixin):
         start and both lie on one parabola (0 disables).
     link_points : int
         Samples a new track needs before its predecessor is looked for.
+    sweep_every : int
+        Track-before-detect (0 disables): every this many frames the blobs of the last
+        ``sweep_window`` seconds are searched for falls directly (:func:`parabola_sweep`):
+        each blob of the frames since the last sweep is paired with the blobs about 0.45,
+        0.7 and 0.95 s earlier, and the frames voting for a descending parabola through
+        the pair (height on the facade plane, any acceleration up to 1.15 g; x linear) are
+        counted. A candidate with ``sweep_min_support`` frames that has fallen nearly
+        ``min_drop_floors`` is judged by the same physics as a track. It finds small objects
+        seen in only every other frame among noise blobs, which the trackers leave as short
+        fragments. Needs a facade or ``px_per_m``.
+    sweep_window : float
+        Seconds of blob history the sweep searches.
+    sweep_min_support : int
+        Frames with a blob on the curve a sweep candidate needs (its two anchors included).
+    sweep_hold : float
+        Seconds an accepted sweep candidate waits before it alarms: when a tracker's track
+        alarms on the same object meanwhile, that alarm stands and the candidate is dropped
+        (a track's samples are the better evidence and give the better release point).
+    sweep_min_inlier_frac : float
+        Inlier fraction a sweep candidate's robust fit needs (a track's: the rules'
+        ``min_inlier_frac``, 0.6): the sweep picks the best of many curves through the
+        blobs, so a slow bird joined by a few unrelated blobs further down can fit one
+        with a third of its samples off it.
+    sweep_tol_px : float
+        Smallest distance (px, at the detection resolution) of a blob from a candidate
+        curve that still supports it; larger blobs get half their linear size.
     base_gate_px : float
         Gate radius floor around a track's prediction.
     max_speed_mps, max_speed_px : float
@@ -279,6 +306,12 @@ class FallingConfig(ConfigMixin):
     max_gap: float = 0.3
     link_gap: float = 0.6
     link_points: int = 4
+    sweep_every: int = 3
+    sweep_window: float = 2.0
+    sweep_min_support: int = 8
+    sweep_tol_px: float = 2.0
+    sweep_hold: float = 0.4
+    sweep_min_inlier_frac: float = 0.8
     base_gate_px: float = 6.0
     max_speed_mps: float = 35.0
     max_speed_px: float = 1500.0
@@ -326,11 +359,18 @@ class FallingConfig(ConfigMixin):
             raise ValueError(f"drag_after: expected an int, got {self.drag_after!r}")
         self.drag_after = int(self.drag_after)
         for name in ("subsample", "max_blobs", "min_area", "max_area_px", "shake_crop",
-                     "busy_min_area"):
+                     "busy_min_area", "sweep_min_support"):
             v = getattr(self, name)
             if int(v) != v or v < 1:
                 raise ValueError(f"{name}: expected an int >= 1, got {v!r}")
             setattr(self, name, int(v))
+        if isinstance(self.sweep_every, bool) or int(self.sweep_every) != self.sweep_every:
+            raise ValueError(f"sweep_every: expected an int >= 0, got {self.sweep_every!r}")
+        self.sweep_every = int(self.sweep_every)
+        if not 0 <= self.sweep_min_inlier_frac <= 1:
+            raise ValueError(f"sweep_min_inlier_frac: expected a fraction in [0, 1], got {self.sweep_min_inlier_frac!r}")
+        if self.sweep_min_support < 3:
+            raise ValueError(f"sweep_min_support: expected an int >= 3, got {self.sweep_min_support!r}")
         if isinstance(self.slow_frames, bool) or int(self.slow_frames) != self.slow_frames:
             raise ValueError(f"slow_frames: expected an int >= 0, got {self.slow_frames!r}")
         self.slow_frames = int(self.slow_frames)
@@ -389,7 +429,7 @@ class _Track:
     """Rows of one track: frame, t, x, y (image), xs, ys (stabilised), area, box."""
 
     __slots__ = ("tid", "rows", "t_last", "alarm", "n_eval", "emitted", "merged_into", "need",
-                 "linked")
+                 "linked", "swept")
 
     def __init__(self, tid: int) -> None:
         self.tid = tid
@@ -401,6 +441,7 @@ class _Track:
         self.merged_into: _Track | None = None
         self.need: float | None = None  # drop (px) needed before the physics test
         self.linked = False  # a predecessor fragment was looked for
+        self.swept = False  # found by the sweep (judged with sweep_min_inlier_frac)
 
     def arrays(self) -> dict[str, np.ndarray]:
         a = np.asarray([r[:7] for r in self.rows], dtype=np.float64)
@@ -491,10 +532,14 @@ class FallingObjectDetector(Detector):
         self._spare: list = []  # buffers of frames that left the ring, for reuse
         self._alarmed: list[_Track] = []
         self._ended: deque = deque()  # recently ended tracks without an alarm (fragments)
-        self._blobs: deque = deque()  # recent frames' blobs: (frame, t, x, y, xs, ys, area, bbox)
+        # recent frames' blobs: (frame, t, x, y, xs, ys, area, bbox, height, tolerances)
+        self._blobs: deque = deque()
+        self._swept = -1  # last frame index the sweep has used as an end frame
+        self._pending: list = []  # sweep candidates on hold: (deadline, track)
+        self._n_swept = 0
         self._next_event = 1
         self.stats = {"frames": 0, "duplicates": 0, "light_changes": 0, "busy": 0, "blobs": 0,
-                      "repeats": 0, "slow": 0, "tracks": 0, "links": 0, "gathered": 0, "fits": 0, "alarms": 0, "threshold": float("nan"), "gain": 1.0,
+                      "repeats": 0, "slow": 0, "tracks": 0, "links": 0, "gathered": 0, "sweeps": 0, "candidates": 0, "held": 0, "swept": 0, "fits": 0, "alarms": 0, "threshold": float("nan"), "gain": 1.0,
                       "backend": self._motion.name, "tracker": self._tracker_name,
                       "pool": self._pool}
 
@@ -732,11 +777,14 @@ class FallingObjectDetector(Detector):
                 cfg.busy_blobs_per_mpx * g.size * S * S / 1e6:
             big = slow_blobs[0] >= cfg.busy_min_area
             slow_blobs = tuple(v[big] for v in slow_blobs)
-        if len(area) and cfg.link_gap > 0:  # kept for gathering a track's missed start
-            self._blobs.append((fi, t, cen[:, 0].copy(), cen[:, 1].copy(),
-                                cen[:, 0] - S * self._pos[0], cen[:, 1] - S * self._pos[1],
-                                area.astype(np.float64), bbox.astype(np.float64)))
-            while self._blobs and self._blobs[0][1] < t - 2.0 * cfg.link_gap:
+        if len(area) and (cfg.link_gap > 0 or cfg.sweep_every > 0):
+            # kept for gathering a track's missed start and for the sweep
+            xs, ys = cen[:, 0] - S * self._pos[0], cen[:, 1] - S * self._pos[1]
+            self._blobs.append((fi, t, cen[:, 0].copy(), cen[:, 1].copy(), xs, ys,
+                                area.astype(np.float64), bbox.astype(np.float64))
+                               + self._heights(xs, ys, area))
+            keep = max(2.0 * cfg.link_gap, cfg.sweep_window if cfg.sweep_every > 0 else 0.0)
+            while self._blobs and self._blobs[0][1] < t - keep:
                 self._blobs.popleft()
         events.extend(self._track(self._tracker, 0, area, bbox, cen, fi, t))
         if self._tracker2 is not None:
@@ -751,8 +799,183 @@ class FallingObjectDetector(Detector):
             else:
                 a2, b2, c2 = area, bbox, cen
             events.extend(self._track(self._tracker2, 1 << 40, a2, b2, c2, fi, t))
+        if cfg.sweep_every > 0 and self.stats["frames"] % cfg.sweep_every == 0:
+            events.extend(self._sweep(t, fi))
+        if self._pending:
+            events.extend(self._flush_pending(t, fi))
         events.extend(self._end_stale(t))
         return events
+
+    # -- track-before-detect ----------------------------------------------------------------
+    def _heights(self, xs: np.ndarray, ys: np.ndarray, area: np.ndarray) -> tuple:
+        """Per blob: height on the facade plane (m, up positive; or -y / px_per_m), the
+        height tolerance (m) and the x tolerance (px) of the sweep; three Nones without a
+        scale (no facade and no ``px_per_m``)."""
+        cfg = self.config
+        tol_px = np.maximum(cfg.sweep_tol_px * (self._pool or 1), 0.5 * np.sqrt(area))
+        if self.facade is not None:
+            fac = self.facade
+            h = np.asarray(fac.floor_at(xs, ys), dtype=np.float64) * fac.floor_height_m
+            ppm = np.asarray(fac.px_per_m(ys, xs), dtype=np.float64)
+        elif cfg.px_per_m is not None:
+            h = -ys / cfg.px_per_m
+            ppm = np.full(len(ys), float(cfg.px_per_m))
+        else:
+            return (None, None, None)
+        ok = np.isfinite(h) & np.isfinite(ppm) & (ppm > 0)
+        if not ok.all():  # outside the mapping: left out of the sweep (NaN height)
+            h = np.where(ok, h, np.nan)
+            ppm = np.where(ok, ppm, 1.0)
+        return (h, tol_px / ppm, tol_px)
+
+    def _sweep(self, t: float, fi: int) -> list[Event]:
+        """Search the recent blobs for falls the trackers missed (see ``sweep_every``)."""
+        cfg = self.config
+        wins = [b for b in self._blobs if b[8] is not None]
+        new = sum(1 for b in wins if b[0] > self._swept)
+        if new == 0 or len(wins) < cfg.sweep_min_support:
+            return []
+        self._swept = wins[-1][0]
+        self.stats["sweeps"] += 1
+        h = np.concatenate([b[8] for b in wins])
+        ok = np.isfinite(h)
+        counts = np.array([len(b[8]) for b in wins])
+        # blobs outside the facade mapping are left out
+        fidx = np.repeat(np.arange(len(wins)), counts)[ok]
+        offsets = np.zeros(len(wins) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(fidx, minlength=len(wins)), out=offsets[1:])
+        cat = {k: np.concatenate([b[i] for b in wins])[ok] for k, i in
+               (("x", 2), ("y", 3), ("xs", 4), ("ys", 5), ("area", 6), ("tol_h", 9), ("tol_x", 10))}
+        bbox = np.concatenate([b[7] for b in wins])[ok]
+        ft = np.array([b[1] for b in wins])
+        fr = np.array([b[0] for b in wins])
+        if self.facade is not None:
+            drop = cfg.min_drop_floors * self.facade.floor_height_m
+        else:
+            drop = cfg.min_drop_px / float(cfg.px_per_m or 1.0)
+        vx = 8.0 / cfg.max_speed_mps * self._max_speed_px()
+        blob, cid, support, _acc = parabola_sweep(
+            offsets, ft, cat["xs"], h[ok], cat["tol_x"], cat["tol_h"], lags=(0.45, 0.7, 0.95),
+            a_min=0.0, a_max=1.15 * GRAVITY, n_bins=12, max_vx=vx, v_min=-4.0,
+            v_max=cfg.max_speed_mps, back=0.3, min_support=cfg.sweep_min_support, max_gap=0.4,
+            min_drop=0.8 * drop, end_frames=new, max_out=4)
+        if not len(support):
+            return []
+        self.stats["candidates"] += len(support)
+        fk = np.repeat(np.arange(len(wins)), np.diff(offsets))
+        # which tracker track took each recent blob: a candidate made mostly of one track's
+        # samples is that track's to judge (it was, or will be: a bird gliding slowly, then
+        # a few unrelated blobs further down, is no fall)
+        events = []
+        for c in range(len(support)):
+            idx = blob[cid == c]
+            rows = [(int(fr[fk[j]]), float(ft[fk[j]]), float(cat["x"][j]), float(cat["y"][j]),
+                     float(cat["xs"][j]), float(cat["ys"][j]), float(cat["area"][j]),
+                     tuple(float(v) for v in bbox[j])) for j in idx]
+            rows = self._one_object(rows)
+            if len(rows) < cfg.sweep_min_support:
+                continue
+            tr = _Track((2 << 40) + self._n_swept)
+            tr.rows = rows
+            tr.t_last = rows[-1][1]
+            tr.linked = True
+            tr.swept = True
+            a = tr.arrays()
+            host = self._continues(a, t)
+            if host is not None:
+                # the same object found again: a swept host grows with the new samples
+                if host.tid >= (2 << 40) and not host.emitted:
+                    self._add_rows(host, rows)
+                continue
+            if self._near_alarm(a):
+                continue  # (edge fragments of a large object alarmed on: no second event)
+            pend = next((p for p in self._pending if self._shares(p[1], a)), None)
+            if pend is not None:  # found again before its hold ran out
+                self._add_rows(pend[1], rows)
+                continue
+            if not self._consider(tr, t, fi, dry=True):
+                continue
+            # on hold: the trackers come first (the candidate alarms only if no track of
+            # theirs has alarmed on the same object within sweep_hold seconds), and the
+            # samples later sweeps find on it join it and are judged with it (a bird's slow
+            # path joined by a few blobs below changes with every sweep; a fall's grows)
+            self._n_swept += 1
+            self.stats["held"] += 1
+            self._pending.append((t + cfg.sweep_hold, tr))
+        return events
+
+    def _flush_pending(self, t: float, fi: int, final: bool = False) -> list[Event]:
+        """Alarm the sweep candidates whose hold has run out (all when ``final``), unless a
+        tracker's alarm has covered the object meanwhile."""
+        out = []
+        keep = []
+        for deadline, tr in self._pending:
+            if not final and t < deadline:
+                keep.append((deadline, tr))
+                continue
+            te = min(t, deadline)
+            a = tr.arrays()
+            if self._continues(a, te) is not None or self._near_alarm(a):
+                continue  # a tracker alarmed on it: its event stands
+            tr.n_eval = 0
+            ev = self._consider(tr, te, fi)
+            if tr.alarm is not None:
+                self._tracks[tr.tid] = tr
+                self.stats["swept"] += 1
+                if ev is not None:
+                    out.append(ev)
+        self._pending = keep
+        return out
+
+    def _near_alarm(self, a: dict[str, np.ndarray]) -> bool:
+        """Whether an alarmed track was within one floor height (or 30 px) of the candidate
+        at their common frames (median distance): the sweep looks for missed objects, and a
+        large object's leading and trailing edges (``motion="diff"``) are two curves."""
+        for h in self._alarmed:
+            ha = h.arrays()
+            common, ia, ib = np.intersect1d(a["frame"], ha["frame"], return_indices=True)
+            if not len(common):
+                continue
+            _, fh = self._expected_g(float(np.median(ha["xs"])), float(np.median(ha["ys"])))
+            tol = max(fh or 0.0, 30.0)
+            if float(np.median(np.hypot(a["xs"][ia] - ha["xs"][ib], a["ys"][ia] - ha["ys"][ib]))) <= tol:
+                return True
+        return False
+
+    @staticmethod
+    def _add_rows(tr: _Track, rows: list[tuple]) -> None:
+        have = {r[0] for r in tr.rows}
+        add = [r for r in rows if r[0] not in have]
+        if add:
+            tr.rows.extend(add)
+            tr.rows.sort(key=lambda r: r[1])
+            tr.t_last = max(tr.t_last, tr.rows[-1][1])
+
+    @staticmethod
+    def _shares(tr: _Track, a: dict[str, np.ndarray]) -> bool:
+        """Whether ``a`` holds at least two of ``tr``'s samples (same frame and position)."""
+        have = {(r[0], r[2], r[3]) for r in tr.rows}
+        n = sum((int(f), float(x), float(y)) in have for f, x, y in zip(a["frame"], a["x"], a["y"]))
+        return n >= 2
+
+    @staticmethod
+    def _one_object(rows: list[tuple]) -> list[tuple]:
+        """A sweep candidate's rows without blobs unlike the others in size (more than 5
+        times off the median area: noise specks along a large object's curve, or a large
+        thing along a small one's); none at all when the earlier and later halves differ
+        in median area by more than 4 times (one object at rest, another falling)."""
+        ar = np.array([r[6] for r in rows])
+        med = float(np.median(ar))
+        keep = (ar >= med / 5.0) & (ar <= med * 5.0)
+        rows = [r for r, k in zip(rows, keep) if k]
+        if len(rows) < 4:
+            return []
+        ar = np.array([r[6] for r in rows])
+        h = len(ar) // 2
+        m1, m2 = float(np.median(ar[:h])), float(np.median(ar[h:]))
+        if max(m1, m2) > 4.0 * min(m1, m2):
+            return []
+        return rows
 
     def _track(self, tracker: Any, offset: int, area: np.ndarray, bbox: np.ndarray,
                cen: np.ndarray, fi: int, t: float) -> list[Event]:
@@ -946,7 +1169,7 @@ class FallingObjectDetector(Detector):
             return GRAVITY * self.config.px_per_m, None
         return None, None
 
-    def _evaluate(self, a: dict[str, np.ndarray]) -> tuple[TrackFit, Verdict] | None:
+    def _evaluate(self, a: dict[str, np.ndarray], swept: bool = False) -> tuple[TrackFit, Verdict] | None:
         n = len(a["t"])
         drag = 0 < self.config.drag_after <= n
         try:
@@ -980,6 +1203,9 @@ class FallingObjectDetector(Detector):
             rules = dataclasses.replace(rules, max_rms_px=rules.max_rms_px * P + extra)
         if self.config.motion == "diff":  # edge fragments fill their boxes sparsely
             rules = dataclasses.replace(rules, min_fill=0.0)
+        if swept:  # the best of many curves through the blobs: fewer outliers allowed
+            rules = dataclasses.replace(rules, min_inlier_frac=max(
+                rules.min_inlier_frac, self.config.sweep_min_inlier_frac))
         v = ballistic_verdict(judged, expected_g=eg, areas=a["area"], widths=b[:, 2] - b[:, 0],
                               heights=b[:, 3] - b[:, 1], floor_px=fh, rules=rules)
         return fit, v
@@ -1141,9 +1367,11 @@ class FallingObjectDetector(Detector):
         return Origin(t=float(a["t"][0]), x=x0 + ox, y=y0 + oy, x_se=0.0, y_se=0.0, floor=floor,
                       floor_value=floor_value, floor_range=rng, column=column, method="terminal")
 
-    def _consider(self, tr: _Track, t: float, fi: int, leaving: bool = False) -> Event | None:
+    def _consider(self, tr: _Track, t: float, fi: int, leaving: bool = False,
+                  dry: bool = False) -> Any:
         """Judge a track; ``leaving``: it has just left the view (or the stream ended), so it
-        is judged once more on all that was seen, with the shorter ``exit_drop_floors``."""
+        is judged once more on all that was seen, with the shorter ``exit_drop_floors``.
+        ``dry``: only whether it would alarm (True / None), nothing recorded."""
         if tr.alarm is not None or tr.merged_into is not None:
             return None
         if not tr.linked and len(tr.rows) >= self.config.link_points:
@@ -1164,7 +1392,7 @@ class FallingObjectDetector(Detector):
             return None
         a = tr.arrays()
         tr.n_eval = n
-        res = self._evaluate(a)
+        res = self._evaluate(a, tr.swept)
         if res is None:
             return None
         fit, v = res
@@ -1177,7 +1405,7 @@ class FallingObjectDetector(Detector):
                 b = {key: val[: n - k] for key, val in a.items()}
                 if b["ys"][-1] - b["ys"][0] < need:
                     break
-                res = self._evaluate(b)
+                res = self._evaluate(b, tr.swept)
                 if res is not None and res[1].accepted:
                     fit, v = res
                     break
@@ -1187,6 +1415,8 @@ class FallingObjectDetector(Detector):
         if (self.facade is not None and self.config.require_origin_in_facade
                 and not bool(self.facade.contains([[origin.x, origin.y]])[0])):
             return None
+        if dry:
+            return True
         # one event per object: a track that continues an alarmed one is merged into it
         host = self._continues(a, t)
         if host is not None:
@@ -1315,7 +1545,7 @@ class FallingObjectDetector(Detector):
 
         pred, speed = predictor(rows)
         got: list[tuple] = []
-        for fb, tb, x, y, xs, ys, ar, bb in reversed(self._blobs):
+        for fb, tb, x, y, xs, ys, ar, bb, *_ in reversed(self._blobs):
             if tb >= t0:
                 continue
             first_t = got[-1][1] if got else t0
@@ -1500,7 +1730,7 @@ class FallingObjectDetector(Detector):
         return out
 
     def _finish(self) -> list[Event]:
-        out = []
+        out = self._flush_pending(math.inf, self.frame_index, final=True)
         for tid in list(self._tracks):  # an object leaving the view in the last frames
             tr = self._tracks[tid]
             if tr.alarm is None and tr.merged_into is None and self._leaving(tr):
