@@ -45,6 +45,15 @@ def frame_of(offsets, j):
     return int(np.searchsorted(offsets, j, side="right") - 1)
 
 
+def test_doctests():
+    import doctest
+
+    from anfang.falling import sweep
+
+    res = doctest.testmod(sweep)
+    assert res.attempted >= 5 and res.failed == 0
+
+
 def test_finds_a_fall_among_noise_blobs():
     w, fall = window(noise_per_frame=4, seed=3)
     blob, cand, support, accel = parabola_sweep(*w, **KW)
@@ -339,3 +348,26 @@ def test_detector_held_candidate_gives_way_to_a_tracker_alarm():
     # a candidate elsewhere is not covered by that alarm
     held(det, x=250.0)
     assert len(det._flush_pending(host.t_last + 0.4, 39)) == 1
+
+
+def test_detector_a_sweep_candidate_needs_more_inliers_than_a_track():
+    # the same samples: a fall with a quarter of them off its curve passes as a tracker's
+    # track (60 % inliers) but not as a sweep candidate (sweep_min_inlier_frac, 80 %)
+    from anfang.falling.detector import _Track
+
+    fac = Facade.from_corners([[40, 20], [280, 20], [280, 220], [40, 220]], floors=5, columns=4)
+    g = 9.81 * 40 / 3.0
+    rows = []
+    for i in range(24):
+        t = 0.04 * i
+        y = 30 + 0.5 * g * t * t
+        x = 159.0 if i % 4 == 1 else 150.0  # (sideways: the descent stays monotonic)
+        rows.append((i, t, x, y, x, y, 12.0, (x - 2, y - 2, x + 2, y + 2)))
+    tr = _Track(1)
+    tr.rows = rows
+    det = FallingObjectDetector(fac)
+    fit, v = det._evaluate(tr.arrays())
+    assert v.accepted and 0.6 <= v.features["inlier_frac"] < 0.8
+    assert not det._evaluate(tr.arrays(), swept=True)[1].accepted
+    loose = FallingObjectDetector(fac, sweep_min_inlier_frac=0.6)
+    assert loose._evaluate(tr.arrays(), swept=True)[1].accepted

@@ -523,6 +523,24 @@ pub fn sweep(w: &Window, p: &SweepParams) -> Result<Vec<Candidate>, String> {
 mod tests {
     use super::*;
 
+    fn win<'a>(
+        offsets: &'a [usize],
+        ft: &'a [f64],
+        x: &'a [f64],
+        h: &'a [f64],
+        tol_x: &'a [f64],
+        tol_h: &'a [f64],
+    ) -> Window<'a> {
+        Window {
+            offsets,
+            ft,
+            x,
+            h,
+            tol_x,
+            tol_h,
+        }
+    }
+
     fn params() -> SweepParams {
         SweepParams {
             lags: vec![0.4, 0.6],
@@ -572,14 +590,7 @@ mod tests {
             (0..25).map(|k| (k, 10.0 + 3.0 * k as f64, 20.0)).collect();
         let (offsets, ft, x, h) = scene(25, &noise);
         let tol = vec![0.2; x.len()];
-        let w = Window {
-            offsets: &offsets,
-            ft: &ft,
-            x: &x,
-            h: &h,
-            tol_x: &tol,
-            tol_h: &tol,
-        };
+        let w = win(&offsets, &ft, &x, &h, &tol, &tol);
         let out = sweep(&w, &params()).unwrap();
         assert!(!out.is_empty());
         let c = &out[0];
@@ -598,24 +609,10 @@ mod tests {
         let rising: Vec<f64> = h.iter().map(|v| 60.0 - v).collect();
         let x = vec![5.0; h.len()];
         let tol = vec![0.2; h.len()];
-        let w = Window {
-            offsets: &offsets,
-            ft: &ft,
-            x: &x,
-            h: &rising,
-            tol_x: &tol,
-            tol_h: &tol,
-        };
+        let w = win(&offsets, &ft, &x, &rising, &tol, &tol);
         assert!(sweep(&w, &params()).unwrap().is_empty());
         let flat = vec![3.0; h.len()];
-        let w = Window {
-            offsets: &offsets,
-            ft: &ft,
-            x: &x,
-            h: &flat,
-            tol_x: &tol,
-            tol_h: &tol,
-        };
+        let w = win(&offsets, &ft, &x, &flat, &tol, &tol);
         assert!(sweep(&w, &params()).unwrap().is_empty());
     }
 
@@ -624,32 +621,11 @@ mod tests {
         let (offsets, ft, x, h) = scene(5, &[]);
         let tol = vec![0.2; x.len()];
         let short = vec![0.2; x.len() - 1];
-        let w = Window {
-            offsets: &offsets,
-            ft: &ft,
-            x: &x,
-            h: &h,
-            tol_x: &short,
-            tol_h: &tol,
-        };
+        let w = win(&offsets, &ft, &x, &h, &short, &tol);
         assert!(sweep(&w, &params()).unwrap_err().contains("tol_x"));
-        let w = Window {
-            offsets: &offsets[1..],
-            ft: &ft,
-            x: &x,
-            h: &h,
-            tol_x: &tol,
-            tol_h: &tol,
-        };
+        let w = win(&offsets[1..], &ft, &x, &h, &tol, &tol);
         assert!(sweep(&w, &params()).unwrap_err().contains("offsets"));
-        let w = Window {
-            offsets: &offsets,
-            ft: &ft,
-            x: &x,
-            h: &h,
-            tol_x: &tol,
-            tol_h: &tol,
-        };
+        let w = win(&offsets, &ft, &x, &h, &tol, &tol);
         let mut p = params();
         p.n_bins = 0;
         assert!(sweep(&w, &p).unwrap_err().contains("n_bins"));
@@ -657,14 +633,7 @@ mod tests {
 
     #[test]
     fn empty_windows() {
-        let w = Window {
-            offsets: &[0],
-            ft: &[],
-            x: &[],
-            h: &[],
-            tol_x: &[],
-            tol_h: &[],
-        };
+        let w = win(&[0], &[], &[], &[], &[], &[]);
         assert!(sweep(&w, &params()).unwrap().is_empty());
         let w = Window {
             offsets: &[0, 0, 0],

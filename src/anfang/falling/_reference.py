@@ -14,6 +14,7 @@ The functions mirror the Rust core's API:
   exclusive) and centroid (x, y) as numpy arrays.
 * :func:`estimate_shift`: global translation with ``cur(x, y) ≈ prev(x - dx, y - dy)``.
 * :class:`Tracker`: constant-acceleration prediction, gating by predicted uncertainty.
+* :func:`parabola_sweep`: the falling detector's search of the blob history.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["diff_mask", "diff_mask3", "blobs", "estimate_shift", "shift_image", "Tracker", "Blobs"]
+__all__ = ["diff_mask", "diff_mask3", "blobs", "estimate_shift", "shift_image", "Tracker", "Blobs",
+           "parabola_sweep"]
 
 
 def diff_mask(prev: np.ndarray, cur: np.ndarray, threshold: float) -> np.ndarray:
@@ -367,10 +369,8 @@ def parabola_sweep(offsets: np.ndarray, ft: np.ndarray, x: np.ndarray, h: np.nda
     frame_of = np.repeat(np.arange(nf), np.diff(offsets))
     wbin = (a_max - a_min) / n_bins
     centres = a_min + (np.arange(n_bins) + 0.5) * wbin
-    edges_lo = a_min + np.arange(n_bins) * wbin
-    edges_hi = edges_lo + wbin
-    # bin b covers [lo_b, hi_b) except the last, which is closed: interval [p, q] overlaps
-    # bin b when floor((p - a_min) / w) <= b <= floor((q - a_min) / w) (clamped)
+    # bin b covers [a_min + b w, a_min + (b + 1) w), the last one closed: an interval [p, q]
+    # overlaps bin b when floor((p - a_min) / w) <= b <= floor((q - a_min) / w), clamped
 
     def bins_of(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
         lo = np.maximum(lo, a_min)
@@ -382,7 +382,8 @@ def parabola_sweep(offsets: np.ndarray, ft: np.ndarray, x: np.ndarray, h: np.nda
         return ok[:, None] & (idx[None, :] >= b0[:, None]) & (idx[None, :] <= b1[:, None])
 
     def votes(b: int, c: int, k: int) -> tuple:
-        """(per blob of frame k: bool (n, bins) of supported bins, chord, q, xp, grow)."""
+        """Frame k's blob indices, their supported bins (bool (n, bins)), and the pair's
+        chord, q, predicted x, growth and the blobs' height and x tolerances there."""
         tb, tc = ft[frame_of[b]], ft[frame_of[c]]
         tau = ft[k]
         s = (tau - tb) / (tc - tb)

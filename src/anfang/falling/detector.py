@@ -800,7 +800,7 @@ class FallingObjectDetector(Detector):
                 a2, b2, c2 = area, bbox, cen
             events.extend(self._track(self._tracker2, 1 << 40, a2, b2, c2, fi, t))
         if cfg.sweep_every > 0 and self.stats["frames"] % cfg.sweep_every == 0:
-            events.extend(self._sweep(t, fi))
+            self._sweep(t, fi)
         if self._pending:
             events.extend(self._flush_pending(t, fi))
         events.extend(self._end_stale(t))
@@ -828,13 +828,14 @@ class FallingObjectDetector(Detector):
             ppm = np.where(ok, ppm, 1.0)
         return (h, tol_px / ppm, tol_px)
 
-    def _sweep(self, t: float, fi: int) -> list[Event]:
-        """Search the recent blobs for falls the trackers missed (see ``sweep_every``)."""
+    def _sweep(self, t: float, fi: int) -> None:
+        """Search the recent blobs for falls the trackers missed (see ``sweep_every``); the
+        accepted candidates are put on hold (:meth:`_flush_pending` alarms them)."""
         cfg = self.config
         wins = [b for b in self._blobs if b[8] is not None]
         new = sum(1 for b in wins if b[0] > self._swept)
         if new == 0 or len(wins) < cfg.sweep_min_support:
-            return []
+            return
         self._swept = wins[-1][0]
         self.stats["sweeps"] += 1
         h = np.concatenate([b[8] for b in wins])
@@ -860,13 +861,9 @@ class FallingObjectDetector(Detector):
             v_max=cfg.max_speed_mps, back=0.3, min_support=cfg.sweep_min_support, max_gap=0.4,
             min_drop=0.8 * drop, end_frames=new, max_out=4)
         if not len(support):
-            return []
+            return
         self.stats["candidates"] += len(support)
         fk = np.repeat(np.arange(len(wins)), np.diff(offsets))
-        # which tracker track took each recent blob: a candidate made mostly of one track's
-        # samples is that track's to judge (it was, or will be: a bird gliding slowly, then
-        # a few unrelated blobs further down, is no fall)
-        events = []
         for c in range(len(support)):
             idx = blob[cid == c]
             rows = [(int(fr[fk[j]]), float(ft[fk[j]]), float(cat["x"][j]), float(cat["y"][j]),
@@ -902,7 +899,6 @@ class FallingObjectDetector(Detector):
             self._n_swept += 1
             self.stats["held"] += 1
             self._pending.append((t + cfg.sweep_hold, tr))
-        return events
 
     def _flush_pending(self, t: float, fi: int, final: bool = False) -> list[Event]:
         """Alarm the sweep candidates whose hold has run out (all when ``final``), unless a

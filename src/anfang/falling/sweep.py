@@ -27,8 +27,8 @@ same physics as a track; the sweep itself only proposes.
 >>> tol = np.full(20, 0.1)
 >>> blob, cand, support, accel = parabola_sweep(offsets, t, x, h, tol, tol, lags=(0.5,),
 ...     a_min=0.0, a_max=12.0, n_bins=12, min_support=8, min_drop=1.0)
->>> int(support[0]), round(float(accel[0]), 1)
-(14, 9.8)
+>>> int(support[0]), round(float(accel[0]), 1)   # 20 frames, less 3 too close to the start anchor
+(17, 9.8)
 """
 
 from __future__ import annotations
