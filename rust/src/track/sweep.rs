@@ -56,7 +56,8 @@ pub struct SweepParams {
 }
 
 /// One candidate: supporting blob indices (one per frame, in time order), its support
-/// (frames) and the centre of its acceleration bin.
+/// (frames), its acceleration (least squares on those blobs) and its cost (the blobs'
+/// squared distances from the bin's curve, in tolerances; the anchors add none).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Candidate {
     pub blobs: Vec<usize>,
@@ -393,8 +394,8 @@ pub fn sweep(w: &Window, p: &SweepParams) -> Result<Vec<Candidate>, String> {
                             continue;
                         }
                         match run {
-                            Some((_, last, c0)) if cnt == c0 && last + 1 == bi => {
-                                run = Some((run.unwrap().0, bi, cnt));
+                            Some((first, last, c0)) if cnt == c0 && last + 1 == bi => {
+                                run = Some((first, bi, cnt));
                             }
                             Some((_, _, c0)) if cnt <= c0 => {}
                             _ => run = Some((bi, bi, cnt)),
@@ -413,15 +414,14 @@ pub fn sweep(w: &Window, p: &SweepParams) -> Result<Vec<Candidate>, String> {
                     }
                     // the supporting blobs: per frame, the one nearest the bin's curve
                     let a = p.a_min + (bi as f64 + 0.5) * wbin;
-                    let mut blobs = Vec::with_capacity(support);
-                    let mut cost = 0.0;
+                    let mut picks: Vec<(usize, f64)> = Vec::with_capacity(support);
                     for k in k0..=kc {
                         if k == kb {
-                            blobs.push(b);
+                            picks.push((b, 0.0));
                             continue;
                         }
                         if k == kc {
-                            blobs.push(c);
+                            picks.push((c, 0.0));
                             continue;
                         }
                         if (frame_bits[k] >> bi) & 1 == 0 {
@@ -441,20 +441,19 @@ pub fn sweep(w: &Window, p: &SweepParams) -> Result<Vec<Candidate>, String> {
                                 pick = Some((j, e));
                             }
                         }
-                        if let Some((j, e)) = pick {
-                            blobs.push(j);
-                            cost += e;
+                        if let Some(pe) = pick {
+                            picks.push(pe);
                         }
                     }
                     // the run ending at the end anchor without a longer gap
-                    let mut k = blobs.len() - 1;
-                    while k > 0 && blob_time(w, blobs[k]) - blob_time(w, blobs[k - 1]) <= p.max_gap
+                    let mut k = picks.len() - 1;
+                    while k > 0
+                        && blob_time(w, picks[k].0) - blob_time(w, picks[k - 1].0) <= p.max_gap
                     {
                         k -= 1;
                     }
-                    if k > 0 {
-                        blobs.drain(..k);
-                    }
+                    let cost: f64 = picks[k..].iter().map(|pe| pe.1).sum();
+                    let blobs: Vec<usize> = picks[k..].iter().map(|pe| pe.0).collect();
                     let support = blobs.len();
                     if support < p.min_support {
                         continue;
@@ -487,7 +486,9 @@ pub fn sweep(w: &Window, p: &SweepParams) -> Result<Vec<Candidate>, String> {
                     };
                     let better = match &best {
                         None => true,
-                        Some(bc) => support > bc.support || cand.cost < bc.cost,
+                        Some(bc) => {
+                            support > bc.support || (support == bc.support && cand.cost < bc.cost)
+                        }
                     };
                     if better {
                         best = Some(cand);

@@ -450,13 +450,15 @@ def parabola_sweep(offsets: np.ndarray, ft: np.ndarray, x: np.ndarray, h: np.nda
                     if top + 2 < min_support or (best is not None and top + 2 < best[1]):
                         continue
                     a = centres[bi]
-                    picks, cost = [], 0.0
+                    picks, costs = [], []
                     for k in range(k0, kc + 1):
                         if k == kb:
                             picks.append(b)
+                            costs.append(0.0)
                             continue
                         if k == kc:
                             picks.append(c)
+                            costs.append(0.0)
                             continue
                         j, m, L, q, xp, grow, th, tx = per_frame[k]
                         sel = np.nonzero(m[:, bi])[0]
@@ -466,12 +468,13 @@ def parabola_sweep(offsets: np.ndarray, ft: np.ndarray, x: np.ndarray, h: np.nda
                             + ((x[j[sel]] - xp) / np.maximum(tx[sel], 1e-9)) ** 2
                         i = int(np.argmin(e))
                         picks.append(int(j[sel[i]]))
-                        cost += float(e[i])
+                        costs.append(float(e[i]))
                     tp = ft[frame_of[picks]]
                     gaps = np.diff(tp)
                     cut = np.nonzero(gaps > max_gap)[0]
                     if len(cut):
-                        picks = picks[cut[-1] + 1:]
+                        picks, costs = picks[cut[-1] + 1:], costs[cut[-1] + 1:]
+                    cost = float(sum(costs))
                     if len(picks) < min_support or h[picks[0]] - h[c] < min_drop:
                         continue
                     tp = ft[frame_of[picks]]
@@ -492,7 +495,7 @@ def parabola_sweep(offsets: np.ndarray, ft: np.ndarray, x: np.ndarray, h: np.nda
                     if sqq > 0:
                         a = float(np.clip(np.sum(q * (h[picks] - L) / th**2) / sqq, a_min, a_max))
                     cand = (picks, len(picks), a, cost)
-                    if best is None or cand[1] > best[1] or cand[3] < best[3]:
+                    if best is None or cand[1] > best[1] or (cand[1] == best[1] and cand[3] < best[3]):
                         best = cand
             if best is not None:
                 cands.append(best)
