@@ -92,8 +92,8 @@ def _diag_one(c, a) -> None:
         det._motion.label = label
         orig_eval = det._evaluate
 
-        def evaluate_(arr):
-            res = orig_eval(arr)
+        def evaluate_(arr, *rest):
+            res = orig_eval(arr, *rest)
             if res is not None:
                 verdicts[state["tid"]].append((len(arr["t"]), res[1].reasons, res[1].features))
             return res
@@ -101,9 +101,9 @@ def _diag_one(c, a) -> None:
         det._evaluate = evaluate_
         orig_consider = det._consider
 
-        def consider(tr, t, fi, leaving=False):
+        def consider(tr, t, fi, leaving=False, dry=False):
             state["tid"] = tr.tid
-            return orig_consider(tr, t, fi, leaving)
+            return orig_consider(tr, t, fi, leaving, dry)
 
         det._consider = consider
         all_tracks = {}

@@ -312,11 +312,13 @@ def test_back_trace_noise_widens_floor_range():
 
 def test_back_trace_tossed_up_uses_first_point():
     fac = facade_50px()
-    t, x, y = parabola(n=20, y0=400.0, vy=-100.0, a=9.81 * fac.px_per_m(300.0), t0=0.0)
+    # (released 10 px above a floor line, not on it: exactly on the line, the fitted point's
+    # last-digit rounding decides the floor, and it differs between numpy versions)
+    t, x, y = parabola(n=20, y0=390.0, vy=-100.0, a=9.81 * fac.px_per_m(300.0), t0=0.0)
     o = trace_origin(fit_track(t, x, y), fac)
     assert o.method == "first"
-    assert o.y == pytest.approx(400.0, abs=1e-6) and o.t == pytest.approx(0.0)
-    assert o.floor == fac.floor_index(300.0, 400.0) == 6
+    assert o.y == pytest.approx(390.0, abs=1e-6) and o.t == pytest.approx(0.0)
+    assert o.floor == fac.floor_index(300.0, 390.0) == 6
 
 
 def test_back_trace_stops_at_facade_edge_and_limit():

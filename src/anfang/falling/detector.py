@@ -429,7 +429,7 @@ class _Track:
     """Rows of one track: frame, t, x, y (image), xs, ys (stabilised), area, box."""
 
     __slots__ = ("tid", "rows", "t_last", "alarm", "n_eval", "emitted", "merged_into", "need",
-                 "linked", "swept")
+                 "linked", "swept", "followed")
 
     def __init__(self, tid: int) -> None:
         self.tid = tid
@@ -442,6 +442,7 @@ class _Track:
         self.need: float | None = None  # drop (px) needed before the physics test
         self.linked = False  # a predecessor fragment was looked for
         self.swept = False  # found by the sweep (judged with sweep_min_inlier_frac)
+        self.followed = False  # its start was prepended from precursor tracks
 
     def arrays(self) -> dict[str, np.ndarray]:
         a = np.asarray([r[:7] for r in self.rows], dtype=np.float64)
@@ -539,7 +540,7 @@ class FallingObjectDetector(Detector):
         self._n_swept = 0
         self._next_event = 1
         self.stats = {"frames": 0, "duplicates": 0, "light_changes": 0, "busy": 0, "blobs": 0,
-                      "repeats": 0, "slow": 0, "tracks": 0, "links": 0, "gathered": 0, "sweeps": 0, "candidates": 0, "held": 0, "swept": 0, "fits": 0, "alarms": 0, "threshold": float("nan"), "gain": 1.0,
+                      "repeats": 0, "slow": 0, "tracks": 0, "links": 0, "precursors": 0, "gathered": 0, "sweeps": 0, "candidates": 0, "held": 0, "swept": 0, "fits": 0, "alarms": 0, "threshold": float("nan"), "gain": 1.0,
                       "backend": self._motion.name, "tracker": self._tracker_name,
                       "pool": self._pool}
 
@@ -1282,13 +1283,15 @@ class FallingObjectDetector(Detector):
         X = xm + (a["xs"] - xm) * (s0 / si)
         return X, Y
 
-    def _origin(self, a: dict[str, np.ndarray], fit: TrackFit, verdict: Verdict | None = None) -> Any:
+    def _origin(self, a: dict[str, np.ndarray], fit: TrackFit, verdict: Verdict | None = None,
+                followed: bool = False) -> Any:
         """Back-trace from a plain parabola over the first ``origin_window`` seconds (after
         any leading samples the whole track's robust fit rejects: a track that took other
         blobs before the object appeared). A track seen only at its terminal speed has no
-        parabola to trace: see :meth:`_origin_terminal`."""
+        parabola to trace: see :meth:`_origin_terminal` (``followed``: its start was
+        followed by precursor tracks)."""
         if verdict is not None and verdict.features.get("terminal"):
-            o = self._origin_terminal(a, verdict)
+            o = self._origin_terminal(a, verdict, followed)
             if o is not None:
                 return o
         w = np.asarray(fit.w)
@@ -1322,13 +1325,19 @@ class FallingObjectDetector(Detector):
             o = dataclasses.replace(o, x=o.x + ox, y=o.y + oy)
         return o
 
-    def _origin_terminal(self, a: dict[str, np.ndarray], verdict: Verdict) -> Origin | None:
+    def _origin_terminal(self, a: dict[str, np.ndarray], verdict: Verdict,
+                         followed: bool = False) -> Origin | None:
         """Release point of a track judged at its terminal speed (method ``"terminal"``).
 
         Released from rest, an object under quadratic drag with terminal speed ``vt`` has
         fallen ``vt² / 2g * ln(1 / (1 - (v / vt)²))`` when its speed is ``v``. With ``vt`` the
         track's steady speed and ``v`` its speed over its first 0.3 s (capped at 95 % of
-        ``vt``), that is how far above its first observed point it was released. The floor
+        ``vt``), that is how far above its first observed point it was released. When the
+        start of the path was ``followed`` by precursor tracks (:meth:`_precursors`), the
+        distance is the smaller of that and a fit of the fall from rest under quadratic
+        drag to the path's first 1.5 s (:meth:`_drag_fallen`): a centroid jumping where one
+        track's silhouette of the object hands over to another's makes either too large,
+        the early speed more so on a short start, the fit more so on a sparse one. The floor
         range runs from the first point's floor to one floor above the 95 % distance. The
         reported point is the first observed one (the column is taken there)."""
         fac = self.facade
@@ -1353,7 +1362,10 @@ class FallingObjectDetector(Detector):
             def rise(r: float) -> float:  # metres fallen from rest to r * vt
                 return vt * vt / (2.0 * GRAVITY) * math.log(1.0 / (1.0 - r * r))
 
-            floor_value = first + rise(ratio) / fac.floor_height_m
+            fallen = rise(ratio)
+            if followed:
+                fallen = min(self._drag_fallen(tt, rect[1] / s0, vt), fallen)
+            floor_value = first + fallen / fac.floor_height_m
             floor = int(math.floor(floor_value))
             top = int(math.floor(first + rise(0.95) / fac.floor_height_m)) + 1
             rng = (int(math.floor(first)), max(top, floor))
@@ -1362,6 +1374,29 @@ class FallingObjectDetector(Detector):
                 column = int(math.floor(cv)) if math.isfinite(cv) else None
         return Origin(t=float(a["t"][0]), x=x0 + ox, y=y0 + oy, x_se=0.0, y_se=0.0, floor=floor,
                       floor_value=floor_value, floor_range=rng, column=column, method="terminal")
+
+    @staticmethod
+    def _drag_fallen(t: np.ndarray, y: np.ndarray, vt: float) -> float:
+        """Metres fallen before the first sample, from a fit of a fall from rest under
+        quadratic drag with terminal speed ``vt`` (m/s) to the samples of the first 1.5 s
+        (``t`` in s, ``y`` in m, down positive): ``y(t) = y_r + vt²/g ln cosh(g (t - t_r) / vt)``
+        for ``t >= t_r``. The release time ``t_r`` is searched on a 20 ms grid up to 3 s
+        before the first sample, ``y_r`` is the median offset, and the grid point with the
+        least absolute residual wins."""
+        keep = t <= t[0] + 1.5
+        tt, yy = t[keep], y[keep]
+        if len(tt) < 4 or vt <= 0:
+            return 0.0
+        k = vt * vt / GRAVITY
+        best = (math.inf, 0.0)
+        for tr_ in np.arange(tt[0] - 3.0, tt[0] + 1e-9, 0.02):
+            tau = np.maximum(tt - tr_, 0.0)
+            f = k * np.log(np.cosh(np.minimum(GRAVITY * tau / vt, 50.0)))
+            yr = float(np.median(yy - f))
+            cost = float(np.abs(yy - yr - f).sum())
+            if cost < best[0] - 1e-12:
+                best = (cost, float(f[0]))
+        return best[1]
 
     def _consider(self, tr: _Track, t: float, fi: int, leaving: bool = False,
                   dry: bool = False) -> Any:
@@ -1413,6 +1448,11 @@ class FallingObjectDetector(Detector):
             return None
         if dry:
             return True
+        if v.features.get("terminal") and self._precursors(tr):
+            # a light object seen at its terminal speed: its slow start was followed by
+            # other tracks; the release point is traced on the whole path
+            a = tr.arrays()
+            origin = self._origin(a, fit, v, tr.followed)
         # one event per object: a track that continues an alarmed one is merged into it
         host = self._continues(a, t)
         if host is not None:
@@ -1500,6 +1540,97 @@ class FallingObjectDetector(Detector):
         c.merged_into = tr
         self.stats["links"] += 1
         return True
+
+    def _precursors(self, tr: _Track) -> int:
+        """Prepend the earlier path of an object alarmed at its terminal speed.
+
+        A bag or a sheet of paper leaves its window slowly: for its first second it moves
+        less than its own size per frame, the frame difference barely shows it, and its
+        start is followed by other tracks (often the second tracker's slow silhouettes)
+        than the one that reaches the terminal speed and alarms. Back-tracing a steady
+        descent cannot say how long it had been falling, so the release floor would come
+        out too low. Here the tracks that carried the same object before this one began
+        are found and their earlier samples prepended, up to four links back:
+
+        * the earlier track starts at least 0.2 s before this one and has at least 4
+          samples before it;
+        * it descends (its last sample before the join is not above its first, within the
+          object's size) and moves at most ``terminal_max_slope`` sideways per unit of
+          descent;
+        * at the frames both tracks hold it is within the object's size of this one
+          (median), or, ending before, its last sample moved on at its last velocity
+          meets this track's first within that distance (and at most ``link_gap`` later);
+        * its descent over its last samples before the join is at most 1.5 times this
+          track's over its first ones (plus the object's size over that time): a light
+          object only speeds up to its terminal speed.
+
+        Of the earlier tracks that qualify, the one starting first is taken; it is marked
+        merged into this one.
+
+        Returns how many samples were prepended."""
+        cfg = self.config
+        slope = self._rules.terminal_max_slope
+        added = 0
+        for _ in range(4):
+            t0 = tr.rows[0][1]
+            x0, y0 = tr.rows[0][4], tr.rows[0][5]
+            size = math.sqrt(max(float(np.median([r[6] for r in tr.rows])), 1.0))
+            tol = max(8.0 * (self._pool or 1), 0.75 * size)
+            head = tr.rows[: max(5, min(15, len(tr.rows)))]
+            hd = {r[0]: r for r in head}
+            if len(head) >= 2 and head[-1][1] > t0:
+                v_head = (head[-1][5] - y0) / (head[-1][1] - t0)
+            else:
+                v_head = math.inf
+            best = None
+            for c in list(self._ended) + list(self._tracks.values()):
+                if c is tr or c.alarm is not None or c.merged_into is not None:
+                    continue
+                if len(c.rows) < 5 or c.rows[0][1] > t0 - 0.2:
+                    continue
+                before = [r for r in c.rows if r[1] < t0]
+                if len(before) < 4:
+                    continue
+                b0, b1 = before[0], before[-1]
+                dy = b1[5] - b0[5]
+                if dy < -tol or abs(b1[4] - b0[4]) > slope * max(dy, 0.0) + tol:
+                    continue
+                common = [(r, hd[r[0]]) for r in c.rows if r[0] in hd]
+                if common:
+                    d = float(np.median([math.hypot(r[4] - q[4], r[5] - q[5]) for r, q in common]))
+                else:
+                    gap = t0 - b1[1]
+                    if gap > cfg.link_gap:
+                        continue
+                    k = max(0, len(before) - 4)
+                    bt = before[k]
+                    if b1[1] <= bt[1]:
+                        continue
+                    vx = (b1[4] - bt[4]) / (b1[1] - bt[1])
+                    vy = (b1[5] - bt[5]) / (b1[1] - bt[1])
+                    d = math.hypot(b1[4] + vx * gap - x0, b1[5] + vy * gap - y0)
+                if d > tol:
+                    continue
+                k = max(0, len(before) - 6)
+                if b1[1] > before[k][1]:
+                    v_end = (b1[5] - before[k][5]) / (b1[1] - before[k][1])
+                    if v_end > 1.5 * v_head + tol / max(b1[1] - before[k][1], 1e-6):
+                        continue
+                if best is None or b0[1] < best[0]:
+                    best = (b0[1], c, before)
+            if best is None:
+                break
+            _, c, before = best
+            have = {r[0] for r in tr.rows}
+            new = [r for r in before if r[0] not in have]
+            if not new:
+                break
+            tr.rows = new + tr.rows
+            c.merged_into = tr
+            added += len(new)
+            tr.followed = True
+            self.stats["precursors"] += 1
+        return added
 
     def _low_rate(self) -> bool:
         """Whether the stream's content changes at most every other frame (identical or
@@ -1698,7 +1829,7 @@ class FallingObjectDetector(Detector):
         # otherwise, and the robust fit of the whole, longer track (drag) may reject its
         # early samples as outliers
         if int(a["frame"][0]) != tr.alarm.get("first"):
-            origin = self._origin(a, fit, v)
+            origin = self._origin(a, fit, v, tr.followed)
         return self._event(tr, a, fit, v, origin)
 
     def _leaving(self, tr: _Track) -> bool:
