@@ -485,6 +485,23 @@ def test_terminal_speed_descent_is_a_fall(v_ms):
     assert not off.accepted and "terminal" not in off.features
 
 
+def test_terminal_speed_needs_most_samples_on_the_fit():
+    # a steady descent at terminal speed fits throughout; one whose samples jump off the
+    # line every few frames (a flickering, swaying leaf's centroid) is not accepted by the
+    # loosest rule, unless terminal_min_inlier_frac is lowered
+    t, x, y, g = _steady(4.0, vx_ms=0.2)
+    y = y.copy()
+    y[::6] += 25.0  # every sixth sample 25 px off
+    fit = fit_track(t, x, y, drag=True)
+    assert 0.8 <= fit.inlier_frac < 0.9
+    v = ballistic_verdict(fit, expected_g=g)
+    assert not v.accepted and "terminal" not in v.features
+    lax = ballistic_verdict(fit, expected_g=g, rules=BallisticRules(terminal_min_inlier_frac=0.8))
+    assert lax.features.get("terminal") == 1.0
+    with pytest.raises(ValueError, match="terminal_min_inlier_frac"):
+        BallisticRules(terminal_min_inlier_frac=1.5)
+
+
 @pytest.mark.parametrize("case", ["slow", "short", "sideways", "slowing", "sway", "too_fast"])
 def test_terminal_speed_rule_rejects_leaves_birds_and_short_tracks(case):
     kw = {"slow": dict(v_ms=1.5),  # a leaf sinking

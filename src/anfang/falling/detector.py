@@ -116,6 +116,15 @@ class FallingConfig(ConfigMixin):
         Clamp of that threshold (grey levels).
     min_area : int
         Smallest blob (px) kept.
+    guide_specks : bool
+        Keep a blob smaller than ``min_area`` (a speck: a few-pixel object blurred by its
+        speed leaves only one pixel over the threshold) where a live descending track of
+        a small object expects it in this frame: within ``max(2 P, size / 2)`` px (P the
+        pooling factor) plus a quarter of the track's step of the predicted position (its
+        last velocity, under the facade's gravity). Only tracks of 4 samples or more,
+        descending, whose recent blobs are at most 12 P² px (the upper median of the last
+        four) and not all specks themselves (a track cannot live on specks alone). The
+        speck must still pass the motion check. Background motion only.
     max_area_px : int
         Largest blob (px) without a facade; with one, ``max_size_floors`` floor heights
         squared.
@@ -275,6 +284,7 @@ class FallingConfig(ConfigMixin):
     min_threshold: float = 6.0
     max_threshold: float = 80.0
     min_area: int = 2
+    guide_specks: bool = True
     max_area_px: int = 5000
     max_size_floors: float = 1.0
     duplicate_eps: float = 0.05
@@ -335,7 +345,7 @@ class FallingConfig(ConfigMixin):
     def __post_init__(self) -> None:
         for f in fields(self):
             v = getattr(self, f.name)
-            if f.name in ("shake", "require_origin_in_facade", "keep_frames", "rectify"):
+            if f.name in ("shake", "require_origin_in_facade", "keep_frames", "rectify", "guide_specks"):
                 if not isinstance(v, bool):
                     raise TypeError(f"{f.name}: expected a bool, got {type(v).__name__} {v!r}")
             elif f.name in ("emit", "backend", "rules", "pool_mode", "motion"):
@@ -540,7 +550,7 @@ class FallingObjectDetector(Detector):
         self._n_swept = 0
         self._next_event = 1
         self.stats = {"frames": 0, "duplicates": 0, "light_changes": 0, "busy": 0, "blobs": 0,
-                      "repeats": 0, "slow": 0, "tracks": 0, "links": 0, "precursors": 0, "gathered": 0, "sweeps": 0, "candidates": 0, "held": 0, "swept": 0, "fits": 0, "alarms": 0, "threshold": float("nan"), "gain": 1.0,
+                      "repeats": 0, "slow": 0, "tracks": 0, "links": 0, "precursors": 0, "specks": 0, "gathered": 0, "sweeps": 0, "candidates": 0, "held": 0, "swept": 0, "fits": 0, "alarms": 0, "threshold": float("nan"), "gain": 1.0,
                       "backend": self._motion.name, "tracker": self._tracker_name,
                       "pool": self._pool}
 
@@ -661,6 +671,7 @@ class FallingObjectDetector(Detector):
             return self._restart(g, t, "light_changes")
         off = (0.0, 0.0)
         fgmask = None
+        guided = None  # specks kept where a track expects its object (background motion)
         if cfg.motion == "background":
             fgmask, off = self._bg_mask(g, thr)
             thr = thr * cfg.confirm_k  # the difference below only confirms motion
@@ -703,7 +714,12 @@ class FallingObjectDetector(Detector):
                 cen = cen + np.array(off)
                 bbox = bbox + np.array([off[0], off[1], off[0], off[1]])
             big = area >= cfg.min_area  # specks go before the motion check (cheaper)
+            if cfg.guide_specks and len(area) and not big.all():
+                guided = self._expected_specks(cen, ~big, t)
+                big |= guided
             area, bbox, cen = area[big], bbox[big], cen[big]
+            if guided is not None:
+                guided = guided[big]
             if len(area):
                 # moving: a blob of the frame difference is centred in the box (labelled
                 # in a window around each box only: at 1080p a full-frame pass is bound by
@@ -736,7 +752,10 @@ class FallingObjectDetector(Detector):
                     slow_blobs = (area[rest], bbox[rest], cen[rest])
                     self.stats["slow"] += len(rest)
                 area, bbox, cen = area[moving], bbox[moving], cen[moving]
-        area, bbox, cen = self._blob_filter(area, bbox, cen)
+                if guided is not None:
+                    guided = guided[moving]
+                    self.stats["specks"] += int(guided.sum())
+        area, bbox, cen = self._blob_filter(area, bbox, cen, guided)
         if slow_blobs is not None and len(slow_blobs[0]):
             slow_blobs = self._blob_filter(*slow_blobs)
         if (not len(area) and older is not None and cfg.frame_diff == 3
@@ -1017,9 +1036,60 @@ class FallingObjectDetector(Detector):
                 events.append(ev)
         return events
 
-    def _blob_filter(self, area: np.ndarray, bbox: np.ndarray, cen: np.ndarray) -> tuple:
-        """Blobs at the detection resolution back to image pixels, without specks, blobs too
-        large for a falling object and rain streaks."""
+    def _image_cen(self, cen: np.ndarray) -> np.ndarray:
+        """Blob centres at the detection resolution in image pixels."""
+        P = self._pool or 1
+        S = self._scale()
+        if P > 1:
+            if S > 1:  # blocks
+                return (cen + 0.5) * S - 0.5
+            return cen + 0.5 * (P - 1)  # box means at stride 1: centred (P - 1) / 2 further
+        return cen
+
+    def _expected_specks(self, cen: np.ndarray, small: np.ndarray, t: float) -> np.ndarray:
+        """Which of the ``small`` blobs (centres ``cen`` at the detection resolution, in
+        the current frame) lie where a live descending track expects its object at ``t``
+        (see ``guide_specks``)."""
+        out = np.zeros(len(cen), dtype=bool)
+        P = self._pool or 1
+        S = self._scale()
+        px, py = S * self._pos[0], S * self._pos[1]
+        speck = self.config.min_area * S * S  # (image px)
+        exp = []
+        for tr in self._tracks.values():
+            rows = tr.rows
+            if len(rows) < 4 or tr.merged_into is not None:
+                continue
+            r2, r3 = rows[-2], rows[-1]
+            dt = t - r3[1]
+            if not 0.0 < dt <= 0.2 or r3[1] <= r2[1]:
+                continue
+            vy = (r3[5] - r2[5]) / (r3[1] - r2[1])
+            if vy <= 0.0 or r3[5] - rows[0][5] < 2.0:
+                continue  # not descending
+            if sorted(r[6] for r in rows[-4:])[2] > 12.0 * P * P:
+                continue  # a larger object does not shrink to a speck
+            if all(r[6] < speck for r in rows[-3:]):
+                continue  # specks only extend a track that still has blobs of its own
+            vx = (r3[4] - r2[4]) / (r3[1] - r2[1])
+            g = self._expected_g(r3[4], r3[5])[0] or 0.0
+            step = math.hypot(vx, vy) * dt
+            tol = max(2.0 * P, 0.5 * math.sqrt(r3[6])) + 0.25 * step
+            exp.append((r3[4] + vx * dt + px, r3[5] + vy * dt + 0.5 * g * dt * dt + py, tol))
+        if not exp:
+            return out
+        e = np.asarray(exp)
+        idx = np.nonzero(small)[0]
+        c = self._image_cen(cen[idx])
+        d = np.hypot(c[:, None, 0] - e[None, :, 0], c[:, None, 1] - e[None, :, 1])
+        out[idx[(d <= e[None, :, 2]).any(axis=1)]] = True
+        return out
+
+    def _blob_filter(self, area: np.ndarray, bbox: np.ndarray, cen: np.ndarray,
+                     guided: np.ndarray | None = None) -> tuple:
+        """Blobs at the detection resolution back to image pixels, without specks (but the
+        ``guided`` ones, see ``guide_specks``), blobs too large for a falling object and
+        rain streaks."""
         cfg = self.config
         P = self._pool or 1
         S = self._scale()
@@ -1027,11 +1097,11 @@ class FallingObjectDetector(Detector):
             if S > 1:  # blocks
                 area = area * (S * S)
                 bbox = bbox * S
-                cen = (cen + 0.5) * S - 0.5
-            else:  # box means at stride 1: pixel (i, j) is centred (P - 1) / 2 further
+            else:  # box means at stride 1
                 bbox = bbox + np.array([0.0, 0.0, P - 1.0, P - 1.0])
-                cen = cen + 0.5 * (P - 1)
-        keep = (area >= cfg.min_area) & (area <= self._max_area(cen))
+            cen = self._image_cen(cen)
+        small_ok = (area >= cfg.min_area) if guided is None else ((area >= cfg.min_area) | guided)
+        keep = small_ok & (area <= self._max_area(cen))
         if cfg.streak_aspect > 0 and len(area):
             # rain: thin streaks (long and narrow, or long with a sparse box)
             bw = bbox[:, 2] - bbox[:, 0]
@@ -1832,20 +1902,31 @@ class FallingObjectDetector(Detector):
             origin = self._origin(a, fit, v, tr.followed)
         return self._event(tr, a, fit, v, origin)
 
-    def _leaving(self, tr: _Track) -> bool:
-        """Whether the track's object has left the view through the bottom of the frame
-        (its last box, moved on by one more step, reaches past the last row)."""
+    def _leaving(self, tr: _Track, t: float | None = None) -> bool:
+        """Whether the track's object has left the view through the bottom of the frame:
+        its last box, moved on by one more step, reaches past the last row; or, at time
+        ``t`` (the track unseen since its last sample), moved on at its last speed under
+        the facade's gravity, it would be past the last row by then (a small object
+        blurred by its speed near the bottom of the view is often not seen there)."""
         if len(tr.rows) < 2 or self._full_shape is None:
             return False
         r1, r2 = tr.rows[-2], tr.rows[-1]
         step = max(r2[3] - r1[3], 0.0)
-        return r2[7][3] + step >= self._full_shape[0] - 2
+        bottom = self._full_shape[0] - 2
+        if r2[7][3] + step >= bottom:
+            return True
+        if t is None or r2[1] <= r1[1]:
+            return False
+        dt = min(t - r2[1], self.config.max_gap)
+        vy = step / (r2[1] - r1[1])
+        g = self._expected_g(r2[4], r2[5])[0] or 0.0
+        return r2[7][3] + vy * dt + 0.5 * g * dt * dt >= bottom
 
     def _end_stale(self, t: float) -> list[Event]:
         out = []
         for tid in [k for k, tr in self._tracks.items() if t - tr.t_last > self.config.max_gap]:
             tr = self._tracks.pop(tid)
-            if tr.alarm is None and tr.merged_into is None and self._leaving(tr):
+            if tr.alarm is None and tr.merged_into is None and self._leaving(tr, t):
                 ev = self._consider(tr, t, self.frame_index, leaving=True)
                 if ev is not None:
                     out.append(ev)

@@ -362,8 +362,11 @@ class BallisticRules:
         accelerates sideways by at most ``terminal_max_slope`` g (drag on the small sideways
         speed; a swaying leaf or a turning bird exceeds it), and it lasts
         ``terminal_min_duration`` seconds. Leaves are slower (about 1-2 m/s) and sway; birds
-        fly sideways. ``terminal_min_duration=0`` disables the rule.
-    terminal_max_slope, terminal_min_duration : float
+        fly sideways. ``terminal_min_duration=0`` disables the rule. Being the loosest
+        acceptance (no acceleration at all), it also needs ``terminal_min_inlier_frac`` of
+        the samples to be inliers of the robust fit: a steady descent fits throughout, while
+        a swaying leaf whose silhouette flickers leaves a sixth of its samples off the fit.
+    terminal_max_slope, terminal_min_duration, terminal_min_inlier_frac : float
         See ``terminal_speed``.
     max_side_accel : float
         Largest sideways acceleration in g, when significant (3 standard errors; fits with
@@ -409,6 +412,7 @@ class BallisticRules:
     terminal_speed: tuple[float, float] = (2.5, 20.0)
     terminal_max_slope: float = 0.25
     terminal_min_duration: float = 1.0
+    terminal_min_inlier_frac: float = 0.9
     max_side_accel: float = 0.5
     min_accel_px: float = 50.0
     min_accel_sigma: float = 4.0
@@ -437,8 +441,10 @@ class BallisticRules:
                 continue
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
                 raise ValueError(f"{f.name}: expected a finite number >= 0, got {v!r}")
-        if not 0 <= self.min_inlier_frac <= 1 or not 0 <= self.min_descent_frac <= 1:
-            raise ValueError("min_inlier_frac/min_descent_frac: expected fractions in [0, 1]")
+        if not 0 <= self.min_inlier_frac <= 1 or not 0 <= self.min_descent_frac <= 1 \
+                or not 0 <= self.terminal_min_inlier_frac <= 1:
+            raise ValueError("min_inlier_frac/min_descent_frac/terminal_min_inlier_frac: "
+                             "expected fractions in [0, 1]")
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> "BallisticRules":
@@ -542,7 +548,8 @@ def ballistic_verdict(
             ax = abs(float(fit.px[2])) if len(fit.px) > 2 else 0.0
             terminal = (r.terminal_speed[0] <= vy <= r.terminal_speed[1]
                         and abs(vx) <= r.terminal_max_slope * vy and a >= -2.0 * se
-                        and ax <= r.terminal_max_slope * expected_g)
+                        and ax <= r.terminal_max_slope * expected_g
+                        and fit.inlier_frac >= r.terminal_min_inlier_frac)
             if terminal:
                 feats["terminal"] = 1.0
     if not terminal:  # (at terminal speed there is no acceleration to measure)
