@@ -561,6 +561,50 @@ def test_a_track_lost_just_above_the_bottom_while_falling_fast_has_left_the_view
     assert det._leaving(near)
 
 
+def _fall_rows(tid, frames, y0=200.0, x=150.0, g=9.81 * 40 / 3.0, fps=25.0):
+    """Rows of a clean free fall from rest at frame 0 (flat_facade: 13.3 px/m)."""
+    from anfang.falling.detector import _Track
+
+    tr = _Track(tid)
+    for f in frames:
+        t = f / fps
+        y = y0 + 0.5 * g * t * t
+        tr.rows.append((f, t, x, y, x, y, 9.0, (x - 1.5, y - 1.5, x + 1.5, y + 1.5)))
+    tr.t_last = tr.rows[-1][1]
+    return tr
+
+
+def test_the_exit_judgement_needs_a_track_seen_in_most_of_its_frames():
+    # a fall seen in every third frame, ending low in the view after 1.3 floors: the
+    # one-floor exit drop applies only to a track seen in half its frames or more
+    fac = flat_facade()
+    sparse = list(range(0, 24, 3))  # 8 samples over 22 frames
+    for density, want in ((0.5, False), (0.0, True)):
+        det = FallingObjectDetector(fac, exit_min_density=density)
+        tr = _fall_rows(1, sparse)
+        det._tracks[1] = tr
+        det._consider(tr, tr.t_last + 0.4, sparse[-1] + 10, leaving=True)
+        assert (tr.alarm is not None) == want
+    det = FallingObjectDetector(fac)  # the same fall seen in every frame: judged and alarmed
+    tr = _fall_rows(1, list(range(22)))
+    det._consider(tr, tr.t_last + 0.4, 31, leaving=True)
+    assert tr.alarm is not None
+
+
+def test_a_held_sweep_candidate_grown_across_a_gap_does_not_alarm():
+    # later sweeps add their samples to a held candidate; if that leaves a gap the sweep
+    # itself rejects (0.6 s here), the candidate is dropped when its hold runs out
+    fac = flat_facade()
+    for frames, want in ((list(range(0, 16)) + list(range(31, 41)), 0), (list(range(0, 36)), 1)):
+        det = FallingObjectDetector(fac)
+        tr = _fall_rows((2 << 40) + 1, frames)
+        tr.swept = tr.linked = True
+        det._pending = [(tr.t_last + 0.1, tr)]
+        evs = det._flush_pending(tr.t_last + 0.2, frames[-1] + 5, final=True)
+        evs += det._finish()
+        assert len(evs) == want
+
+
 def test_specks_carry_a_small_fast_object_to_the_bottom_of_the_view():
     # the standard suite's facade_fall_17: a 3 px shoe released from floor 5 that leaves the
     # view 1.9 floors lower (too short for the two-floor alarm). Blurred by its speed, it is

@@ -79,6 +79,11 @@ from anfang.frames import to_gray
 __all__ = ["FallingConfig", "FallingObjectDetector"]
 
 
+# the sweep's longest time between a candidate's consecutive samples (see parabola_sweep);
+# a held candidate that grows with later sweeps' samples is held to it again before it alarms
+_SWEEP_MAX_GAP = 0.4
+
+
 @dataclass
 class FallingConfig(ConfigMixin):
     """Settings of :class:`FallingObjectDetector` (validated; JSON via ``from_dict``/``load``).
@@ -240,6 +245,11 @@ class FallingConfig(ConfigMixin):
         judged once more on everything seen, needing only this many floors (a fall from a
         low floor often leaves the picture first). The pixel distance without a facade is
         scaled alike.
+    exit_min_density : float
+        That exit judgement needs samples in at least this fraction of the frames the track
+        spans (of the frames with new content, at a low content rate): a few blobs strung
+        together over gaps by the tracker, ending low in the view, are not a fall (0
+        disables).
     px_per_m : float or None
         Scale used for gravity without a facade (None: no gravity band, only a significant
         downward acceleration).
@@ -328,6 +338,7 @@ class FallingConfig(ConfigMixin):
     min_drop_floors: float = 2.0
     min_drop_px: float = 60.0
     exit_drop_floors: float = 1.0
+    exit_min_density: float = 0.5
     px_per_m: float | None = None
     drag_after: int = 10
     origin_window: float = 0.6
@@ -878,7 +889,7 @@ class FallingObjectDetector(Detector):
         blob, cid, support, _acc = parabola_sweep(
             offsets, ft, cat["xs"], h[ok], cat["tol_x"], cat["tol_h"], lags=(0.45, 0.7, 0.95),
             a_min=0.0, a_max=1.15 * GRAVITY, n_bins=12, max_vx=vx, v_min=-4.0,
-            v_max=cfg.max_speed_mps, back=0.3, min_support=cfg.sweep_min_support, max_gap=0.4,
+            v_max=cfg.max_speed_mps, back=0.3, min_support=cfg.sweep_min_support, max_gap=_SWEEP_MAX_GAP,
             min_drop=0.8 * drop, end_frames=new, max_out=4)
         if not len(support):
             return
@@ -933,6 +944,8 @@ class FallingObjectDetector(Detector):
             a = tr.arrays()
             if self._continues(a, te) is not None or self._near_alarm(a):
                 continue  # a tracker alarmed on it: its event stands
+            if len(a["t"]) > 1 and float(np.diff(a["t"]).max()) > _SWEEP_MAX_GAP:
+                continue  # grown by later sweeps into pieces with a gap the sweep itself rejects
             tr.n_eval = 0
             ev = self._consider(tr, te, fi)
             if tr.alarm is not None:
@@ -1491,6 +1504,15 @@ class FallingObjectDetector(Detector):
             need *= self.config.exit_drop_floors / max(self.config.min_drop_floors, 1e-9)
         if last[5] - first[5] < need:
             return None
+        if leaving and self.config.exit_min_density > 0:
+            # the looser exit drop only for a track seen in most of its frames (of the
+            # stream's distinct contents, at a low content rate)
+            st = self.stats
+            content = 1.0
+            if self._low_rate():
+                content = max(1.0 - (st["repeats"] + st["duplicates"]) / st["frames"], 0.1)
+            if n < self.config.exit_min_density * content * (last[0] - first[0] + 1):
+                return None
         a = tr.arrays()
         tr.n_eval = n
         res = self._evaluate(a, tr.swept)
