@@ -1470,16 +1470,12 @@ class FallingObjectDetector(Detector):
         tt, yy = t[keep], y[keep]
         if len(tt) < 4 or vt <= 0:
             return 0.0
-        k = vt * vt / GRAVITY
-        best = (math.inf, 0.0)
-        for tr_ in np.arange(tt[0] - 3.0, tt[0] + 1e-9, 0.02):
-            tau = np.maximum(tt - tr_, 0.0)
-            f = k * np.log(np.cosh(np.minimum(GRAVITY * tau / vt, 50.0)))
-            yr = float(np.median(yy - f))
-            cost = float(np.abs(yy - yr - f).sum())
-            if cost < best[0] - 1e-12:
-                best = (cost, float(f[0]))
-        return best[1]
+        grid = np.arange(tt[0] - 3.0, tt[0] + 1e-9, 0.02)  # candidate release times
+        tau = np.maximum(tt[None, :] - grid[:, None], 0.0)
+        f = vt * vt / GRAVITY * np.log(np.cosh(np.minimum(GRAVITY * tau / vt, 50.0)))
+        yr = np.median(yy[None, :] - f, axis=1)
+        cost = np.abs(yy[None, :] - yr[:, None] - f).sum(axis=1)
+        return float(f[int(np.argmin(cost)), 0])
 
     def _consider(self, tr: _Track, t: float, fi: int, leaving: bool = False,
                   dry: bool = False) -> Any:
@@ -1507,10 +1503,7 @@ class FallingObjectDetector(Detector):
         if leaving and self.config.exit_min_density > 0:
             # the looser exit drop only for a track seen in most of its frames (of the
             # stream's distinct contents, at a low content rate)
-            st = self.stats
-            content = 1.0
-            if self._low_rate():
-                content = max(1.0 - (st["repeats"] + st["duplicates"]) / st["frames"], 0.1)
+            content = max(self._content_fraction(), 0.1) if self._low_rate() else 1.0
             if n < self.config.exit_min_density * content * (last[0] - first[0] + 1):
                 return None
         a = tr.arrays()
@@ -1727,8 +1720,13 @@ class FallingObjectDetector(Detector):
     def _low_rate(self) -> bool:
         """Whether the stream's content changes at most every other frame (identical or
         motionless repeats: 8 fps content in a 25 fps stream)."""
+        return self.stats["frames"] >= 10 and self._content_fraction() <= 0.6
+
+    def _content_fraction(self) -> float:
+        """Share of the frames so far that brought new content (not identical or motionless
+        repeats)."""
         st = self.stats
-        return st["frames"] >= 10 and st["repeats"] + st["duplicates"] >= 0.4 * st["frames"]
+        return 1.0 - (st["repeats"] + st["duplicates"]) / max(st["frames"], 1)
 
     def _gather(self, tr: _Track) -> None:
         """Prepend the object's earlier detections that other tracks took or that started
