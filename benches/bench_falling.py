@@ -150,7 +150,10 @@ def _quality_clip(job: tuple) -> tuple:
     # the bar counts objects of 3 px area or more: which true falls of that size were found
     tf = [e for e in clip.truth["events"] if e["kind"] == "falling_object"]
     found = {i for i, _, _ in match(tf, dets, 0.5, DIST_TOL["falling_object"])}
-    big = [(float(e.get("area_px", math.inf)) >= 3.0, i in found) for i, e in enumerate(tf)]
+    # (3 px or more, found, visible: see anfang.synth's ground truth "visibility", None when
+    # the clips predate it)
+    big = [(float(e.get("area_px", math.inf)) >= 3.0, i in found,
+            (e.get("visibility") or {}).get("visible")) for i, e in enumerate(tf)]
     k = kinds.get("falling_object") or {"n_truth": 0, "n_det": len(evs), "tp": 0, "fp": len(evs),
                                         "fn": 0, "floor_exact": None, "floor_within_1": None,
                                         "time_to_alarm_mean_s": None}
@@ -184,11 +187,13 @@ def quality(only: str | None, overrides: dict | None = None, suite: str | None =
             results = pool.map(_quality_clip, work, chunksize=1)
     else:
         results = map(_quality_clip, work)
-    n3 = f3 = 0
+    n3 = f3 = nv = fv = 0
     for name, k, a2, fps, big in results:
         after2.extend(a2)
-        n3 += sum(b for b, _ in big)
-        f3 += sum(b and f for b, f in big)
+        n3 += sum(b for b, _, _ in big)
+        f3 += sum(b and f for b, f, _ in big)
+        nv += sum(bool(v) for _, _, v in big)
+        fv += sum(bool(v) and f for _, f, v in big)
         for key in tot:
             tot[key] += k[key]
         if k["tp"]:
@@ -206,6 +211,9 @@ def quality(only: str | None, overrides: dict | None = None, suite: str | None =
     print(f"clips={len(spec)} truth={tot['n_truth']} det={tot['n_det']} tp={tot['tp']} "
           f"precision={p:.3f} recall={r:.3f} distractor clips with alarms={fa_clips}")
     print(f"recall for objects of 3 px area or more (the bar): {f3}/{n3} = {f3 / max(n3, 1):.3f}")
+    if nv:
+        print(f"recall for visible objects (2 px over 3 noise sigmas in 80 % of their frames): "
+              f"{fv}/{nv} = {fv / nv:.3f}")
     if tot["tp"]:
         print(f"floor exact={floors_exact / tot['tp']:.3f} within 1={floors_1 / tot['tp']:.3f} "
               f"median time to alarm={statistics.median(alarm):.2f} s")

@@ -291,3 +291,15 @@ def test_read_mot_names_the_bad_line(tmp_path):
     assert read_mot(p) == [[1, 1, 0.0, 0.0, 10.0, 10.0, 1.0, -1, -1, -1], [3, 2, 5.5, 6.0, 7.0, 8.0, 0.5, -1, -1, -1]]
     with pytest.raises(TypeError, match="truth: expected a truth.json mapping, got NoneType"):
         truth_mot_rows(None)
+
+
+def test_recall_over_the_objects_marked_visible():
+    truth = copy.deepcopy(TRUTH)
+    truth["events"][0]["visibility"] = {"visible": True, "visible_frac": 1.0}
+    truth["events"][1]["visibility"] = {"visible": False, "visible_frac": 0.1}
+    f = _kind(evaluate(truth, [truth["events"][0]]), "falling_object")
+    assert f["recall"] == 0.5 and f["recall_visible"] == 1.0 and f["n_visible"] == 1
+    f = _kind(evaluate(truth, [truth["events"][1]]), "falling_object")
+    assert f["recall"] == 0.5 and f["recall_visible"] == 0.0
+    # without visibility marks there is no such figure
+    assert "recall_visible" not in _kind(evaluate(TRUTH, TRUTH["events"]), "falling_object")

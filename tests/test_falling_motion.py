@@ -674,3 +674,30 @@ def test_a_fragment_is_linked_from_a_live_track_that_stopped_where_this_one_bega
     assert det._link(second)
     assert [r[0] for r in second.rows] == [3 * i for i in range(10)]
     assert first.merged_into is second and other.merged_into is None
+
+
+def test_fit_scale_grows_with_the_object():
+    # a falling object whose centroid moves 2 px off the parabola in five of 16 samples
+    # (the last one among them), as a large object does while it turns
+    t = np.arange(16) / 25.0
+    rng = np.random.default_rng(3)
+    wob = np.zeros(16)
+    wob[[3, 7, 9, 12, 15]] = [2.0, -2.2, 2.4, -2.0, 2.1]
+    xs = 100 + 20 * t + wob + rng.normal(0, 0.1, 16)
+    ys = 40 + 60 * t + 300 * t**2 + rng.normal(0, 0.1, 16)
+
+    def arrays(half):
+        return dict(t=t, xs=xs, ys=ys, x=xs, y=ys, area=np.full(16, (2 * half) ** 2),
+                    bbox=np.column_stack([xs - half, ys - half, xs + half, ys + half]),
+                    frame=np.arange(16))
+
+    big, small = arrays(12.0), arrays(1.5)
+    # 24 px wide: 2 px is within the scale floor (0.05 x 24 = 1.2 px), all samples inliers
+    fit, v = FallingObjectDetector()._evaluate(big)
+    assert v.accepted and fit.inlier_frac == 1.0
+    # with the fixed 0.25 px floor the same track ends "off track"
+    fit, v = FallingObjectDetector(fit_size_sigma=0.0)._evaluate(big)
+    assert not v.accepted and "tail_off_track" in v.reasons
+    # a 3 px object jumping 2 px has left its track, whatever the setting
+    fit, v = FallingObjectDetector()._evaluate(small)
+    assert not v.accepted and fit.inlier_frac < 0.7

@@ -321,3 +321,43 @@ def test_synth_command_bad_values_are_usage_errors(tmp_path, capsys):
                  "--seconds", "0.6", "--distractors", "none"]) == 0
     with np.load(tmp_path / "c" / "frames.npz") as z:
         assert z["frames"].shape == (3, 48, 64)
+
+
+def _signal_oracle(seed, noise, spec, **kw):
+    """The fall's exact signal: a noise-free render minus the same render with the object
+    transparent (contrast 0: every random draw stays the same)."""
+    a = facade(seed=seed, noise=0.0, falls=[spec], **kw)
+    b = facade(seed=seed, noise=0.0, falls=[{**spec, "contrast": 0.0}], **kw)
+    d = a.frames.astype(np.float64) - b.frames.astype(np.float64)
+    o = [o for o in a.truth["objects"] if o["kind"] == "falling_object"][0]
+    n3, seen = [], set()
+    for r in o["frames"]:
+        f = int(r[0])
+        if a.t[f] in seen:
+            continue
+        seen.add(float(a.t[f]))
+        x0, y0, x1, y1 = r[1:]
+        s = d[f, max(int(y0) - 2, 0):int(y1) + 3, max(int(x0) - 2, 0):int(x1) + 3]
+        n3.append(int((np.abs(s) > max(3 * noise, 1.0)).sum()))
+    return np.array(n3)
+
+
+@pytest.mark.parametrize("spec, noise, visible", [
+    ({"size_px": 12.0, "contrast": 0.9, "polarity": -1, "t_release": 0.4}, 2.0, True),
+    ({"size_px": 2.0, "contrast": 0.15, "polarity": -1, "t_release": 0.4}, 8.0, False),
+])
+def test_fall_visibility_matches_a_noise_free_oracle(spec, noise, visible):
+    kw = dict(size=(320, 180), fps=25.0, seconds=3.0, distractors="none", night=False)
+    clip = facade(seed=21, noise=noise, falls=[spec], **kw)
+    v = clip.truth["events"][0]["visibility"]
+    n3 = _signal_oracle(21, noise, spec, **kw)
+    assert v["visible"] is visible
+    assert v["visible_frac"] >= 0.8 if visible else v["visible_frac"] < 0.8
+    # the generator measures before rounding to bytes, the oracle after: allow a frame or two
+    assert v["frames"] == pytest.approx(len(n3), abs=2)
+    assert v["visible_frac"] == pytest.approx(float(np.mean(n3 >= 2)), abs=0.1)
+    assert v["snr_median"] > 0
+    # measuring the visibility draws no random numbers: the noisy frames are the same as those
+    # of a render whose object is transparent, wherever the object is not
+    bare = facade(seed=21, noise=noise, falls=[{**spec, "contrast": 0.0}], **kw)
+    assert np.array_equal(clip.frames[:5], bare.frames[:5])  # before the release

@@ -242,6 +242,11 @@ def _raw(truth: Mapping, detections: Iterable, time_tol: float, dist_tol: Mappin
                     r["origin_err"].append(math.hypot(ob["x"] - oa["x"], ob["y"] - oa["y"]))
             if kind == "rider" and b.get("helmet") is not None and a.get("helmet") is not None:
                 r["helmet_ok"].append(bool(b["helmet"]) == bool(a["helmet"]))
+        # objects the ground truth marks visible (see anfang.synth: a per-pixel detector can
+        # be expected to find them): were they found?
+        hit = {i for i, _, _ in pairs}
+        r["visible_found"] = [i in hit for i, e in enumerate(tr)
+                              if isinstance(e.get("visibility"), Mapping) and e["visibility"].get("visible")]
         if kind == "rider":
             r["truth_helmet"] = [bool(e["helmet"]) for e in tr if e.get("helmet") is not None]
             r["det_helmet"] = [bool(e["helmet"]) for e in de if e.get("helmet") is not None]
@@ -267,6 +272,9 @@ def _summarise(raws: Sequence[dict]) -> dict[str, Any]:
              "precision": p, "recall": rc, "f1": f1,
              "hours": kh, "false_alarms_per_hour": fp / kh if kh > 0 else None,
              "time_to_alarm_mean_s": _mean(a["tta"]), "time_to_alarm_median_s": _median(a["tta"])}
+        if a["visible_found"]:
+            m["n_visible"] = len(a["visible_found"])
+            m["recall_visible"] = _mean([float(x) for x in a["visible_found"]])
         if kind == "falling_object":
             m["floor_exact"] = _mean([float(x) for x in a["floor_exact"]])
             m["floor_within_1"] = _mean([float(x) for x in a["floor_within1"]])
@@ -301,7 +309,8 @@ def evaluate(truth: Mapping, detections: Iterable, *, time_tol: float = 0.5,
 
     Per kind: ``precision``, ``recall``, ``f1``, ``false_alarms_per_hour`` and time to alarm
     (``t_alarm`` of the detection, or its ``t_start`` when absent, minus the truth
-    ``t_start``); for falls ``floor_exact``, ``floor_within_1``, ``origin_error_*_px``; for
+    ``t_start``); where the truth marks objects ``visibility.visible`` (the facade generator
+    does), ``recall_visible`` over those and their count ``n_visible``; for falls ``floor_exact``, ``floor_within_1``, ``origin_error_*_px``; for
     riders ``helmet_accuracy`` (matched riders) and ``wearing_rate_error_pp`` (detected rate
     over all detected riders minus the true rate, in percentage points).
     """
@@ -360,7 +369,7 @@ def format_table(metrics: Mapping[str, Any]) -> str:
     extra = []
     for kind, m in sorted(metrics["kinds"].items()):
         rows.append([kind] + [_fmt(m.get(c)) for c in cols])
-        for k in ("floor_exact", "floor_within_1", "origin_error_median_px", "helmet_accuracy",
+        for k in ("recall_visible", "floor_exact", "floor_within_1", "origin_error_median_px", "helmet_accuracy",
                   "wearing_rate_truth", "wearing_rate_detected", "wearing_rate_error_pp"):
             if k in m:
                 extra.append(f"  {kind}.{k} = {_fmt(m[k])}")

@@ -261,6 +261,11 @@ class FallingConfig(ConfigMixin):
         ``origin_window`` seconds of the track (at least 5 samples).
     max_back : float
         Longest back-extrapolation to the release point (s).
+    fit_size_sigma : float
+        Floor of the robust fit's residual scale as a fraction of the object's size (the
+        median square root of its blob areas; never below 0.25 px): the centroid of a large
+        object moves by a few pixels as it turns or loses a part to the threshold, which is no
+        outlier. 0 keeps the fixed 0.25 px floor.
     known_g_tol : float
         When that parabola's acceleration is within this fraction of the expected g (or two
         standard errors of it), the back-trace uses g itself (``physics.with_gravity``);
@@ -323,6 +328,7 @@ class FallingConfig(ConfigMixin):
     slow_frames: int = 4
     slow_min_area: float = 2.0
     known_g_tol: float = 0.25
+    fit_size_sigma: float = 0.05
     max_gap: float = 0.3
     link_gap: float = 0.6
     link_points: int = 4
@@ -1252,8 +1258,11 @@ class FallingObjectDetector(Detector):
     def _evaluate(self, a: dict[str, np.ndarray], swept: bool = False) -> tuple[TrackFit, Verdict] | None:
         n = len(a["t"])
         drag = 0 < self.config.drag_after <= n
+        # the robust scale's floor grows with the object: the centroid of a large blob moves
+        # by a few pixels as it turns or loses a part, which is no outlier
+        ms = max(0.25, self.config.fit_size_sigma * float(np.median(np.sqrt(a["area"]))))
         try:
-            fit = fit_track(a["t"], a["xs"], a["ys"], drag=drag)
+            fit = fit_track(a["t"], a["xs"], a["ys"], drag=drag, min_sigma=ms)
         except ValueError:
             return None
         self.stats["fits"] += 1
@@ -1267,7 +1276,7 @@ class FallingObjectDetector(Detector):
             # bottom ones; on the plane it is g (coordinates in pixels at the track's median
             # position, so the pixel rules keep their meaning)
             try:
-                judged = fit_track(a["t"], rect[0], rect[1], drag=drag)
+                judged = fit_track(a["t"], rect[0], rect[1], drag=drag, min_sigma=ms)
             except ValueError:
                 judged = fit
         b = a["bbox"]

@@ -150,6 +150,28 @@ def _facade_background(cam, geo, rng, night, color):
     return img, sky_mask
 
 
+VISIBLE_PX = 2
+VISIBLE_FRAC = 0.8
+
+
+def _visibility(vis: dict) -> dict:
+    """How visible a fall is, from its noise-free signal per distinct content frame.
+
+    ``frames``: content frames with the object in view; ``visible_frac``: the share of them
+    in which at least :data:`VISIBLE_PX` pixels differ from the scene by more than three noise
+    sigmas (before compression); ``snr_median``: the median over those frames of the
+    matched-filter signal-to-noise ratio (root of the summed squared signal over sigma);
+    ``visible``: ``visible_frac >= VISIBLE_FRAC``, the objects a per-pixel detector can be
+    expected to find."""
+    if not vis:
+        return {"frames": 0, "visible_frac": 0.0, "snr_median": 0.0, "visible": False}
+    n3 = np.array([v[0] for v in vis.values()])
+    e = np.array([v[1] for v in vis.values()])
+    frac = float(np.mean(n3 >= VISIBLE_PX))
+    return {"frames": int(len(n3)), "visible_frac": round(frac, 4),
+            "snr_median": round(float(np.median(e)), 3), "visible": bool(frac >= VISIBLE_FRAC)}
+
+
 def _pick(rng, value, lo, hi):
     return float(value) if value is not None else float(rng.uniform(lo, hi))
 
@@ -349,7 +371,7 @@ def facade(
             states[float(tv)] = s.copy()
         obj = new_obj("falling_object", type=typ, size_px=size_px, contrast=contrast)
         falls_sim.append(dict(obj=obj, states=states, size=size_px, aspect=aspect, omega=omega,
-                              phase=phase, contrast=contrast, rgb=rgb, floor=fl, column=c,
+                              phase=phase, contrast=contrast, rgb=rgb, floor=fl, column=c, vis={},
                               k=k, p0=p0, v0=v0, t_rel=t_rel, typ=typ))
 
     # ---------------- distractor objects (pixel-space paths)
@@ -434,6 +456,7 @@ def facade(
             add = cloud_k * cl * sky_mask
             img += add[..., None] if color else add
         boxes = []  # (obj, box)
+        vis_now = []  # (fall, content time, its signal patch) to measure once the gain is known
         for fs in falls_sim:
             st = fs["states"].get(tv)
             if st is None:
@@ -452,6 +475,10 @@ def facade(
                 n = int(min(8, max(1, math.ceil(math.hypot(xb - xa, yb - ya) / max(a, 0.5)))))
             else:
                 n, xa, ya, xb, yb = 1, x, y, x, y
+            # the painted patch before and after: the object's exact signal (visibility)
+            pb = R._patch(img.shape, min(xa, xb, x) - a - 2, min(ya, yb, y) - a - 2,
+                          max(xa, xb, x) + a + 2, max(ya, yb, y) + a + 2)
+            before = img[pb[0]:pb[1], pb[2]:pb[3]].copy() if pb is not None else None
             if n == 1:
                 b = R.ellipse(img, x, y, a, max(0.5, bb), ang, fs["rgb"], alpha)
             else:
@@ -463,6 +490,9 @@ def facade(
                 b = R.union(*parts)
             if b is not None:
                 boxes.append((fs["obj"], b, (x, y)))
+                if before is not None and tv not in fs["vis"]:
+                    d = img[pb[0]:pb[1], pb[2]:pb[3]] - before
+                    vis_now.append((fs, tv, d.mean(axis=2) if d.ndim == 3 else d))
         for bd in birds:
             dt_ = tv - bd["t0"]
             x = bd["x0"] + bd["vx"] * dt_
@@ -528,6 +558,13 @@ def facade(
                 gain *= gval
         if gain != 1.0:
             img *= gain
+        for fs, tv_, d in vis_now:
+            # per distinct content frame: pixels whose signal exceeds three noise sigmas
+            # (one grey level without noise), and the matched-filter SNR of the whole object
+            d = d * gain
+            lim = max(3.0 * sigma, 1.0)
+            fs["vis"][tv_] = (int((np.abs(d) > lim).sum()),
+                              float(np.sqrt((d.astype(np.float64) ** 2).sum())) / max(sigma, 1e-9))
         dx = dy = 0.0
         if shake_amp > 0:
             dx = shake_amp * (0.7 * math.sin(2 * math.pi * shake_fr[0] * tv + shake_phase[0])
@@ -575,6 +612,7 @@ def facade(
             "contrast": round(fs["contrast"], 4),
             "object_type": fs["typ"],
             "t_release": fs["t_rel"],
+            "visibility": _visibility(fs["vis"]),
             "trajectory": [[r[0], r[1], round(float(r[2]), 3), round(float(r[3]), 3)] for r in cen],
             "physics": {"g": G, "drag_k": fs["k"], "p0": fs["p0"], "v0": fs["v0"],
                         "samples": [[round(v, 6) for v in s_] for s_ in samples]},
