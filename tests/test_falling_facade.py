@@ -213,3 +213,15 @@ def test_from_grid_homography_and_calibration_dict():
     assert fac.contains(pix).all()
     with pytest.raises(ValueError, match="homography"):
         Facade.from_calibration({"floors": 3, "columns": 2})
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.floats(-200, 900), st.floats(-200, 700), st.integers(-2, 5))
+def test_floor_height_one_point_equals_the_array_path(x, y, lowest):
+    # the scalar fast path (plain floats) and the array path agree to the last bit
+    fac = Facade.from_corners([[40, 30], [600, 60], [620, 470], [20, 450]], floors=9, columns=6,
+                              lowest_floor=lowest)
+    one = fac.floor_height_px(y, x)
+    arr = fac.floor_height_px(np.array([y]), np.array([x]))[0]
+    assert (one == arr) or (np.isnan(one) and np.isnan(arr))
+    assert isinstance(one, float)

@@ -371,3 +371,58 @@ def test_detector_a_sweep_candidate_needs_more_inliers_than_a_track():
     assert not det._evaluate(tr.arrays(), swept=True)[1].accepted
     loose = FallingObjectDetector(fac, sweep_min_inlier_frac=0.6)
     assert loose._evaluate(tr.arrays(), swept=True)[1].accepted
+
+
+def test_detector_sweep_looks_at_the_largest_blobs_of_a_busy_frame(monkeypatch):
+    # rain at night: more blobs a frame than sweep_max_blobs; the sweep is handed the
+    # largest ones of each frame (by area), all of them where a frame has few
+    import anfang.falling.detector as D
+    from anfang.synth import facade as render_facade
+
+    clip = render_facade(seed=4, size=(320, 180), seconds=3.0, night=True, distractors=["rain"],
+                         falls=1)
+    fac = Facade.from_calibration(clip.truth["calibration"])
+    seen = []
+    real = D.parabola_sweep
+
+    def spy(offsets, ft, xs, h, tol_x, tol_h, **kw):
+        seen.append((np.diff(offsets), xs.copy()))
+        return real(offsets, ft, xs, h, tol_x, tol_h, **kw)
+
+    monkeypatch.setattr(D, "parabola_sweep", spy)
+    K = 5
+    det = FallingObjectDetector(fac, sweep_max_blobs=K)
+    det.run(zip(clip.frames, clip.t))
+    assert seen and max(int(c.max()) for c, _ in seen) == K
+    # the last sweep's window, frame by frame, against the detector's blob history
+    counts, xs = seen[-1]
+    wins = [b for b in det._blobs if b[8] is not None][-len(counts):]
+    busy = 0
+    for (fi, _t, _x, _y, bxs, _ys, area, *_rest), n, got in zip(
+            wins, counts, np.split(xs, np.cumsum(counts)[:-1])):
+        ok = np.isfinite(_rest[1])
+        want = np.sort(bxs[ok]) if ok.sum() <= K else None
+        if want is None:
+            busy += 1
+            top = np.sort(area[ok])[::-1][:K]
+            # the blobs handed over are K of the frame's, and none smaller than the K-th largest
+            sel = np.isin(bxs, got)
+            assert n == K and np.all(area[sel] >= top[-1])
+        else:
+            np.testing.assert_array_equal(np.sort(got), want)
+    assert busy > 0
+    # no limit: every blob of the window
+    seen.clear()
+    det = FallingObjectDetector(fac, sweep_max_blobs=0)
+    det.run(zip(clip.frames, clip.t))
+    assert max(int(c.max()) for c, _ in seen) > K
+
+
+def test_detector_sweep_max_blobs_is_checked():
+    from anfang.falling import FallingConfig
+
+    for bad in (-1, 1.5):
+        with pytest.raises(ValueError, match="sweep_max_blobs"):
+            FallingConfig(sweep_max_blobs=bad)
+    with pytest.raises(TypeError, match="sweep_max_blobs"):
+        FallingConfig(sweep_max_blobs=True)

@@ -551,6 +551,19 @@ class Facade:
         ``x`` defaults to the horizontal centre of the facade polygon. Used to express a
         drop of "two floors" as a pixel distance and gravity in pixels per second squared.
         """
+        if (self._H is not None and isinstance(y, (float, int)) and isinstance(x, (float, int))
+                and not isinstance(x, bool) and not isinstance(y, bool)):
+            # one point (the detector asks per track): plain float arithmetic, the same
+            # operations in the same order as the array path below, some 40 times faster
+            H = self._H
+            try:
+                v = []
+                for yy in (y - 0.5, y + 0.5):
+                    w = x * H[2, 0] + yy * H[2, 1] + H[2, 2]
+                    v.append(self.lowest_floor + (x * H[1, 0] + yy * H[1, 1] + H[1, 2]) / w)
+                return float(1.0 / abs(v[1] - v[0]))
+            except ZeroDivisionError:
+                pass
         ya = np.asarray(y, dtype=np.float64)
         xa = np.asarray(self.polygon[:, 0].mean() if x is None else x, dtype=np.float64)
         xa, ya = np.broadcast_arrays(xa, ya)
