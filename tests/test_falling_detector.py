@@ -402,3 +402,36 @@ def test_low_frame_rate_content_among_clutter_suite_clip(motion):
     truth = clip.truth["events"][0]
     assert evs[0]["origin"]["floor"] == truth["origin"]["floor"]
     assert truth["t_release"] < evs[0]["t_alarm"] < truth["t_release"] + 3.0
+
+
+def test_a_busy_scene_needs_longer_tracks(monkeypatch):
+    # the same clear drop judged as in a quiet scene and as in a busy one (many blobs a
+    # frame): busy, the alarm waits for busy_min_points samples
+    frames, t = render(60, [drop(160.0, 40.0, 0.2, vx=5.0, vy=150.0)])
+    quiet = FallingObjectDetector(facade(), min_drop_floors=0.5)
+    e0 = run(quiet, frames, t)
+    busy = FallingObjectDetector(facade(), min_drop_floors=0.5)
+    monkeypatch.setattr(busy, "_busy", lambda: True)
+    e1 = run(busy, frames, t)
+    assert len(e0) == len(e1) == 1
+    d0, d1 = e0[0].to_dict(), e1[0].to_dict()
+
+    def samples_at_alarm(d):
+        return sum(1 for r in d["trajectory"] if r[0] <= d["frame_alarm"])
+
+    assert samples_at_alarm(d0) < 8 <= samples_at_alarm(d1)
+    assert d1["frame_alarm"] > d0["frame_alarm"]
+    # off: as quiet
+    off = FallingObjectDetector(facade(), min_drop_floors=0.5, busy_min_points=0)
+    monkeypatch.setattr(off, "_busy", lambda: True)
+    assert run(off, frames, t)[0].to_dict()["frame_alarm"] == d0["frame_alarm"]
+
+
+def test_busy_is_a_running_blob_density():
+    det = FallingObjectDetector()
+    assert not det._busy()  # before any frame
+    det._full_shape = (360, 640)  # 0.23 megapixels: busy above 46 blobs a frame
+    det._nb = 50.0
+    assert det._busy()
+    det._nb = 40.0
+    assert not det._busy()

@@ -160,6 +160,12 @@ class FallingConfig(ConfigMixin):
     busy_blobs_per_mpx, busy_min_area
         In a frame with more blobs than ``busy_blobs_per_mpx`` per megapixel (rain), blobs
         smaller than ``busy_min_area`` px are dropped.
+    busy_min_points : int
+        While the scene stays busy (a running mean of more than ``busy_blobs_per_mpx`` blobs
+        a frame per megapixel), a track is judged only from this many samples on (6
+        otherwise): among many blobs a chance chain of six is likelier. At 1280x720 in rain
+        at night two such chains of raindrops alarmed; with 8 they do not, and no fall on
+        five sets of 30 clips at 640x360 is lost.
     repeat_hold : float
         After a frame in which nothing moved (repeated content with fresh noise, or a still
         scene) the older reference frame is kept, up to this age in seconds.
@@ -319,6 +325,7 @@ class FallingConfig(ConfigMixin):
     flood_target_per_mpx: float = 100.0
     busy_blobs_per_mpx: float = 200.0
     busy_min_area: int = 5
+    busy_min_points: int = 8
     streak_aspect: float = 3.0
     subsample: int = 4
     pool: int = 0
@@ -1525,6 +1532,8 @@ class FallingObjectDetector(Detector):
         n = len(tr.rows)
         if n < self._rules.min_points or (not leaving and n < tr.n_eval + 1 + tr.n_eval // 8):
             return None  # re-test a rejected track only once it has grown
+        if n < self.config.busy_min_points and self._busy():
+            return None  # among many blobs a chance chain of a few is likelier
         first, last = tr.rows[0], tr.rows[-1]
         if tr.need is None:
             tr.need = self._drop_needed(first[4], first[5])
@@ -1774,6 +1783,14 @@ class FallingObjectDetector(Detector):
             tr.followed = True
             self.stats["precursors"] += 1
         return added
+
+    def _busy(self) -> bool:
+        """Whether the scene is busy: on average more blobs a frame than ``busy_blobs_per_mpx``
+        (rain, snow, sensor flicker)."""
+        if self._full_shape is None:
+            return False
+        mpx = self._full_shape[0] * self._full_shape[1] / 1e6
+        return self._nb > self.config.busy_blobs_per_mpx * mpx
 
     def _low_rate(self) -> bool:
         """Whether the stream's content changes at most every other frame (identical or
