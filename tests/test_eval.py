@@ -301,5 +301,9 @@ def test_recall_over_the_objects_marked_visible():
     assert f["recall"] == 0.5 and f["recall_visible"] == 1.0 and f["n_visible"] == 1
     f = _kind(evaluate(truth, [truth["events"][1]]), "falling_object")
     assert f["recall"] == 0.5 and f["recall_visible"] == 0.0
+    # the table prints it
+    from anfang.eval import format_table
+
+    assert "falling_object.recall_visible = 0.000" in format_table(evaluate(truth, [truth["events"][1]]))
     # without visibility marks there is no such figure
     assert "recall_visible" not in _kind(evaluate(TRUTH, TRUTH["events"]), "falling_object")

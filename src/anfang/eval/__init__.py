@@ -310,8 +310,8 @@ def evaluate(truth: Mapping, detections: Iterable, *, time_tol: float = 0.5,
     Per kind: ``precision``, ``recall``, ``f1``, ``false_alarms_per_hour`` and time to alarm
     (``t_alarm`` of the detection, or its ``t_start`` when absent, minus the truth
     ``t_start``); where the truth marks objects ``visibility.visible`` (the facade generator
-    does), ``recall_visible`` over those and their count ``n_visible``; for falls ``floor_exact``, ``floor_within_1``, ``origin_error_*_px``; for
-    riders ``helmet_accuracy`` (matched riders) and ``wearing_rate_error_pp`` (detected rate
+    does), ``recall_visible`` over those and their count ``n_visible``; for falls
+    ``floor_exact``, ``floor_within_1``, ``origin_error_*_px``; for riders ``helmet_accuracy`` (matched riders) and ``wearing_rate_error_pp`` (detected rate
     over all detected riders minus the true rate, in percentage points).
     """
     return _summarise([_raw(truth, detections, time_tol, dist_tol)])
@@ -369,8 +369,8 @@ def format_table(metrics: Mapping[str, Any]) -> str:
     extra = []
     for kind, m in sorted(metrics["kinds"].items()):
         rows.append([kind] + [_fmt(m.get(c)) for c in cols])
-        for k in ("recall_visible", "floor_exact", "floor_within_1", "origin_error_median_px", "helmet_accuracy",
-                  "wearing_rate_truth", "wearing_rate_detected", "wearing_rate_error_pp"):
+        for k in ("recall_visible", "floor_exact", "floor_within_1", "origin_error_median_px",
+                  "helmet_accuracy", "wearing_rate_truth", "wearing_rate_detected", "wearing_rate_error_pp"):
             if k in m:
                 extra.append(f"  {kind}.{k} = {_fmt(m[k])}")
     widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
