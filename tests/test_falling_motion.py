@@ -701,3 +701,37 @@ def test_fit_scale_grows_with_the_object():
     # a 3 px object jumping 2 px has left its track, whatever the setting
     fit, v = FallingObjectDetector()._evaluate(small)
     assert not v.accepted and fit.inlier_frac < 0.7
+
+
+def test_an_object_must_leave_the_places_it_was_seen_at():
+    # a track's earlier positions: background again for a falling object, still
+    # foreground for a chain of light changes (lit windows stay lit)
+    det = FallingObjectDetector()
+    det._pool = 1
+    t = np.arange(12) / 25.0
+    xs = np.full(12, 100.0)
+    ys = 20.0 + 300.0 * t**2 + 40.0 * t
+    a = dict(t=t, xs=xs, ys=ys, area=np.full(12, 9.0))
+    mask = np.zeros((200, 200), dtype=bool)
+    det._fg_now = (mask, (0.0, 0.0))
+    assert det._left_behind(a) is True  # nothing left behind: an object passing
+    old = (t <= t[-1] - 0.3) & (np.abs(ys - ys[-1]) > 11.0)
+    assert old.sum() >= 3
+    ii, jj = np.rint(ys[old]).astype(int), np.rint(xs[old]).astype(int)
+    mask[ii, jj] = True
+    assert det._left_behind(a) is False  # every earlier place still foreground
+    mask[ii[: len(ii) // 2 + 1], jj[: len(ii) // 2 + 1]] = False
+    assert det._left_behind(a) is True  # at most half of them: no verdict against it
+    # the camera moved by (3, -2) detection pixels since: the places move with it
+    mask[:] = False
+    det._pos = (3.0, -2.0)
+    mask[ii - 2, jj + 3] = True
+    assert det._left_behind(a) is False
+    # too few old samples to tell, or no background model, or off
+    short = {k: v[-5:] for k, v in a.items()}
+    assert det._left_behind(short) is None
+    det._fg_now = None
+    assert det._left_behind(a) is None
+    det2 = FallingObjectDetector(static_max_frac=0.0)
+    det2._fg_now = (mask, (0.0, 0.0))
+    assert det2._left_behind(a) is None
