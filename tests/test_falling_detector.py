@@ -435,3 +435,12 @@ def test_busy_is_a_running_blob_density():
     assert det._busy()
     det._nb = 40.0
     assert not det._busy()
+
+
+def test_the_blob_density_is_kept_without_the_flood_gain():
+    # _busy reads the running blob count; it is kept with the constant false-alarm rate off too
+    frames, t = render(30, [drop(160.0, 40.0, 0.2, vx=5.0, vy=150.0)])
+    for flood in (800.0, 0.0):
+        det = FallingObjectDetector(facade(), flood_per_mpx=flood)
+        run(det, frames, t)
+        assert det._nb > 0.0

@@ -384,38 +384,40 @@ def test_detector_sweep_looks_at_the_largest_blobs_of_a_busy_frame(monkeypatch):
     fac = Facade.from_calibration(clip.truth["calibration"])
     seen = []
     real = D.parabola_sweep
+    dets = []
 
     def spy(offsets, ft, xs, h, tol_x, tol_h, **kw):
-        seen.append((np.diff(offsets), xs.copy()))
+        # the call's input, and the detector's blob history it was taken from
+        wins = [b for b in dets[-1]._blobs if b[8] is not None]
+        seen.append((np.diff(offsets), xs.copy(), wins))
         return real(offsets, ft, xs, h, tol_x, tol_h, **kw)
 
     monkeypatch.setattr(D, "parabola_sweep", spy)
     K = 5
-    det = FallingObjectDetector(fac, sweep_max_blobs=K)
-    det.run(zip(clip.frames, clip.t))
-    assert seen and max(int(c.max()) for c, _ in seen) == K
-    # the last sweep's window, frame by frame, against the detector's blob history
-    counts, xs = seen[-1]
-    wins = [b for b in det._blobs if b[8] is not None][-len(counts):]
+    dets.append(FallingObjectDetector(fac, sweep_max_blobs=K))
+    dets[-1].run(zip(clip.frames, clip.t))
+    assert seen and max(int(c.max()) for c, _, _ in seen) == K
+    # every sweep's window, frame by frame, against the blob history of that moment
     busy = 0
-    for (fi, _t, _x, _y, bxs, _ys, area, *_rest), n, got in zip(
-            wins, counts, np.split(xs, np.cumsum(counts)[:-1])):
-        ok = np.isfinite(_rest[1])
-        want = np.sort(bxs[ok]) if ok.sum() <= K else None
-        if want is None:
-            busy += 1
-            top = np.sort(area[ok])[::-1][:K]
-            # the blobs handed over are K of the frame's, and none smaller than the K-th largest
-            sel = np.isin(bxs, got)
-            assert n == K and np.all(area[sel] >= top[-1])
-        else:
-            np.testing.assert_array_equal(np.sort(got), want)
+    for counts, xs, wins in seen:
+        assert len(counts) == len(wins)
+        for (fi, _t, _x, _y, bxs, _ys, area, *_rest), n, got in zip(
+                wins, counts, np.split(xs, np.cumsum(counts)[:-1])):
+            ok = np.isfinite(_rest[1])
+            if ok.sum() > K:
+                busy += 1
+                top = np.sort(area[ok])[::-1][:K]
+                # K of the frame's blobs, none smaller than the K-th largest
+                sel = np.isin(bxs, got)
+                assert n == K and np.all(area[sel] >= top[-1])
+            else:
+                np.testing.assert_array_equal(np.sort(got), np.sort(bxs[ok]))
     assert busy > 0
     # no limit: every blob of the window
     seen.clear()
-    det = FallingObjectDetector(fac, sweep_max_blobs=0)
-    det.run(zip(clip.frames, clip.t))
-    assert max(int(c.max()) for c, _ in seen) > K
+    dets.append(FallingObjectDetector(fac, sweep_max_blobs=0))
+    dets[-1].run(zip(clip.frames, clip.t))
+    assert max(int(c.max()) for c, _, _ in seen) > K
 
 
 def test_detector_sweep_max_blobs_is_checked():

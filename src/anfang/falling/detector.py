@@ -815,6 +815,7 @@ class FallingObjectDetector(Detector):
             # a busy frame (rain, snow, sensor flicker): only blobs that are not specks
             big = area >= cfg.busy_min_area
             area, bbox, cen = area[big], bbox[big], cen[big]
+        self._nb = 0.8 * self._nb + 0.2 * len(area)  # (for the flood gain and _busy)
         if cfg.flood_per_mpx > 0:
             # constant false-alarm rate: compressed video's difference noise is blocky, not
             # Gaussian, and its robust sigma far too low; when the blob count floods, the
@@ -822,7 +823,6 @@ class FallingObjectDetector(Detector):
             mpx = g.size * S * S / 1e6
             high = min(cfg.flood_per_mpx * mpx, cfg.max_blobs)  # (beyond max_blobs: all lost)
             target = min(cfg.flood_target_per_mpx * mpx, 0.5 * cfg.max_blobs)
-            self._nb = 0.8 * self._nb + 0.2 * len(area)
             self._n_over = self._n_over + 1 if len(area) > high else 0
             if self._n_over >= 5:  # a sustained flood (not one frame of a light change)
                 self._flood = True
@@ -1664,7 +1664,7 @@ class FallingObjectDetector(Detector):
             return False
         P = self._pool or 1
         best = None
-        for _, c, crow in cands[:3]:
+        for _, c, crow in cands:
             rows = crow[-10:] + head
             tt = np.array([r[1] for r in rows])
             xx = np.array([r[4] for r in rows])
