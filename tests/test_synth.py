@@ -357,3 +357,94 @@ def test_fall_visibility_matches_a_noise_free_oracle(spec, noise, visible):
     assert v["frames"] == pytest.approx(len(n3), abs=2)
     assert v["visible_frac"] == pytest.approx(float(np.mean(n3 >= 2)), abs=0.1)
     assert v["snr_median"] > 0
+
+
+@pytest.mark.parametrize("night", [False, True])
+def test_glare_changes_only_its_own_boxes_and_only_brightens(night):
+    """Glare draws from a stream of its own: the clip without it is the same clip, and the
+    pixels it changes lie in its truth boxes and only get brighter (light falling on the
+    facade or a pane catching the sun)."""
+    kw = dict(seed=31, size=(320, 180), fps=10.0, seconds=6.0, noise=0.0, shake=0.0,
+              night=night, falls=[{"size_px": 8.0, "t_release": 0.5}],
+              distractors=["birds"], n_birds=1)
+    plain = facade(**kw)
+    lit = facade(glare=True, **kw)
+    assert lit.truth["events"] == plain.truth["events"]
+    assert "glare" in lit.truth["conditions"]["distractors"]
+    assert "glare" not in plain.truth["conditions"]["distractors"]
+    glare = [o for o in lit.truth["objects"] if o["kind"] == "glare"]
+    assert glare
+    modes = {o["mode"] for o in glare}
+    assert modes <= ({"headlights"} if night else {"glint", "sweep"})
+    others = [o for o in lit.truth["objects"] if o["kind"] != "glare"]
+    assert json.dumps(others) == json.dumps(plain.truth["objects"])
+    changed = 0
+    for f in range(len(lit)):
+        a = lit.frames[f].astype(np.int16)
+        b = plain.frames[f].astype(np.int16)
+        diff = a != b
+        boxes = [r[1:] for o in glare for r in o["frames"] if r[0] == f]
+        assert not np.any(diff & ~_in_boxes(diff, boxes)), f"frame {f}: glare outside its boxes"
+        assert np.all(a >= b), f"frame {f}: glare darkened a pixel"
+        changed += int(diff.sum())
+    assert changed > 0
+
+
+def test_swept_light_multiplies_the_wall_it_falls_on():
+    """``_illuminate`` against a numpy oracle: the image times 1 + gain * Gaussian within
+    3 sigma where ``wall`` is 1; untouched on the sky (``wall`` 0) and outside."""
+    from anfang.synth._facade import _illuminate
+
+    rng = np.random.default_rng(3)
+    img = rng.uniform(20, 120, (40, 50)).astype(np.float32)
+    wall = np.ones((40, 50), np.float32)
+    wall[:, :10] = 0.0
+    out = img.copy()
+    box = _illuminate(out, 20.3, 17.6, 4.0, 1.5, wall)
+    jj, ii = np.meshgrid(np.arange(50) + 0.5, np.arange(40) + 0.5)
+    d2 = (jj - 20.3) ** 2 + (ii - 17.6) ** 2
+    expect = img * (1 + 1.5 * np.exp(-0.5 * d2 / 16.0) * (d2 <= 144.0) * wall)
+    np.testing.assert_allclose(out, expect, rtol=1e-5)
+    assert np.array_equal(out[:, :10], img[:, :10])
+    assert box == (20.3 - 12, 17.6 - 12, 20.3 + 12, 17.6 + 12)
+    # off the image or without gain: nothing painted, no box
+    out2 = img.copy()
+    assert _illuminate(out2, -50.0, -50.0, 4.0, 1.5, wall) is None
+    assert _illuminate(out2, 20.0, 20.0, 4.0, 0.0, wall) is None
+    assert np.array_equal(out2, img)
+
+
+def test_glare_is_asked_for_by_name_and_checked():
+    kw = dict(seed=8, size=(160, 90), fps=10.0, seconds=2.0, falls=0)
+    assert "glare" not in facade(distractors="all", **kw).truth["conditions"]["distractors"]
+    assert "glare" in facade(distractors=["glare"], **kw).truth["conditions"]["distractors"]
+    with pytest.raises(TypeError, match="glare"):
+        facade(glare="yes", **kw)
+
+
+def test_glare_suite_variant_adds_glare_to_every_facade_clip_only():
+    base, gl = suite_spec(), suite_spec(glare=True)
+    assert [c["name"] for c in base] == [c["name"] for c in gl]
+    for a, b in zip(base, gl):
+        if a["scene"] == "facade":
+            assert b["params"] == {**a["params"], "glare": True}
+        else:
+            assert b == a
+
+
+def test_glare_on_the_command_line(tmp_path):
+    from anfang.cli import main
+
+    out = tmp_path / "g"
+    assert main(["synth", "facade", "--out", str(out), "--size", "160x90", "--fps", "10",
+                 "--seconds", "2", "--falls", "0", "--distractors", "none", "--glare"]) == 0
+    truth = json.loads((out / "truth.json").read_text())
+    assert truth["conditions"]["distractors"] == ["glare"]
+    assert main(["synth", "facade", "--out", str(tmp_path / "h"), "--size", "160x90",
+                 "--fps", "10", "--seconds", "2", "--distractors", "glare,birds"]) == 0
+    assert main(["bench", "suite", "--out", str(tmp_path / "s"), "--size", "96x64", "--fps", "5",
+                 "--only", "facade_distractors_00", "--glare"]) == 0
+    m = json.loads((tmp_path / "s" / "suite.json").read_text())
+    assert m["glare"] is True and [c["params"]["glare"] for c in m["clips"]] == [True]
+    truth = json.loads((tmp_path / "s" / "facade_distractors_00" / "truth.json").read_text())
+    assert "glare" in truth["conditions"]["distractors"]

@@ -17,6 +17,9 @@ def add_parser(sub) -> None:
     s.add_argument("--fps", type=float, default=25.0)
     s.add_argument("--only", default=None, help="only clips whose name contains this text")
     s.add_argument("--mp4", action="store_true", help="also write clip.mp4 files (needs PyAV)")
+    s.add_argument("--glare", action="store_true",
+                   help="the glare stress variant: every facade clip also gets the glare "
+                        "distractor (the rest of each clip is unchanged)")
     s.set_defaults(func=run_suite)
     h = bs.add_parser("helmet", help="helmet classifier benchmark on a YOLO-format data set")
     h.add_argument("--yolo", required=True, help="YOLO data set directory")
@@ -34,7 +37,7 @@ def run_suite(args) -> int:
 
     t0 = time.monotonic()
     path = suite(args.out, size=args.size, fps=args.fps, only=args.only, mp4=args.mp4,
-                 progress=True)
+                 progress=True, glare=args.glare)
     m = json.loads(path.read_text())
     print(f"{path}: {len(m['clips'])} clips in {time.monotonic() - t0:.1f} s")
     return 0

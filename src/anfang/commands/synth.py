@@ -29,7 +29,9 @@ def add_parser(sub) -> None:
     g.add_argument("--distractors-only", action="store_true", help="no falls, every distractor on")
     g.add_argument("--distractors", default="default",
                    help="'default', 'all', 'none' or a comma list of "
-                        "birds,leaves,rain,insects,clouds,branches,light,shake")
+                        "birds,leaves,rain,insects,clouds,branches,light,shake,glare")
+    g.add_argument("--glare", action="store_true",
+                   help="add glare (window glints, swept sun reflections; headlights at night)")
     g.add_argument("--night", action="store_true")
     g.add_argument("--tilt", type=float, default=None, help="camera tilt in degrees (30-60)")
     g.add_argument("--shake", type=float, default=None, help="shake amplitude in px")
@@ -77,7 +79,8 @@ def _render(args):
                       seconds=10.0 if args.seconds is None else args.seconds, falls=falls, distractors=d,
                       night=True if args.night else None, tilt=args.tilt, shake=args.shake,
                       content_fps=args.content_fps, drop_prob=args.drop_prob,
-                      block_q=args.block_q, color=args.color, shutter=args.shutter)
+                      block_q=args.block_q, color=args.color, shutter=args.shutter,
+                      glare=args.glare)
     else:
         clip = street(seed=args.seed, size=args.size, fps=args.fps, seconds=12.0 if args.seconds is None else args.seconds,
                       kind=args.kind, n_riders=args.riders, helmet_rate=args.helmet_rate,

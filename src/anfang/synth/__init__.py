@@ -11,8 +11,8 @@ benchmark suite). Each clip is a :class:`Clip` with ``frames``, ``t`` and ``trut
 """
 
 from ._clip import Clip
-from ._facade import DISTRACTORS, FALL_TYPES, facade
+from ._facade import DISTRACTORS, EXTRA_DISTRACTORS, FALL_TYPES, facade
 from ._street import head_samples, street
 from ._suite import suite, suite_spec
 
-__all__ = ["Clip", "facade", "street", "head_samples", "suite", "suite_spec", "DISTRACTORS", "FALL_TYPES"]
+__all__ = ["Clip", "facade", "street", "head_samples", "suite", "suite_spec", "DISTRACTORS", "EXTRA_DISTRACTORS", "FALL_TYPES"]

@@ -39,6 +39,9 @@ FALL_TYPES = {
 }
 
 DISTRACTORS = ("birds", "leaves", "rain", "insects", "clouds", "branches", "light", "shake")
+#: distractors that must be asked for by name (or with ``glare=True``): not part of "default"
+#: or "all", so the standard suite (version 1) renders as it did before they existed
+EXTRA_DISTRACTORS = ("glare",)
 
 
 def _rk4(state, k, t_from, t_to, dt_max=0.002):
@@ -85,6 +88,110 @@ class _Camera:
 
     def depth(self, X, Y, Z):
         return float((self.R @ (np.array([X, Y, Z]) - self.C))[2])
+
+
+def _glare_sources(rng, cam, geo, cells, night, seconds):
+    """Reflections and lights that move or flash on the facade (distractor ``"glare"``).
+
+    By day: a window catching the sun (``"glint"``: its pane brightens to near white and
+    back over 0.3-2.5 s, with a halo of blooming around it) or the sun's reflection from a
+    window being opened across the street (``"sweep"``: a bright spot that speeds up from
+    rest and slows down again along a straight line in any direction, downwards included).
+    At night: a car's headlights passing below (``"headlights"``: a large soft patch
+    crossing the lower part of the view). Sweeps and headlights are light falling on the
+    facade (:func:`_illuminate`: the texture under them stays); a glint replaces the pane.
+    """
+    W, H = cam.W, cam.H
+    cw = geo["col_width"]
+    s = W / 640.0
+    out = []
+    for _ in range(int(rng.integers(1, 4))):
+        t0 = float(rng.uniform(-0.5, seconds))
+        if night:
+            left = rng.random() < 0.5
+            v = float(rng.uniform(100, 400)) * s
+            sig = float(rng.uniform(25, 60)) * s
+            out.append(dict(mode="headlights", t0=t0, x0=-3 * sig if left else W + 3 * sig,
+                            vx=v if left else -v, y=float(rng.uniform(0.6, 0.95)) * H, sigma=sig,
+                            gain=float(rng.uniform(0.3, 1.0))))
+            continue
+        if not cells:
+            continue
+        fl, c = cells[int(rng.integers(len(cells)))]
+        if rng.random() < 2.0 / 3.0:
+            X0, X1 = (c + 0.25) * cw, (c + 0.75) * cw
+            Y0, Y1 = (fl + 0.3) * FLOOR_HEIGHT, (fl + 0.85) * FLOOR_HEIGHT
+            quad = np.array([cam.project(X, Y, 0.0) for X, Y in ((X0, Y0), (X1, Y0), (X1, Y1), (X0, Y1))])
+            out.append(dict(mode="glint", t0=t0, dur=float(rng.uniform(0.3, 2.5)),
+                            peak=float(rng.uniform(0.5, 1.0)), quad=quad,
+                            win=(X0, Y0, X1, Y1), Hinv=np.linalg.inv(cam.Hm)))
+        else:
+            x0, y0 = cam.project((c + 0.5) * cw, fl * FLOOR_HEIGHT + 1.6, 0.0)
+            ang = float(rng.uniform(0, 2 * math.pi))
+            out.append(dict(mode="sweep", t0=t0, dur=float(rng.uniform(0.5, 2.0)), x0=x0, y0=y0,
+                            ux=math.cos(ang), uy=math.sin(ang), vmax=float(rng.uniform(60, 300)) * s,
+                            sigma=float(rng.uniform(2, 6)) * s, gain=float(rng.uniform(0.5, 3.0))))
+    return out
+
+
+def _paint_glare(img, gl, tv, wall):
+    """Paint one glare source (see :func:`_glare_sources`) at content time ``tv``; its box.
+    ``wall``: 1 on the facade, 0 on the sky (light falls on the facade only)."""
+    H, W = img.shape[:2]
+    tau = tv - gl["t0"]
+    if gl["mode"] == "headlights":
+        x = gl["x0"] + gl["vx"] * tau
+        if tau < 0 or x < -3 * gl["sigma"] - 1 or x > W + 3 * gl["sigma"] + 1:
+            return None
+        return _illuminate(img, x, gl["y"], gl["sigma"], gl["gain"], wall)
+    if not 0 <= tau <= gl["dur"]:
+        return None
+    u = tau / gl["dur"]
+    if gl["mode"] == "glint":
+        a = gl["peak"] * math.sin(math.pi * u) ** 2
+        q = gl["quad"]
+        p = R._patch(img.shape, q[:, 0].min(), q[:, 1].min(), q[:, 0].max() + 1, q[:, 1].max() + 1)
+        if p is None or a <= 0:
+            return None
+        i0, i1, j0, j1 = p
+        Hi = gl["Hinv"]
+        px = np.arange(j0, j1, dtype=np.float64)[None, :] + 0.5
+        py = np.arange(i0, i1, dtype=np.float64)[:, None] + 0.5
+        den = Hi[2, 0] * px + Hi[2, 1] * py + Hi[2, 2]
+        X = (Hi[0, 0] * px + Hi[0, 1] * py + Hi[0, 2]) / den
+        Y = (Hi[1, 0] * px + Hi[1, 1] * py + Hi[1, 2]) / den
+        X0, Y0, X1, Y1 = gl["win"]
+        pane = ((X > X0) & (X < X1) & (Y > Y0) & (Y < Y1)).astype(np.float32)
+        R._paint(img, i0, i1, j0, j1, pane, 250.0, a)
+        cx, cy = float(q[:, 0].mean()), float(q[:, 1].mean())
+        halo = R.blob(img, cx, cy, 0.6 * max(np.ptp(q[:, 0]), np.ptp(q[:, 1]), 1.0), 255.0, 0.4 * a)
+        return R.union((float(q[:, 0].min()), float(q[:, 1].min()), float(q[:, 0].max()),
+                        float(q[:, 1].max())), halo)
+    # sweep: speeds up, then slows down (a window swung open); fades in and out
+    d = gl["vmax"] * gl["dur"] / math.pi * (1.0 - math.cos(math.pi * u))
+    a = min(1.0, 5.0 * u, 5.0 * (1.0 - u))
+    if a <= 0:
+        return None
+    return _illuminate(img, gl["x0"] + gl["ux"] * d, gl["y0"] + gl["uy"] * d, gl["sigma"],
+                       gl["gain"] * a, wall)
+
+
+def _illuminate(img, cx, cy, sigma, gain, wall, extent=3.0):
+    """Light falling on the facade: multiply by ``1 + gain * exp(-r^2 / 2 sigma^2)`` where
+    ``wall`` is 1 (the texture under a light stays, brightened; it saturates in the frame's
+    8 bits). Returns the box."""
+    r = extent * sigma
+    p = R._patch(img.shape, cx - r, cy - r, cx + r, cy + r)
+    if p is None or gain <= 0:
+        return None
+    i0, i1, j0, j1 = p
+    xs = np.arange(j0, j1, dtype=np.float32) + 0.5 - cx
+    ys = np.arange(i0, i1, dtype=np.float32) + 0.5 - cy
+    d2 = ys[:, None] ** 2 + xs[None, :] ** 2
+    m = 1.0 + np.float32(gain) * np.exp(-0.5 * d2 / sigma**2) * (d2 <= r * r) * wall[i0:i1, j0:j1]
+    region = img[i0:i1, j0:j1]
+    region *= m[..., None] if img.ndim == 3 else m
+    return R._clip_box(img.shape, cx - r, cy - r, cx + r, cy + r)
 
 
 def _facade_background(cam, geo, rng, night, color):
@@ -196,6 +303,7 @@ def facade(
     n_insects: int | None = None,
     color: bool = False,
     shutter: float = 0.5,
+    glare: bool = False,
 ) -> Clip:
     """Render a facade clip with exact ground truth.
 
@@ -213,7 +321,10 @@ def facade(
         ``drag_k`` (1/m), ``t_release`` (s), ``v0`` (m/s, ``[vx, vy, vz]``), ``polarity``
         (``-1`` dark, ``+1`` bright).
     distractors : "default", "all", "none" or a list of names from :data:`DISTRACTORS`
-        ``"default"`` picks a random subset; ``"all"`` turns every kind on.
+        and :data:`EXTRA_DISTRACTORS`
+        ``"default"`` picks a random subset of :data:`DISTRACTORS`; ``"all"`` turns each of
+        them on. ``"glare"`` (see :func:`_glare_sources`) is on only when named or with
+        ``glare=True``.
     tilt : float
         Camera tilt up in degrees (random in 30-60 if None).
     night : bool
@@ -234,6 +345,10 @@ def facade(
     shutter : float
         Exposure as a fraction of the frame interval (motion blur of falling objects along
         their path; 0 = none). Truth boxes cover the whole streak.
+    glare : bool
+        Add the ``"glare"`` distractor to the others: glints on window panes and sun
+        reflections swept over the wall by day, headlights at night. It draws from a random
+        stream of its own: the rest of the clip is the one rendered without it.
 
     Returns
     -------
@@ -249,8 +364,8 @@ def facade(
     """
     seed, W, H, fps, seconds = R.check_scene_args(seed, size, fps, seconds, min_side=16)
     ss = np.random.SeedSequence([int(seed), 0xFACADE])
-    rg_geo, rg_time, rg_fall, rg_dis, rg_noise, rg_shake = (
-        np.random.default_rng(s) for s in ss.spawn(6)
+    rg_geo, rg_time, rg_fall, rg_dis, rg_noise, rg_shake, rg_glare = (
+        np.random.default_rng(s) for s in ss.spawn(7)
     )
     if distractors == "default":
         pool = [d for d in DISTRACTORS]
@@ -262,9 +377,14 @@ def facade(
         on = set()
     else:
         on = set(distractors)
-        bad = on - set(DISTRACTORS)
+        bad = on - set(DISTRACTORS) - set(EXTRA_DISTRACTORS)
         if bad:
-            raise ValueError(f"distractors: unknown names {sorted(bad)}; expected {DISTRACTORS}")
+            raise ValueError(f"distractors: unknown names {sorted(bad)}; expected names from "
+                             f"{DISTRACTORS + EXTRA_DISTRACTORS}")
+    if not isinstance(glare, (bool, np.bool_)):
+        raise TypeError(f"glare: expected a bool, got {type(glare).__name__} {glare!r}")
+    if glare:
+        on.add("glare")
     night = bool(rg_geo.random() < 0.25) if night is None else bool(night)
     tilt = _pick(rg_geo, tilt, 30, 60)
     if not 0 < tilt < 89:
@@ -439,6 +559,10 @@ def facade(
             light_steps.append((float(rg_dis.uniform(0.05, 0.95)) * seconds,
                                 float(rg_dis.uniform(0.6, 1.4))))
         light_steps.sort()
+    glares = _glare_sources(rg_glare, cam, geo, cells, night, seconds) if "glare" in on else []
+    wall = (1.0 - sky_mask).astype(np.float32) if glares else None
+    for gl in glares:
+        gl["obj"] = new_obj("glare", mode=gl["mode"])
     rain = "rain" in on
     rain_n = int(rg_dis.integers(40, 200) * W * H / (640 * 360)) if rain else 0
     rain_slant = float(rg_dis.uniform(-0.3, 0.3))
@@ -527,6 +651,10 @@ def facade(
             b = R.union(*bb)
             if b is not None:
                 boxes.append((branch_obj, b, None))
+        for gl in glares:
+            b = _paint_glare(img, gl, tv, wall)
+            if b is not None:
+                boxes.append((gl["obj"], b, None))
         if rain_n:
             rr = np.random.default_rng([int(seed), 7, int(round(tv * 1000))])
             n = rain_n

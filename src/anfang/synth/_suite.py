@@ -11,12 +11,13 @@ from typing import Any
 SUITE_VERSION = 1
 
 
-def suite_spec(size=(640, 360), fps: float = 25.0) -> list[dict[str, Any]]:
+def suite_spec(size=(640, 360), fps: float = 25.0, glare: bool = False) -> list[dict[str, Any]]:
     """The clip list of the standard suite: name, generator, seed and parameters.
 
     30 facade clips (20 with falls under varied conditions, 10 with distractors only) and
     20 street clips (10 package clips, 10 rider clips). Fixed seeds: the suite is the same
-    on every machine.
+    on every machine. ``glare=True``: the glare stress variant, every facade clip with the
+    ``"glare"`` distractor added (same falls, same other distractors).
     """
     W, H = size
     base = {"size": [W, H], "fps": fps}
@@ -36,6 +37,8 @@ def suite_spec(size=(640, 360), fps: float = 25.0) -> list[dict[str, Any]]:
     for i in range(20):
         opts = dict(variants[i % len(variants)])
         opts.setdefault("falls", 1)
+        if glare:
+            opts["glare"] = True
         clips.append({"name": f"facade_fall_{i:02d}", "scene": "facade", "seed": 1000 + i,
                       "params": {**base, "seconds": 10.0, **opts}})
     for i in range(10):
@@ -45,6 +48,8 @@ def suite_spec(size=(640, 360), fps: float = 25.0) -> list[dict[str, Any]]:
             opts["night"] = True
         if i % 4 == 1:
             opts["shake"] = 4.0
+        if glare:
+            opts["glare"] = True
         clips.append({"name": f"facade_distractors_{i:02d}", "scene": "facade", "seed": 2000 + i,
                       "params": {**base, "seconds": 10.0, **opts}})
     for i in range(10):
@@ -68,15 +73,16 @@ def render(entry: dict[str, Any]):
 
 
 def suite(out: str | os.PathLike, size=(640, 360), fps: float = 25.0, only: str | None = None,
-          mp4: bool = False, progress: bool = False) -> Path:
+          mp4: bool = False, progress: bool = False, glare: bool = False) -> Path:
     """Generate the standard suite into ``out/<clip name>/`` plus ``out/suite.json``.
 
-    ``only`` keeps clips whose name contains that text (handy for a quick subset).
+    ``only`` keeps clips whose name contains that text (handy for a quick subset);
+    ``glare`` gives the glare stress variant (see :func:`suite_spec`).
     Returns the path of ``suite.json``.
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    spec = suite_spec(size, fps)
+    spec = suite_spec(size, fps, glare=glare)
     if only:
         spec = [c for c in spec if only in c["name"]]
     from anfang.progress import Progress
@@ -88,7 +94,7 @@ def suite(out: str | os.PathLike, size=(640, 360), fps: float = 25.0, only: str 
             clip.save(out / entry["name"], mp4=mp4)
             entry["n_events"] = len(clip.truth["events"])
             bar.update(1)
-    manifest = {"version": SUITE_VERSION, "size": list(size), "fps": fps, "clips": spec,
+    manifest = {"version": SUITE_VERSION, "size": list(size), "fps": fps, "glare": bool(glare), "clips": spec,
                 "generation_seconds": round(time.monotonic() - t0, 1)}
     path = out / "suite.json"
     path.write_text(json.dumps(manifest, indent=1))
