@@ -8,6 +8,8 @@ import json
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from anfang.events import Event
 from anfang.falling import Facade, FallingConfig, FallingObjectDetector
@@ -444,3 +446,101 @@ def test_the_blob_density_is_kept_without_the_flood_gain():
         det = FallingObjectDetector(facade(), flood_per_mpx=flood)
         run(det, frames, t)
         assert det._nb > 0.0
+
+
+def _windows_bg(seed=0):
+    """A facade with fine texture: 6x8 px window panes every 12 x 16 px, plus grain."""
+    bg = background(seed)
+    yy, xx = np.mgrid[0:H, 0:W]
+    bg[((xx % 12) < 6) & ((yy % 16) < 8)] -= 60
+    return np.clip(bg, 10, 240)
+
+
+def _render_light(n, path, sigma=5.0, gain=1.2, seed=0, noise=2.0):
+    """Frames with light (a Gaussian spot multiplying the wall) moving along ``path``."""
+    rng = np.random.default_rng(seed + 1)
+    base = _windows_bg(seed)
+    yy, xx = np.mgrid[0:H, 0:W]
+    t = np.arange(n) / FPS
+    frames = np.empty((n, H, W), np.uint8)
+    for i in range(n):
+        img = base.copy()
+        p = path(t[i])
+        if p is not None:
+            img *= 1 + gain * np.exp(-((xx - p[0]) ** 2 + (yy - p[1]) ** 2) / (2 * sigma**2))
+        img = img + rng.normal(0, noise, (H, W))
+        frames[i] = np.clip(np.rint(img), 0, 255).astype(np.uint8)
+    return frames, t
+
+
+def test_light_swept_down_the_wall_like_a_fall_does_not_alarm():
+    """A reflection of the sun sliding down the facade exactly as a dropped object would:
+    physics cannot tell them apart, the wall's texture under it can."""
+    path = drop(170.0, 50.0, 0.3)
+    frames, t = _render_light(45, path)
+    det = FallingObjectDetector(facade())
+    assert run(det, frames, t) == []
+    assert det.stats["glare"] >= 1
+    # the same frames alarm with the test off: it is what refuses them
+    off = FallingObjectDetector(facade(), glare_min_corr=0)
+    assert len(run(off, frames, t)) == 1 and off.stats["glare"] == 0
+    # an object on the same path in front of the same wall alarms
+    obj_frames, t2 = render(45, [drop(170.0, 50.0, 0.3, r=5.0, v=235)], bg=_windows_bg())
+    det2 = FallingObjectDetector(facade())
+    assert len(run(det2, obj_frames, t2)) == 1 and det2.stats["glare"] == 0
+
+
+def test_light_texture_tells_light_from_objects():
+    from anfang.falling.detector import light_texture
+
+    rng = np.random.default_rng(5)
+    wall = rng.uniform(30, 170, (40, 40))
+    w8 = np.rint(wall).astype(np.uint8)
+    box = (10, 10, 30, 30)
+    # light: the texture kept at full strength, brighter
+    corr, slope, change = light_texture(np.clip(np.rint(wall * 1.4), 0, 255).astype(np.uint8), w8, box)
+    assert corr > 0.95 and 0.9 < slope < 1.1 and change > 0
+    # an opaque object hides it
+    obj = wall.copy()
+    obj[9:31, 9:31] = 210.0 + rng.normal(0, 2, (22, 22))
+    corr, slope, change = light_texture(np.rint(obj).astype(np.uint8), w8, box)
+    assert abs(corr) < 0.3 and abs(slope) < 0.3
+    # an object seen partly through (opacity a): the texture weakened by about (1 - a) B / C
+    a = 0.5
+    half = (1 - a) * wall + a * 235.0
+    corr, slope, change = light_texture(np.rint(half).astype(np.uint8), w8, box)
+    inner = (slice(10, 30), slice(10, 30))
+    expect = float(np.median((1 - a) * wall[inner] / half[inner]))
+    assert corr > 0.9 and abs(slope - expect) < 0.12 and slope < 0.7
+    # the camera moved between the frames: the reference is read further by (dx, dy)
+    big = rng.uniform(30, 170, (60, 60))
+    cur = np.clip(np.rint(big[5:45, 7:47] * 1.4), 0, 255).astype(np.uint8)
+    ref = np.zeros((40, 40), np.uint8)
+    ref[:35, :33] = np.rint(big[:35, :33]).astype(np.uint8)  # ref[i, j] = big[i, j]
+    corr, slope, _ = light_texture(cur, ref, (5, 5, 20, 20), dx=7, dy=5)
+    assert corr > 0.95 and 0.9 < slope < 1.1
+    # nothing to tell: a plain wall, too few changed pixels, a box off the frame
+    flat = np.full((40, 40), 120, np.uint8)
+    assert light_texture(np.full((40, 40), 170, np.uint8), flat, box) is None
+    assert light_texture(w8, w8, box) is None
+    assert light_texture(w8, w8, (-20, -20, -5, -5)) is None
+    with pytest.raises(ValueError, match="cur, ref"):
+        light_texture(w8, w8[:10], box)
+
+
+@settings(max_examples=60, deadline=None)
+@given(h=st.integers(0, 12), w=st.integers(0, 12), x0=st.floats(-20, 20), y0=st.floats(-20, 20),
+       bw=st.floats(0, 30), bh=st.floats(0, 30), dx=st.floats(-8, 8), dy=st.floats(-8, 8),
+       fill=st.sampled_from(["random", "on", "off"]))
+def test_light_texture_never_fails_on_odd_shapes_and_boxes(h, w, x0, y0, bw, bh, dx, dy, fill):
+    from anfang.falling.detector import light_texture
+
+    rng = np.random.default_rng(h * 13 + w)
+    if fill == "random":
+        a = rng.integers(0, 256, (h, w)).astype(np.uint8)
+        b = rng.integers(0, 256, (h, w)).astype(np.uint8)
+    else:
+        a = np.full((h, w), 255 if fill == "on" else 0, np.uint8)
+        b = np.zeros((h, w), np.uint8)
+    r = light_texture(a, b, (x0, y0, x0 + bw, y0 + bh), dx, dy)
+    assert r is None or (len(r) == 3 and all(np.isfinite(v) for v in r) and -1.0 - 1e-9 <= r[0] <= 1.0 + 1e-9)

@@ -174,6 +174,25 @@ class FallingConfig(ConfigMixin):
         after another at night, after a dimming step) stays foreground where it was seen:
         0.7 for the one such false alarm on a 1280x720 set; true falls on two sets of 30
         clips: 0 to 0.25. 0 turns the test off.
+    glare_min_corr, glare_min_slope : float
+        An accepted track alarms only if what moved is a thing in front of the facade, not
+        light falling on it (the sun's reflection swept over the wall by a window being
+        opened, a car's headlights at night). Light multiplies the wall's grey levels: the
+        changed pixels get brighter and keep the wall's fine texture at full strength. An
+        object hides the texture; one seen through motion blur or partly covering its
+        pixels keeps a share of it, weakened by the share of the object. For up to
+        ``glare_samples`` of the track's latest samples, the pixels that changed in the
+        sample's box are compared with the same place in a frame of the track in which the
+        object was elsewhere: their fine texture (log grey levels minus their 3x3 mean;
+        saturated pixels left out), where the wall there has texture. The track is light
+        when, over at least three such samples, the median change is a brightening, the
+        median correlation of the textures is at least ``glare_min_corr`` and the median
+        slope of the current texture on the earlier one at least ``glare_min_slope``
+        (light: about 1; a bright object seen half through: its opacity taken off). Uses
+        the last ``glare_frames`` grey frames (kept by reference, not copied).
+        ``glare_min_corr=0`` turns the test off.
+    glare_samples, glare_frames : int
+        See ``glare_min_corr``.
     repeat_hold : float
         After a frame in which nothing moved (repeated content with fresh noise, or a still
         scene) the older reference frame is kept, up to this age in seconds.
@@ -348,6 +367,10 @@ class FallingConfig(ConfigMixin):
     slow_frames: int = 4
     slow_min_area: float = 2.0
     static_max_frac: float = 0.5
+    glare_min_corr: float = 0.85
+    glare_min_slope: float = 0.85
+    glare_samples: int = 8
+    glare_frames: int = 24
     known_g_tol: float = 0.25
     fit_size_sigma: float = 0.05
     max_gap: float = 0.3
@@ -408,7 +431,7 @@ class FallingConfig(ConfigMixin):
             raise ValueError(f"drag_after: expected an int, got {self.drag_after!r}")
         self.drag_after = int(self.drag_after)
         for name in ("subsample", "max_blobs", "min_area", "max_area_px", "shake_crop",
-                     "busy_min_area", "sweep_min_support"):
+                     "busy_min_area", "sweep_min_support", "glare_samples", "glare_frames"):
             v = getattr(self, name)
             if int(v) != v or v < 1:
                 raise ValueError(f"{name}: expected an int >= 1, got {v!r}")
@@ -475,6 +498,71 @@ def _hist_stats(hist: np.ndarray) -> tuple[float, float, Any]:
         return float(hist[dev > thr].sum()) / n
 
     return float(med), sig, changed_at
+
+
+def light_texture(cur: np.ndarray, ref: np.ndarray, box: Any, dx: float = 0.0, dy: float = 0.0,
+                  sigma: float = 2.0) -> tuple[float, float, float] | None:
+    """Does the change inside ``box`` keep the wall's fine texture, as light does?
+
+    ``cur`` and ``ref`` are grey frames; ``ref`` shows the place without the moving thing,
+    read ``(dx, dy)`` pixels further (the camera's move between the two frames, rounded to
+    whole pixels). Over the pixels of ``box`` (``x0, y0, x1, y1``, one pixel of margin)
+    that changed by more than 2.5 ``sigma`` and are saturated in neither frame, with
+    ``t = log(grey + 1)`` minus its 3x3 mean in each frame, returns
+    ``(corr, slope, change)``: the correlation of the two textures, the least-squares
+    slope of the current texture on the earlier one, and the median grey-level change.
+    Light falling on a wall multiplies it: about ``(1, 1, > 0)``. An opaque object: a
+    correlation near 0. An object seen partly through (motion blur, a pixel it covers in
+    part) with opacity ``a`` over grey ``B``: slope about ``(1 - a) B / cur``.
+
+    None when fewer than 9 pixels changed, or the earlier texture there (grey minus its
+    3x3 mean) varies by less than 2 ``sigma`` over them: a plain wall tells nothing.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> wall = np.random.default_rng(0).uniform(40, 160, (30, 30))
+    >>> lit = np.clip(wall * 1.5, 0, 255)  # a light on it
+    >>> corr, slope, change = light_texture(lit.astype(np.uint8), wall.astype(np.uint8), (5, 5, 25, 25))
+    >>> bool(corr > 0.95 and 0.9 < slope < 1.1 and change > 0)
+    True
+    >>> obj = wall.copy(); obj[8:22, 8:22] = 200.0  # a plain object in front of it
+    >>> corr, slope, change = light_texture(obj.astype(np.uint8), wall.astype(np.uint8), (8, 8, 22, 22))
+    >>> bool(abs(corr) < 0.3)
+    True
+    """
+    cur = np.asarray(cur)
+    ref = np.asarray(ref)
+    if cur.ndim != 2 or ref.shape != cur.shape:
+        raise ValueError(f"cur, ref: expected two grey frames of one size, got {cur.shape} and {ref.shape}")
+    if not (math.isfinite(dx) and math.isfinite(dy)):
+        raise ValueError(f"dx, dy: expected finite pixels, got {dx!r}, {dy!r}")
+    H, W = cur.shape
+    j0, i0 = max(int(math.floor(box[0])) - 1, 1), max(int(math.floor(box[1])) - 1, 1)
+    j1, i1 = min(int(math.ceil(box[2])) + 1, W - 1), min(int(math.ceil(box[3])) + 1, H - 1)
+    sj, si = int(round(dx)), int(round(dy))
+    if (j1 - j0 < 3 or i1 - i0 < 3 or j0 + sj < 1 or i0 + si < 1 or j1 + sj > W - 1
+            or i1 + si > H - 1):
+        return None
+    # (one more pixel on each side for the 3x3 means)
+    C = cur[i0 - 1:i1 + 1, j0 - 1:j1 + 1].astype(np.float64)
+    B = ref[i0 + si - 1:i1 + si + 1, j0 + sj - 1:j1 + sj + 1].astype(np.float64)
+
+    def fine(X: np.ndarray) -> np.ndarray:
+        m = sum(X[a:a + X.shape[0] - 2, b:b + X.shape[1] - 2] for a in range(3) for b in range(3))
+        return X[1:-1, 1:-1] - m / 9.0
+
+    d = (C - B)[1:-1, 1:-1]
+    changed = (np.abs(d) > 2.5 * sigma) & (C[1:-1, 1:-1] < 250) & (B[1:-1, 1:-1] < 250)
+    if changed.sum() < 9 or float(np.std(fine(B)[changed])) < 2.0 * sigma:
+        return None
+    tc = fine(np.log(C + 1.0))[changed]
+    tb = fine(np.log(B + 1.0))[changed]
+    cc, bb = float((tc * tc).sum()), float((tb * tb).sum())
+    if cc <= 0 or bb <= 0:
+        return None
+    cb = float((tc * tb).sum())
+    return cb / math.sqrt(cc * bb), cb / bb, float(np.median(d[changed]))
 
 
 class _Track:
@@ -587,6 +675,7 @@ class FallingObjectDetector(Detector):
         self._ended: deque = deque()  # recently ended tracks without an alarm (fragments)
         self._ltab: tuple | None = None  # see _link_table
         self._fg_now: tuple | None = None  # this frame's foreground mask and its offset
+        self._grey: dict[int, np.ndarray] = {}  # recent full-size grey frames (light test)
         # recent frames' blobs: (frame, t, x, y, xs, ys, area, bbox, height, tolerances)
         self._blobs: deque = deque()
         self._swept = -1  # last frame index the sweep has used as an end frame
@@ -594,7 +683,7 @@ class FallingObjectDetector(Detector):
         self._n_swept = 0
         self._next_event = 1
         self.stats = {"frames": 0, "duplicates": 0, "light_changes": 0, "busy": 0, "blobs": 0,
-                      "repeats": 0, "slow": 0, "tracks": 0, "links": 0, "precursors": 0, "specks": 0, "gathered": 0, "sweeps": 0, "candidates": 0, "held": 0, "swept": 0, "fits": 0, "alarms": 0, "threshold": float("nan"), "gain": 1.0,
+                      "repeats": 0, "slow": 0, "tracks": 0, "links": 0, "precursors": 0, "specks": 0, "gathered": 0, "sweeps": 0, "candidates": 0, "held": 0, "swept": 0, "fits": 0, "alarms": 0, "glare": 0, "threshold": float("nan"), "gain": 1.0,
                       "backend": self._motion.name, "tracker": self._tracker_name,
                       "pool": self._pool}
 
@@ -640,6 +729,10 @@ class FallingObjectDetector(Detector):
             while self._frames and self._frames[0][1] < t - horizon:
                 self._spare.append(self._frames.popleft()[2])
         g = to_gray(frame)
+        if cfg.glare_min_corr > 0:
+            self._grey[fi] = g
+            if len(self._grey) > cfg.glare_frames:
+                del self._grey[next(iter(self._grey))]
         events: list[Event] = []
         if self._full_shape is None:
             self._full_shape = g.shape
@@ -1583,6 +1676,9 @@ class FallingObjectDetector(Detector):
             return None
         if self._left_behind(a) is False:
             return None
+        if self._lit(tr.rows):
+            self.stats["glare"] += 1
+            return None
         origin = self._origin(a, fit, v)
         if (self.facade is not None and self.config.require_origin_in_facade
                 and not bool(self.facade.contains([[origin.x, origin.y]])[0])):
@@ -1728,6 +1824,43 @@ class FallingObjectDetector(Detector):
             return None
         still = mask[i[inside], j[inside]]
         return not float(still.mean()) > cfg.static_max_frac
+
+    def _lit(self, rows: list[tuple]) -> bool | None:
+        """Whether the track is light moving over the facade rather than an object in front
+        of it (see ``glare_min_corr``); None when it cannot be told (fewer than three of its
+        samples in the kept frames with textured wall behind them)."""
+        cfg = self.config
+        if cfg.glare_min_corr <= 0 or not self._grey:
+            return None
+        have = [r for r in rows if r[0] in self._grey]
+        if len(have) < 4:
+            return None
+        P = self._pool or 1
+        sig = (self._sigma or 2.0) * P  # a full-size frame difference's noise
+        got = []
+        for r in have[::-1]:
+            if len(got) >= cfg.glare_samples:
+                break
+            x0, y0, x1, y1 = r[7]
+            ox, oy = r[2] - r[4], r[3] - r[5]  # this sample's camera offset
+            # the nearest frame of the track in which its object was clear of this box
+            ref = None
+            for q in sorted(have, key=lambda q: abs(q[1] - r[1])):
+                dx, dy = (q[2] - q[4]) - ox, (q[3] - q[5]) - oy
+                qx0, qy0, qx1, qy1 = q[7][0] - dx, q[7][1] - dy, q[7][2] - dx, q[7][3] - dy
+                if qx1 < x0 - 1 or qx0 > x1 + 1 or qy1 < y0 - 1 or qy0 > y1 + 1:
+                    ref = (q[0], dx, dy)
+                    break
+            if ref is None:
+                continue
+            c = light_texture(self._grey[r[0]], self._grey[ref[0]], (x0, y0, x1, y1),
+                              ref[1], ref[2], sig)
+            if c is not None:
+                got.append(c)
+        if len(got) < 3:
+            return None
+        corr, slope, change = np.median(np.asarray(got), axis=0)
+        return bool(change > 0 and corr >= cfg.glare_min_corr and slope >= cfg.glare_min_slope)
 
     def _link_table(self) -> tuple[list, np.ndarray, np.ndarray]:
         """The fragments a new track may continue (see :meth:`_link`): the recently ended
