@@ -519,6 +519,20 @@ def test_light_texture_tells_light_from_objects():
     ref[:35, :33] = np.rint(big[:35, :33]).astype(np.uint8)  # ref[i, j] = big[i, j]
     corr, slope, _ = light_texture(cur, ref, (5, 5, 20, 20), dx=7, dy=5)
     assert corr > 0.95 and 0.9 < slope < 1.1
+    # a fractional shift: both frames are read with the same bilinear damping, so light
+    # still has slope 1 (band-limited texture, sampled exactly at the shifted places)
+    rs = np.random.default_rng(1)
+    waves = [(rs.uniform(0.3, 1.2), rs.uniform(0.3, 1.2), rs.uniform(0, 6)) for _ in range(6)]
+    yy, xx = np.mgrid[0:80, 0:80].astype(float)
+
+    def tex(x, y):
+        return 100 + sum(12 * np.sin(a * x + b * y + p) for a, b, p in waves)
+
+    for dx, dy in [(0.3, 0.0), (-0.4, 0.25), (1.5, -2.7), (0.5, 0.5)]:
+        now = np.rint(1.3 * tex(xx + dx, yy + dy)).astype(np.uint8)
+        corr, slope, change = light_texture(now, np.rint(tex(xx, yy)).astype(np.uint8),
+                                            (20, 20, 50, 50), dx, dy)
+        assert corr > 0.98 and abs(slope - 1) < 0.05 and change > 0, (dx, dy)
     # nothing to tell: a plain wall, too few changed pixels, a box off the frame
     flat = np.full((40, 40), 120, np.uint8)
     assert light_texture(np.full((40, 40), 170, np.uint8), flat, box) is None
@@ -526,6 +540,8 @@ def test_light_texture_tells_light_from_objects():
     assert light_texture(w8, w8, (-20, -20, -5, -5)) is None
     with pytest.raises(ValueError, match="cur, ref"):
         light_texture(w8, w8[:10], box)
+    with pytest.raises(ValueError, match="dx, dy"):
+        light_texture(w8, w8, box, dx=float("nan"))
 
 
 @settings(max_examples=60, deadline=None)
@@ -544,3 +560,26 @@ def test_light_texture_never_fails_on_odd_shapes_and_boxes(h, w, x0, y0, bw, bh,
         b = np.zeros((h, w), np.uint8)
     r = light_texture(a, b, (x0, y0, x0 + bw, y0 + bh), dx, dy)
     assert r is None or (len(r) == 3 and all(np.isfinite(v) for v in r) and -1.0 - 1e-9 <= r[0] <= 1.0 + 1e-9)
+
+
+def test_light_is_judged_again_on_the_whole_track_before_its_event_goes_out():
+    """At the alarm the test may not tell yet (few samples in the kept frames); the event
+    waits for the track's end (emit="end"), and is dropped if the whole track is light."""
+    frames, t = _render_light(45, drop(170.0, 50.0, 0.3))
+    det = FallingObjectDetector(facade())
+    real = det._lit
+    calls = []
+
+    def undecided_at_the_alarm(rows):
+        calls.append(len(rows))
+        return None if len(calls) == 1 else real(rows)
+
+    det._lit = undecided_at_the_alarm
+    assert run(det, frames, t) == []
+    assert det.stats["alarms"] == 1 and det.stats["glare"] >= 1
+    assert len(calls) >= 2 and max(calls[1:]) > calls[0]  # the alarmed track, grown
+    # with the event out at the alarm, nothing is taken back (the log keeps what it wrote)
+    det2 = FallingObjectDetector(facade(), emit="alarm")
+    real2 = det2._lit
+    det2._lit = lambda rows: None if len(rows) < 40 else real2(rows)
+    assert len(run(det2, frames, t)) == 1
