@@ -183,17 +183,19 @@ class FallingConfig(ConfigMixin):
         pixels keeps a share of it, weakened by the share of the object. For up to
         ``glare_samples`` of the track's latest samples, the pixels that changed in the
         sample's box are compared with the same place in a frame of the track in which the
-        object was elsewhere: their fine texture (log grey levels minus their 3x3 mean;
-        saturated pixels left out), where the wall there has texture. The track is light
-        when, over at least three such samples, the median change is a brightening, the
-        median correlation of the textures is at least ``glare_min_corr`` and the median
-        slope of the current texture on the earlier one at least ``glare_min_slope``
-        (light: about 1; a bright object seen partly through: about ``1 - opacity``
-        times its wall's grey over the new grey: 0.74 for the suite's faint bright bag
-        ``fall_18``, 0.63 for a paper of the + 90000 set). Judged at the alarm and once more, on the whole track, before
-        its event goes out (``emit="end"``). Uses the last ``glare_frames`` grey frames
-        (kept by reference, not copied). ``glare_min_corr=0`` turns the test off. A
-        bright object fainter still (opacity under about 0.15) would look like light.
+        object was elsewhere: their fine texture (log grey levels minus their 3x3 mean),
+        over the changed pixels that lie on the wall's own texture and are below 240 in
+        both frames (see :func:`light_texture`; numpy on small patches, only for tracks
+        about to alarm). The track is light when, over at least three such samples, the
+        median change is a brightening, the median correlation of the textures is at least
+        ``glare_min_corr`` and the median slope of the current texture on the earlier one
+        at least ``glare_min_slope`` (light: about 1; a bright object seen partly through:
+        about ``1 - opacity`` times its wall's grey over the new grey: 0.74 for the suite's
+        faint bright bag ``fall_18``, 0.63 for a paper of the + 90000 set). Judged at the
+        alarm and once more, on the whole track, before its event goes out
+        (``emit="end"``). Uses the last ``glare_frames`` grey frames (kept by reference,
+        not copied). ``glare_min_corr=0`` turns the test off. A bright object fainter
+        still (opacity under about 0.15) would look like light.
     glare_samples, glare_frames : int
         See ``glare_min_corr``.
     repeat_hold : float
