@@ -90,6 +90,15 @@ class _Camera:
         return float((self.R @ (np.array([X, Y, Z]) - self.C))[2])
 
 
+def _to_plane(Hinv, px, py):
+    """Pixel coordinates to facade-plane metres by the inverse homography: ``(X, Y, den)``
+    (``den > 0`` in front of the camera)."""
+    den = Hinv[2, 0] * px + Hinv[2, 1] * py + Hinv[2, 2]
+    X = (Hinv[0, 0] * px + Hinv[0, 1] * py + Hinv[0, 2]) / den
+    Y = (Hinv[1, 0] * px + Hinv[1, 1] * py + Hinv[1, 2]) / den
+    return X, Y, den
+
+
 def _glare_sources(rng, cam, geo, cells, night, seconds):
     """Reflections and lights that move or flash on the facade (distractor ``"glare"``).
 
@@ -154,12 +163,9 @@ def _paint_glare(img, gl, tv, wall):
         if p is None or a <= 0:
             return None
         i0, i1, j0, j1 = p
-        Hi = gl["Hinv"]
         px = np.arange(j0, j1, dtype=np.float64)[None, :] + 0.5
         py = np.arange(i0, i1, dtype=np.float64)[:, None] + 0.5
-        den = Hi[2, 0] * px + Hi[2, 1] * py + Hi[2, 2]
-        X = (Hi[0, 0] * px + Hi[0, 1] * py + Hi[0, 2]) / den
-        Y = (Hi[1, 0] * px + Hi[1, 1] * py + Hi[1, 2]) / den
+        X, Y, _ = _to_plane(gl["Hinv"], px, py)
         X0, Y0, X1, Y1 = gl["win"]
         pane = ((X > X0) & (X < X1) & (Y > Y0) & (Y < Y1)).astype(np.float32)
         R._paint(img, i0, i1, j0, j1, pane, 250.0, a)
@@ -180,18 +186,14 @@ def _illuminate(img, cx, cy, sigma, gain, wall, extent=3.0):
     """Light falling on the facade: multiply by ``1 + gain * exp(-r^2 / 2 sigma^2)`` where
     ``wall`` is 1 (the texture under a light stays, brightened; it saturates in the frame's
     8 bits). Returns the box."""
-    r = extent * sigma
-    p = R._patch(img.shape, cx - r, cy - r, cx + r, cy + r)
-    if p is None or gain <= 0:
+    gs = R.gaussian(img.shape, cx, cy, sigma, extent) if gain > 0 else None
+    if gs is None:
         return None
-    i0, i1, j0, j1 = p
-    xs = np.arange(j0, j1, dtype=np.float32) + 0.5 - cx
-    ys = np.arange(i0, i1, dtype=np.float32) + 0.5 - cy
-    d2 = ys[:, None] ** 2 + xs[None, :] ** 2
-    m = 1.0 + np.float32(gain) * np.exp(-0.5 * d2 / sigma**2) * (d2 <= r * r) * wall[i0:i1, j0:j1]
+    (i0, i1, j0, j1), w, box = gs
+    m = 1.0 + np.float32(gain) * w * wall[i0:i1, j0:j1]
     region = img[i0:i1, j0:j1]
     region *= m[..., None] if img.ndim == 3 else m
-    return R._clip_box(img.shape, cx - r, cy - r, cx + r, cy + r)
+    return R._clip_box(img.shape, *box)
 
 
 def _facade_background(cam, geo, rng, night, color):
@@ -204,9 +206,7 @@ def _facade_background(cam, geo, rng, night, color):
     Hinv = np.linalg.inv(cam.Hm)
     px = xs[None, :]
     py = ys[:, None]
-    den = Hinv[2, 0] * px + Hinv[2, 1] * py + Hinv[2, 2]
-    X = (Hinv[0, 0] * px + Hinv[0, 1] * py + Hinv[0, 2]) / den
-    Y = (Hinv[1, 0] * px + Hinv[1, 1] * py + Hinv[1, 2]) / den
+    X, Y, den = _to_plane(Hinv, px, py)
     cw, nf, nc = geo["col_width"], geo["floors"], geo["columns"]
     on = (den > 0) & (X >= 0) & (X < cw * nc) & (Y >= 0) & (Y < nf * FLOOR_HEIGHT)
     col = np.floor(X / cw)

@@ -135,18 +135,28 @@ def rect(img, x0, y0, x1, y1, color=0.0, alpha=1.0):
     return _clip_box(img.shape, x0, y0, x1, y1)
 
 
-def blob(img, cx, cy, sigma, color=0.0, alpha=1.0, extent=3.0):
-    """Gaussian blob (a defocused object), cut at ``extent`` sigma."""
+def gaussian(shape, cx, cy, sigma, extent=3.0):
+    """A Gaussian of height 1 centred at ``(cx, cy)``, cut at ``extent`` sigma, over the
+    pixels it reaches: ``(patch, weights, box)`` with ``patch = (i0, i1, j0, j1)``, or
+    None when it misses the image."""
     r = extent * sigma
     box = (cx - r, cy - r, cx + r, cy + r)
-    p = _patch(img.shape, *box)
+    p = _patch(shape, *box)
     if p is None:
         return None
     i0, i1, j0, j1 = p
     xs = np.arange(j0, j1, dtype=np.float32) + 0.5 - cx
     ys = np.arange(i0, i1, dtype=np.float32) + 0.5 - cy
     d2 = ys[:, None] ** 2 + xs[None, :] ** 2
-    cov = np.exp(-0.5 * d2 / sigma**2) * (d2 <= r * r)
+    return p, np.exp(-0.5 * d2 / sigma**2) * (d2 <= r * r), box
+
+
+def blob(img, cx, cy, sigma, color=0.0, alpha=1.0, extent=3.0):
+    """Gaussian blob (a defocused object), cut at ``extent`` sigma."""
+    gs = gaussian(img.shape, cx, cy, sigma, extent)
+    if gs is None:
+        return None
+    (i0, i1, j0, j1), cov, box = gs
     _paint(img, i0, i1, j0, j1, cov, color, alpha)
     return _clip_box(img.shape, *box)
 
