@@ -554,3 +554,133 @@ def test_sideways_acceleration_rejects_a_swaying_or_hopping_track():
     # a short fit has no sideways acceleration term: the rule does not apply
     short = fit_track(t[:8], x[:8], y[:8])
     assert "side_accel_g" not in ballistic_verdict(short, expected_g=G).features
+
+
+def _oracle_plain_rms(t, x, y, eps=1e-3):
+    """Independent oracle: plain Python de-duplication, then numpy's lstsq."""
+    order = sorted(range(len(t)), key=lambda i: t[i])  # stable
+    kept = []
+    for j, i in enumerate(order):
+        if j == 0 or t[i] > t[order[j - 1]]:
+            kept.append(i)
+    keep = [k for j, k in enumerate(kept)
+            if j == 0 or not (abs(x[k] - x[kept[j - 1]]) <= eps and abs(y[k] - y[kept[j - 1]]) <= eps)]
+    if len(keep) < 4:
+        return float("inf")
+    tau = np.array([t[k] - t[keep[0]] for k in keep])
+    xs, ys = np.array([x[k] for k in keep]), np.array([y[k] for k in keep])
+    A1 = np.column_stack([np.ones_like(tau), tau])
+    A2 = np.column_stack([np.ones_like(tau), tau, tau**2])
+    rx = xs - A1 @ np.linalg.lstsq(A1, xs, rcond=None)[0]
+    ry = ys - A2 @ np.linalg.lstsq(A2, ys, rcond=None)[0]
+    return float(np.sqrt(np.mean(rx**2 + ry**2)))
+
+
+@settings(max_examples=150, deadline=None)
+@given(n=st.integers(0, 30), seed=st.integers(0, 2**16), ties=st.booleans(), repeats=st.booleans(),
+       scale=st.sampled_from([1e-3, 1.0, 1e3]), flat=st.booleans())
+def test_plain_rms_kernel_against_lstsq(n, seed, ties, repeats, scale, flat):
+    from anfang import _core
+    from anfang.falling import _reference
+    from anfang.falling.physics import plain_rms
+
+    rng = np.random.default_rng(seed)
+    t = 3.0 + np.round(rng.uniform(0, 2.0, n), 2 if ties else 6)  # rounding makes equal times
+    x = scale * rng.normal(0, 1, n)
+    y = np.zeros(n) if flat else scale * rng.normal(0, 1, n) + 40 * (t - 3.0) ** 2
+    if repeats and n > 2:  # repeated content: a sample at its predecessor's position
+        o = np.argsort(t, kind="stable")
+        x[o[1::3]] = x[o[0:-1:3]][: len(o[1::3])]
+        y[o[1::3]] = y[o[0:-1:3]][: len(o[1::3])]
+    want = _oracle_plain_rms(t.tolist(), x.tolist(), y.tolist())
+    for got in (plain_rms(t, x, y), float(_core.plain_rms(t, x, y)),
+                _reference.plain_rms(t, x, y)):
+        if want == float("inf"):
+            assert got == float("inf")
+        else:
+            assert got == pytest.approx(want, rel=1e-6, abs=1e-7 * max(1.0, scale))
+
+
+def test_plain_rms_rejects_bad_input_by_name():
+    from anfang import _core
+    from anfang.falling.physics import plain_rms
+
+    with pytest.raises(ValueError, match=r"t, x, y: expected arrays of one length, got 5, 4 and 5"):
+        plain_rms(np.arange(5.0), np.arange(4.0), np.arange(5.0))
+    with pytest.raises(ValueError, match="t, x, y: expected finite values"):
+        plain_rms(np.arange(5.0), np.array([0, 1, np.nan, 3, 4.0]), np.arange(5.0))
+    with pytest.raises(ValueError, match="t, x, y: expected arrays of one length"):
+        _core.plain_rms(np.arange(5.0), np.arange(4.0), np.arange(5.0))
+    with pytest.raises(ValueError, match="dup_eps"):
+        _core.plain_rms(np.arange(5.0), np.arange(5.0), np.arange(5.0), -1.0)
+    assert plain_rms([], [], []) == float("inf")
+    assert plain_rms([[0.0, 0.1], [0.2, 0.3]], [0, 1, 2, 3], [0, 1, 4, 9]) == pytest.approx(0.0, abs=1e-9)
+
+
+@settings(max_examples=150, deadline=None)
+@given(n=st.integers(0, 40), seed=st.integers(0, 2**16), g=st.sampled_from([0.0, 196.0]),
+       tol=st.sampled_from([0.0, 5.0, 30.0, 1e9]))
+def test_link_candidates_kernel_against_the_reference(n, seed, g, tol):
+    """The Rust search for the fragment a new track continues against the numpy reference
+    (the detector's former code): the same rows, in the same order, at the same distances."""
+    from anfang import _core
+    from anfang.falling import _reference
+
+    rng = np.random.default_rng(seed)
+    t0 = 1.0
+    # last three sample times on a 0.04 s grid around t0 (some at t0: shared samples; some
+    # equal: zero spans), positions near the new track's first sample
+    tt = np.sort(np.round(rng.uniform(0.3, 1.2, (n, 3)) / 0.04) * 0.04, axis=1)
+    tt[rng.random(n) < 0.2, 2] = t0
+    R = np.empty((n, 3, 3))
+    R[:, :, 0] = tt
+    R[:, :, 1] = 100 + rng.normal(0, 20, (n, 3))
+    R[:, :, 2] = 100 + rng.normal(0, 20, (n, 3))
+    ended = rng.random(n) < 0.5
+    args = (t0, 100.0, 105.0, g, tol, 0.3)
+    k, d, sh = _core.link_candidates(R, ended, *args)
+    k2, d2, sh2 = _reference.link_candidates(R, ended, *args)
+    np.testing.assert_array_equal(k, k2)
+    np.testing.assert_allclose(d, d2, rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(sh, sh2)
+    assert np.all(np.diff(d) >= 0)
+    # any memory layout: Fortran order, strided views
+    for R3, e3 in ((np.asfortranarray(R), ended), (np.repeat(R, 2, axis=0)[::2], np.repeat(ended, 2)[::2])):
+        k3, d3, sh3 = _core.link_candidates(R3, e3, *args)
+        np.testing.assert_array_equal(k3, k)
+        np.testing.assert_array_equal(d3, d)
+        np.testing.assert_array_equal(sh3, sh)
+    for i, dist in zip(k, d):  # every row returned meets the rule, checked by hand
+        r = R[i]
+        shared = r[2, 0] == t0
+        a, b = (r[0], r[1]) if shared else (r[1], r[2])
+        dt = t0 - b[0]
+        assert ended[i] or r[2, 0] <= t0
+        assert 0 < dt <= 0.3 and b[0] > a[0]
+        px = b[1] + (b[1] - a[1]) / (b[0] - a[0]) * dt
+        py = b[2] + (b[2] - a[2]) / (b[0] - a[0]) * dt + 0.5 * g * dt * dt
+        assert dist == pytest.approx(np.hypot(px - 100.0, py - 105.0))
+        assert dist <= tol + 0.5 * g * dt * dt + 1e-9
+
+
+def test_link_candidates_by_hand_and_bad_shapes():
+    from anfang import _core
+
+    # a fragment falling 10 px per 0.1 s that ended at t = 0.2, a new track at t0 = 0.3
+    R = np.array([[[0.0, 50, 10], [0.1, 50, 20], [0.2, 50, 30]]])
+    k, d, sh = _core.link_candidates(R, np.array([True]), 0.3, 50.0, 40.0, 0.0, 1.0, 0.5)
+    assert k.tolist() == [0] and d[0] == pytest.approx(0.0) and sh.tolist() == [False]
+    # under gravity 1000 px/s² the end moves on 5 px further down
+    k, d, sh = _core.link_candidates(R, np.array([True]), 0.3, 50.0, 40.0, 1000.0, 1.0, 0.5)
+    assert d[0] == pytest.approx(5.0)
+    # too far for the tolerance without gravity; too late for the gap
+    assert len(_core.link_candidates(R, np.array([True]), 0.3, 50.0, 45.0, 0.0, 1.0, 0.5)[0]) == 0
+    assert len(_core.link_candidates(R, np.array([True]), 0.8, 50.0, 40.0, 0.0, 1e9, 0.5)[0]) == 0
+    # a live fragment with a sample after t0 is not one
+    assert len(_core.link_candidates(R, np.array([False]), 0.15, 50.0, 15.0, 0.0, 1e9, 0.5)[0]) == 0
+    with pytest.raises(ValueError, match=r"last3: expected shape \(N, 3, 3\), got \(1, 2, 3\)"):
+        _core.link_candidates(R[:, :2], np.array([True]), 0.3, 50.0, 40.0, 0.0, 1.0, 0.5)
+    with pytest.raises(ValueError, match="ended: expected 1 values"):
+        _core.link_candidates(R, np.array([True, False]), 0.3, 50.0, 40.0, 0.0, 1.0, 0.5)
+    k, d, sh = _core.link_candidates(np.zeros((0, 3, 3)), np.zeros(0, bool), 0.3, 0, 0, 0, 1, 0.5)
+    assert len(k) == len(d) == len(sh) == 0

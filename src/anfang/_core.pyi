@@ -222,3 +222,26 @@ def parabola_sweep(
 ) -> tuple[
     npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]
 ]: ...
+
+def plain_rms(
+    t: npt.NDArray[np.float64],
+    x: npt.NDArray[np.float64],
+    y: npt.NDArray[np.float64],
+    dup_eps: float = 1e-3,
+) -> float:
+    """RMS of x linear and y quadratic in time, fitted by least squares after dropping
+    repeated times and positions; ``inf`` with fewer than four samples left."""
+
+def link_candidates(
+    last3: npt.NDArray[np.float64],
+    ended: npt.NDArray[np.bool_],
+    t0: float,
+    x0: float,
+    y0: float,
+    g: float,
+    tol: float,
+    link_gap: float,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
+    """The fragments (rows of ``last3``, shape (N, 3, 3): ``(t, x, y)`` of each one's last
+    three samples) a new track starting at ``(t0, x0, y0)`` may continue, nearest first:
+    ``(row, distance, shared)``."""

@@ -1,9 +1,13 @@
 //! Bindings for the tracker: argument checks, GIL release, numpy in and out.
 use crate::track::assign;
+use crate::track::link;
 use crate::track::sweep;
 use crate::track::tracker::{Motion, Tracker, TrackerConfig};
 use numpy::ndarray::Array2;
-use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
+use numpy::{
+    IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2, PyReadonlyArray3,
+    PyUntypedArrayMethods,
+};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -304,8 +308,82 @@ fn parabola_sweep<'py>(
     Ok((blob.into_pyarray(py), cid.into_pyarray(py), sup.into_pyarray(py), acc.into_pyarray(py)))
 }
 
+/// RMS of the plain least-squares fit (x linear, y quadratic in time) to the samples left
+/// after dropping repeated times and repeated positions (see `track::link::plain_rms`).
+#[pyfunction]
+#[pyo3(signature = (t, x, y, dup_eps=1e-3))]
+fn plain_rms(
+    t: PyReadonlyArray1<'_, f64>,
+    x: PyReadonlyArray1<'_, f64>,
+    y: PyReadonlyArray1<'_, f64>,
+    dup_eps: f64,
+) -> PyResult<f64> {
+    let (n, nx, ny) = (t.len(), x.len(), y.len());
+    if nx != n || ny != n {
+        return Err(verr(format!(
+            "t, x, y: expected arrays of one length, got {n}, {nx} and {ny}"
+        )));
+    }
+    if !(dup_eps >= 0.0) {
+        return Err(verr(format!("dup_eps: expected a number >= 0, got {dup_eps}")));
+    }
+    let (t, x, y) = (vec1(&t), vec1(&x), vec1(&y));
+    if t.iter().chain(x.iter()).chain(y.iter()).any(|v| !v.is_finite()) {
+        return Err(verr("t, x, y: expected finite values, got NaN or infinity".into()));
+    }
+    Ok(link::plain_rms(&t, &x, &y, dup_eps))
+}
+
+type LinkOut<'py> = (Bound<'py, PyArray1<i64>>, Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<bool>>);
+
+/// The fragments a new track may continue, nearest first (see `track::link::link_candidates`):
+/// ``(index, distance, shared)``.
+#[pyfunction]
+#[pyo3(signature = (last3, ended, t0, x0, y0, g, tol, link_gap))]
+#[allow(clippy::too_many_arguments)]
+fn link_candidates<'py>(
+    py: Python<'py>,
+    last3: PyReadonlyArray3<'py, f64>,
+    ended: PyReadonlyArray1<'py, bool>,
+    t0: f64,
+    x0: f64,
+    y0: f64,
+    g: f64,
+    tol: f64,
+    link_gap: f64,
+) -> PyResult<LinkOut<'py>> {
+    let a = last3.as_array();
+    let (n, r, c) = a.dim();
+    if r != 3 || c != 3 {
+        return Err(verr(format!("last3: expected shape (N, 3, 3), got ({n}, {r}, {c})")));
+    }
+    let ne = ended.len();
+    if ne != n {
+        return Err(verr(format!(
+            "ended: expected {n} values (one per row of last3), got {ne}"
+        )));
+    }
+    // no copies for the usual C-contiguous arrays (the table is rebuilt once per frame
+    // but searched once per new track)
+    let c_order = last3.is_c_contiguous();
+    let got = match (last3.as_slice(), ended.as_slice()) {
+        (Ok(v), Ok(e)) if c_order => link::link_candidates(v, e, t0, x0, y0, g, tol, link_gap),
+        _ => {
+            let v: Vec<f64> = a.iter().copied().collect();
+            let e: Vec<bool> = ended.as_array().iter().copied().collect();
+            link::link_candidates(&v, &e, t0, x0, y0, g, tol, link_gap)
+        }
+    };
+    let idx: Vec<i64> = got.iter().map(|k| k.index as i64).collect();
+    let d: Vec<f64> = got.iter().map(|k| k.distance).collect();
+    let sh: Vec<bool> = got.iter().map(|k| k.shared).collect();
+    Ok((idx.into_pyarray(py), d.into_pyarray(py), sh.into_pyarray(py)))
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyTracker>()?;
+    m.add_function(wrap_pyfunction!(plain_rms, m)?)?;
+    m.add_function(wrap_pyfunction!(link_candidates, m)?)?;
     m.add_function(wrap_pyfunction!(parabola_sweep, m)?)?;
     m.add_function(wrap_pyfunction!(linear_sum_assignment, m)?)?;
     Ok(())

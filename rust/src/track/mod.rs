@@ -7,6 +7,7 @@
 
 pub mod assign;
 pub mod kalman;
+pub mod link;
 pub mod sweep;
 pub mod tracker;
 

@@ -36,6 +36,16 @@ class Motion:
             raise ImportError("backend: 'rust' requested but anfang.motion is not available")
         self._m = m
         self.name = "rust" if m is not None else "reference"
+        core = None if m is None else _try("anfang._core")
+        self._link = getattr(core, "link_candidates", None) or ref.link_candidates
+
+    def link_candidates(self, last3: np.ndarray, ended: np.ndarray, t0: float, x0: float,
+                        y0: float, g: float, tol: float, link_gap: float
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The fragments a new track may continue, nearest first: ``(row, distance,
+        shared)`` (see :func:`anfang.falling._reference.link_candidates`)."""
+        return self._link(last3, ended, float(t0), float(x0), float(y0), float(g), float(tol),
+                          float(link_gap))
 
     def diff3(self, p2: np.ndarray, p1: np.ndarray, cur: np.ndarray, thr: float) -> np.ndarray:
         """Pixels of ``cur`` that differ from both ``p1`` and ``p2`` (object now, no ghost)."""

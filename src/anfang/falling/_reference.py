@@ -15,6 +15,7 @@ The functions mirror the Rust core's API:
 * :func:`estimate_shift`: global translation with ``cur(x, y) ≈ prev(x - dx, y - dy)``.
 * :class:`Tracker`: constant-acceleration prediction, gating by predicted uncertainty.
 * :func:`parabola_sweep`: the falling detector's search of the blob history.
+* :func:`plain_rms`, :func:`link_candidates`: the falling detector's fragment linking.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from typing import Any
 import numpy as np
 
 __all__ = ["diff_mask", "diff_mask3", "blobs", "estimate_shift", "shift_image", "Tracker", "Blobs",
-           "parabola_sweep"]
+           "parabola_sweep", "plain_rms", "link_candidates"]
 
 
 def diff_mask(prev: np.ndarray, cur: np.ndarray, threshold: float) -> np.ndarray:
@@ -515,3 +516,52 @@ def parabola_sweep(offsets: np.ndarray, ft: np.ndarray, x: np.ndarray, h: np.nda
     blob = np.concatenate([np.asarray(c[0], np.int64) for c in out])
     cid = np.concatenate([np.full(len(c[0]), i, np.int64) for i, c in enumerate(out)])
     return blob, cid, np.array([c[1] for c in out], np.int64), np.array([c[2] for c in out])
+
+
+def plain_rms(t: np.ndarray, x: np.ndarray, y: np.ndarray, dup_eps: float = 1e-3) -> float:
+    """Reference of :func:`anfang.falling.physics.plain_rms` (inputs already float64 1-D
+    arrays of one length)."""
+    from anfang.falling.physics import _design, _wls, dedupe_samples
+
+    idx = dedupe_samples(t, x, y, eps=dup_eps)
+    if len(idx) < 4:
+        return float("inf")
+    tau = t[idx] - t[idx][0]
+    ones = np.ones(len(idx))
+    py = _wls(_design(tau, 2), y[idx], ones)[0]
+    px = _wls(_design(tau, 1), x[idx], ones)[0]
+    ry = y[idx] - _design(tau, 2) @ py
+    rx = x[idx] - _design(tau, 1) @ px
+    return float(np.sqrt(np.mean(rx**2 + ry**2)))
+
+
+def link_candidates(last3: np.ndarray, ended: np.ndarray, t0: float, x0: float, y0: float,
+                    g: float, tol: float, link_gap: float
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Reference of the Rust ``link_candidates`` (the falling detector's search for the
+    fragment a new track continues): ``last3`` (N, 3, 3) holds per fragment its last three
+    samples ``(t, x, y)``, oldest first; ``ended`` (N,) whether it has ended. Returns the
+    qualifying rows nearest first (a stable sort), their distances, and whether the
+    fragment's last sample is at ``t0`` (then its end is the sample before)."""
+    R = np.asarray(last3, dtype=np.float64).reshape(-1, 3, 3)
+    last_t = R[:, 2, 0]
+    ok = np.asarray(ended, dtype=bool) | (last_t <= t0)
+    shift = last_t == t0
+    r1 = np.where(shift[:, None], R[:, 0], R[:, 1])
+    r2 = np.where(shift[:, None], R[:, 1], R[:, 2])
+    dt = t0 - r2[:, 0]
+    span = r2[:, 0] - r1[:, 0]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ok &= (dt > 0) & (dt <= link_gap) & (span > 0)
+        k = np.nonzero(ok)[0]
+        r1, r2, dt, span = r1[k], r2[k], dt[k], span[k]
+        vx = (r2[:, 1] - r1[:, 1]) / span
+        vy = (r2[:, 2] - r1[:, 2]) / span
+        fall = 0.5 * g * dt * dt
+        px = r2[:, 1] + vx * dt
+        py = r2[:, 2] + vy * dt + fall
+        d = np.hypot(px - x0, py - y0)
+        near = d <= tol + fall
+    k, d, sh = k[near], d[near], shift[k][near]
+    o = np.argsort(d, kind="stable")
+    return k[o].astype(np.int64), d[o], sh[o]

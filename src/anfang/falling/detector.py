@@ -49,6 +49,7 @@ Example
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 from collections import deque
 from dataclasses import dataclass, field, fields
@@ -592,7 +593,7 @@ class _Track:
     """Rows of one track: frame, t, x, y (image), xs, ys (stabilised), area, box."""
 
     __slots__ = ("tid", "rows", "t_last", "alarm", "n_eval", "emitted", "merged_into", "need",
-                 "linked", "swept", "followed")
+                 "linked", "swept", "followed", "_l3", "_l3r")
 
     def __init__(self, tid: int) -> None:
         self.tid = tid
@@ -606,6 +607,19 @@ class _Track:
         self.linked = False  # a predecessor fragment was looked for
         self.swept = False  # found by the sweep (judged with sweep_min_inlier_frac)
         self.followed = False  # its start was prepended from precursor tracks
+        self._l3: tuple = ()  # (t, xs, ys) of the last three rows, for the link table
+        self._l3r: tuple = ()  # ...and those rows themselves (immutable: the cache's key)
+
+    def last3(self) -> tuple:
+        """``(t, xs, ys)`` of the last three rows, oldest first (9 floats), cached while
+        those rows stay the same objects."""
+        r = self.rows
+        a, b, c = r[-3], r[-2], r[-1]
+        k = self._l3r
+        if not k or k[0] is not a or k[1] is not b or k[2] is not c:
+            self._l3r = (a, b, c)
+            self._l3 = (a[1], a[4], a[5], b[1], b[4], b[5], c[1], c[4], c[5])
+        return self._l3
 
     def arrays(self) -> dict[str, np.ndarray]:
         a = np.asarray([r[:7] for r in self.rows], dtype=np.float64)
@@ -1751,32 +1765,13 @@ class FallingObjectDetector(Detector):
         cs, R, ended = self._link_table()
         if not cs:
             return False
-        last_t = R[:, 2, 0]
-        ok = ended | (last_t <= t0)
-        shift = last_t == t0  # the shared sample stays with this track
-        r1 = np.where(shift[:, None], R[:, 0], R[:, 1])
-        r2 = np.where(shift[:, None], R[:, 1], R[:, 2])
-        dt = t0 - r2[:, 0]
-        span = r2[:, 0] - r1[:, 0]
-        ok &= (dt > 0) & (dt <= cfg.link_gap) & (span > 0)
-        if not ok.any():
-            return False
-        k = np.nonzero(ok)[0]
-        r1, r2, dt, span = r1[k], r2[k], dt[k], span[k]
-        # the fragment's end moved on at its last velocity under gravity
-        vx = (r2[:, 1] - r1[:, 1]) / span
-        vy = (r2[:, 2] - r1[:, 2]) / span
-        px = r2[:, 1] + vx * dt
-        py = r2[:, 2] + vy * dt + 0.5 * g * dt * dt
-        d = np.hypot(px - x0, py - y0)
-        near = d <= tol + 0.5 * g * dt * dt
-        k, d, sh = k[near], d[near], shift[k][near]
+        k, d, sh = self._motion.link_candidates(R, ended, t0, x0, y0, g, tol, cfg.link_gap)
         cands = []
-        for j in np.argsort(d, kind="stable"):  # the few near ones, nearest first
-            c = cs[k[j]]
+        for j, dj, shj in zip(k.tolist(), d.tolist(), sh.tolist()):  # nearest first
+            c = cs[j]
             if c is tr or c.merged_into is not None or c.alarm is not None:
                 continue
-            cands.append((float(d[j]), c, c.rows[:-1] if sh[j] else c.rows))
+            cands.append((dj, c, c.rows[:-1] if shj else c.rows))
             if len(cands) == 3:
                 break
         if not cands:
@@ -1893,8 +1888,8 @@ class FallingObjectDetector(Detector):
         tab = self._ltab
         if tab is None:
             cs = list(self._ended) + [c for c in self._tracks.values() if len(c.rows) >= 3]
-            R = np.array([[(r[1], r[4], r[5]) for r in c.rows[-3:]] for c in cs],
-                         dtype=np.float64).reshape(len(cs), 3, 3)
+            R = np.fromiter(itertools.chain.from_iterable([c.last3() for c in cs]),
+                            dtype=np.float64, count=9 * len(cs)).reshape(len(cs), 3, 3)
             ended = np.arange(len(cs)) < len(self._ended)
             tab = self._ltab = (cs, R, ended)
         return tab

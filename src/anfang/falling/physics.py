@@ -43,6 +43,11 @@ __all__ = [
     "GRAVITY",
 ]
 
+try:  # the Rust kernel (numpy reference in anfang.falling._reference)
+    from anfang._core import plain_rms as _core_plain_rms
+except ImportError:  # pragma: no cover - the extension is part of the package
+    _core_plain_rms = None
+
 #: Standard gravity in m/s².
 GRAVITY = 9.80665
 
@@ -710,19 +715,19 @@ def plain_rms(t: Any, x: Any, y: Any, dup_eps: float = 1e-3) -> float:
     >>> round(plain_rms(t, 3 + 10 * t, y), 9), round(fit_track(t, 3 + 10 * t, y).rms, 9)
     (0.0, 0.0)
     """
-    ta = np.asarray(t, dtype=np.float64).ravel()
-    xa = np.asarray(x, dtype=np.float64).ravel()
-    ya = np.asarray(y, dtype=np.float64).ravel()
-    idx = dedupe_samples(ta, xa, ya, eps=dup_eps)
-    if len(idx) < 4:
-        return float("inf")
-    tau = ta[idx] - ta[idx][0]
-    ones = np.ones(len(idx))
-    py = _wls(_design(tau, 2), ya[idx], ones)[0]
-    px = _wls(_design(tau, 1), xa[idx], ones)[0]
-    ry = ya[idx] - _design(tau, 2) @ py
-    rx = xa[idx] - _design(tau, 1) @ px
-    return float(np.sqrt(np.mean(rx**2 + ry**2)))
+    ta = np.ascontiguousarray(t, dtype=np.float64).ravel()
+    xa = np.ascontiguousarray(x, dtype=np.float64).ravel()
+    ya = np.ascontiguousarray(y, dtype=np.float64).ravel()
+    if not (len(ta) == len(xa) == len(ya)):
+        raise ValueError(f"t, x, y: expected arrays of one length, got {len(ta)}, {len(xa)} "
+                         f"and {len(ya)}")
+    if _core_plain_rms is not None:
+        return float(_core_plain_rms(ta, xa, ya, float(dup_eps)))
+    if not (np.isfinite(ta).all() and np.isfinite(xa).all() and np.isfinite(ya).all()):
+        raise ValueError("t, x, y: expected finite values, got NaN or infinity")
+    from anfang.falling._reference import plain_rms as ref
+
+    return ref(ta, xa, ya, dup_eps)
 
 
 def with_gravity(fit: TrackFit, g: float) -> TrackFit:
