@@ -707,6 +707,10 @@ def plain_rms(t: Any, x: Any, y: Any, dup_eps: float = 1e-3) -> float:
     ``plain_rms(...) > r`` tells without the robust iterations that no fit with all samples
     inliers has an RMS of at most ``r``.
 
+    Runs in Rust (``anfang._core.plain_rms``; a busy scene calls it thousands of times a
+    second); :func:`anfang.falling._reference.plain_rms` is its numpy reference. Raises
+    ``ValueError`` for arrays of different lengths or non-finite values.
+
     Examples
     --------
     >>> import numpy as np
