@@ -233,3 +233,78 @@ def test_demo_runs_the_falling_detector_calibrated():
     kw = _detector_kwargs("falling", truth)
     assert isinstance(kw.get("facade"), Facade)
     assert kw["facade"] == Facade.from_calibration(truth["calibration"])
+
+
+@pytest.fixture(scope="module")
+def fall_clip(tmp_path_factory):
+    """A facade clip with one bottle dropped, saved as .npz, and its calibration."""
+    from anfang.falling import Facade
+    from anfang.synth import facade
+
+    d = tmp_path_factory.mktemp("fall")
+    c = facade(seed=3, seconds=3.5, distractors="none",
+               falls=[{"type": "bottle", "size_px": 30, "contrast": 1.0, "t_release": 0.5}])
+    clip_path = write_npz(d / "fall", c.frames, c.t)
+    fac = d / "facade.json"
+    Facade.from_calibration(c.truth["calibration"]).save(fac)
+    return str(clip_path), str(fac), d
+
+
+def _detect_falling(fall_clip, *extra):
+    clip_path, fac, d = fall_clip
+    out = d / f"out{len(list(d.glob('out*')))}.jsonl"
+    code = main(["detect", "falling", clip_path, "--facade", fac, "--jsonl", str(out), "--no-progress",
+                 *extra])
+    return code, (list(read_jsonl(out)) if out.exists() else [])
+
+
+def test_detect_config_file_and_set_overrides(fall_clip, capsys):
+    from anfang.falling import FallingConfig
+
+    code, ev = _detect_falling(fall_clip)
+    assert code == 0 and len(ev) == 1
+    assert ev[0]["t_end"] > ev[0]["t_alarm"]  # by default the event waits for the track's end
+    # --set emit=alarm (a plain string): the event goes out at the alarm
+    code, ev = _detect_falling(fall_clip, "--set", "emit=alarm")
+    assert code == 0 and len(ev) == 1 and ev[0]["t_end"] == ev[0]["t_alarm"]
+    # a settings file that asks for 5-6 g: the bottle is refused
+    cfg = fall_clip[2] / "strict.json"
+    FallingConfig(rules={"g_band": [5.0, 6.0]}).save(cfg)
+    code, ev = _detect_falling(fall_clip, "--config", str(cfg))
+    assert code == 0 and ev == []
+    # --set (JSON) overrides the file
+    code, ev = _detect_falling(fall_clip, "--config", str(cfg), "--set", 'rules={"g_band": [0.35, 1.8]}')
+    assert code == 0 and len(ev) == 1
+    capsys.readouterr()
+    code, ev = _detect_falling(fall_clip, "--set", "nonsense=1")
+    assert code == 1 and "unknown keys ['nonsense']" in capsys.readouterr().err
+    code, ev = _detect_falling(fall_clip, "--set", "min_drop_floors")
+    assert code == 1 and "--set: expected KEY=VALUE" in capsys.readouterr().err
+    code, ev = _detect_falling(fall_clip, "--config", str(cfg) + ".missing")
+    assert code == 1 and "strict.json.missing" in capsys.readouterr().err
+
+
+def test_parse_set():
+    from anfang.commands.detect import parse_set
+
+    assert parse_set(["a=1", "b=x y", "c=[1, 2]", "a=2", "d=", "e=null"]) == {
+        "a": 2, "b": "x y", "c": [1, 2], "d": "", "e": None}
+    assert parse_set(None) == {} and parse_set([]) == {}
+    for bad in ("=1", "1a=2", "no_value", "a b=1"):
+        with pytest.raises(ValueError, match="--set: expected KEY=VALUE"):
+            parse_set([bad])
+
+
+def test_build_detector_loads_each_detectors_config_file(tmp_path):
+    from anfang.commands.detect import build_detector
+    from anfang.helmet import HelmetDetectorConfig
+    from anfang.lost import LostConfig
+
+    LostConfig(dwell_s=12.0, merge_px=7).save(tmp_path / "lost.json")
+    d = build_detector("lost", {"config": str(tmp_path / "lost.json")})
+    assert d.config.dwell_s == 12.0 and d.config.merge_px == 7
+    d = build_detector("lost", {"config": tmp_path / "lost.json", "dwell_s": 5.0})
+    assert d.config.dwell_s == 5.0 and d.config.merge_px == 7
+    HelmetDetectorConfig(min_votes=9).save(tmp_path / "helmet.json")
+    d = build_detector("helmet", {"config": str(tmp_path / "helmet.json")})
+    assert d.config.min_votes == 9

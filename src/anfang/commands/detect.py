@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
+import os
 from dataclasses import dataclass
 from typing import Any, Callable
 
-__all__ = ["REGISTRY", "DetectorEntry", "load_class", "build_detector", "available"]
+__all__ = ["REGISTRY", "DetectorEntry", "load_class", "build_detector", "available", "parse_set"]
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,9 @@ class DetectorEntry:
     kwargs_from_args: Callable[[argparse.Namespace], dict]
     #: turns JSON-able kwargs (paths, numbers) into constructor kwargs, in the worker
     from_spec: Callable[[dict], dict] = dict
+    #: "module:Class" of the detector's configuration (a ConfigMixin with ``load``): a
+    #: ``config`` given as a path is loaded with it
+    config_class: str = ""
 
 
 def _falling_opts(p: argparse.ArgumentParser) -> None:
@@ -85,12 +90,35 @@ def _helmet_kwargs(a: argparse.Namespace) -> dict:
 REGISTRY: dict[str, DetectorEntry] = {
     "falling": DetectorEntry("anfang.falling:FallingObjectDetector",
                              "objects falling from a building facade", _falling_opts, _falling_kwargs,
-                             _falling_from_spec),
+                             _falling_from_spec, "anfang.falling:FallingConfig"),
     "lost": DetectorEntry("anfang.lost:LostPackageDetector",
-                          "packages left behind, picked up or removed", _lost_opts, _lost_kwargs),
+                          "packages left behind, picked up or removed", _lost_opts, _lost_kwargs,
+                          config_class="anfang.lost:LostConfig"),
     "helmet": DetectorEntry("anfang.helmet:HelmetDetector",
-                            "two-wheeler riders with / without helmet", _helmet_opts, _helmet_kwargs),
+                            "two-wheeler riders with / without helmet", _helmet_opts, _helmet_kwargs,
+                            config_class="anfang.helmet:HelmetDetectorConfig"),
 }
+
+
+def parse_set(items: list[str] | None) -> dict[str, Any]:
+    """``--set KEY=VALUE`` options to a dict: VALUE is read as JSON (``1.5``, ``true``,
+    ``[0.3, 2]``, ``{"g_band": [0.3, 2]}``) and, when it is not JSON, kept as a string
+    (``emit=alarm``). A key given twice keeps its last value.
+
+    >>> parse_set(["min_drop_floors=1.5", "emit=alarm", 'rules={"g_band": [0.3, 2]}'])
+    {'min_drop_floors': 1.5, 'emit': 'alarm', 'rules': {'g_band': [0.3, 2]}}
+    """
+    out: dict[str, Any] = {}
+    for item in items or []:
+        key, sep, raw = str(item).partition("=")
+        key = key.strip()
+        if not sep or not key.isidentifier():
+            raise ValueError(f"--set: expected KEY=VALUE with KEY a setting's name, got {item!r}")
+        try:
+            out[key] = json.loads(raw)
+        except ValueError:
+            out[key] = raw
+    return out
 
 
 class DetectorUnavailable(ImportError):
@@ -133,6 +161,9 @@ def build_detector(name_or_path: str, kwargs: dict | None = None, camera_id: str
     entry = REGISTRY.get(name_or_path)
     if entry is not None:
         kw = entry.from_spec(kw)
+        cfg = kw.get("config")
+        if entry.config_class and isinstance(cfg, (str, os.PathLike)):
+            kw["config"] = load_class(entry.config_class).load(cfg)
     return cls(camera_id=camera_id, **kw)
 
 
@@ -174,6 +205,11 @@ def add_parser(subparsers: Any) -> None:
         p.add_argument("--post", type=float, default=2.0, help="seconds of clip after the event (2)")
         add_common_source_options(p)
         p.add_argument("--no-progress", action="store_true", help="no progress bar")
+        p.add_argument("--config", metavar="CFG.json",
+                       help="the detector's settings, as written by its config class's save()")
+        p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                       help="override one setting (VALUE as JSON, else a string), e.g. "
+                            "--set min_drop_floors=1.5 --set emit=alarm; repeatable")
         entry.add_options(p)
         p.set_defaults(func=_run)
 
@@ -186,8 +222,12 @@ def _run(args: argparse.Namespace) -> int:
     import signal
 
     entry = REGISTRY[args.detector]
+    kwargs = entry.kwargs_from_args(args)
+    if getattr(args, "config", None):
+        kwargs["config"] = args.config
+    kwargs.update(parse_set(getattr(args, "set", None)))  # --set last: it overrides the rest
     try:
-        detector = build_detector(args.detector, entry.kwargs_from_args(args), args.camera_id or "")
+        detector = build_detector(args.detector, kwargs, args.camera_id or "")
     except DetectorUnavailable as exc:
         print(f"anfang detect {args.detector}: error: {exc}", file=sys.stderr)
         return 1

@@ -655,7 +655,7 @@ class FallingObjectDetector(Detector):
         if facade is not None and not isinstance(facade, Facade):
             raise TypeError(f"facade: expected a Facade or None, got {type(facade).__name__}")
         if config is None:
-            cfg = FallingConfig(**kwargs)
+            cfg = FallingConfig.from_dict(kwargs)  # (unknown keys: a ValueError naming them)
         elif isinstance(config, FallingConfig):
             cfg = FallingConfig(**{**config.to_dict(), **kwargs})
         elif isinstance(config, Mapping):
