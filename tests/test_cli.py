@@ -308,3 +308,17 @@ def test_build_detector_loads_each_detectors_config_file(tmp_path):
     HelmetDetectorConfig(min_votes=9).save(tmp_path / "helmet.json")
     d = build_detector("helmet", {"config": str(tmp_path / "helmet.json")})
     assert d.config.min_votes == 9
+
+
+def test_detect_falling_alarms_go_out_at_once(fall_clip):
+    alarms = fall_clip[2] / "alarms.jsonl"
+    code, ev = _detect_falling(fall_clip, "--alarms", str(alarms))
+    assert code == 0 and len(ev) == 1
+    notes = list(read_jsonl(alarms))
+    assert len(notes) == 1
+    n, e = notes[0].to_dict(), ev[0].to_dict()
+    assert n["status"] == "alarm" and "status" not in e
+    assert n["track_id"] == e["track_id"] and n["t_alarm"] == e["t_alarm"] == n["t_end"] < e["t_end"]
+    # a detector that fails to build leaves the sink closed and nothing half-written
+    code, _ = _detect_falling(fall_clip, "--alarms", str(alarms), "--set", "nonsense=1")
+    assert code == 1 and len(list(read_jsonl(alarms))) == 1

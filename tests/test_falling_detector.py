@@ -583,3 +583,60 @@ def test_light_is_judged_again_on_the_whole_track_before_its_event_goes_out():
     real2 = det2._lit
     det2._lit = lambda rows: None if len(rows) < 40 else real2(rows)
     assert len(run(det2, frames, t)) == 1
+
+
+def test_on_alarm_gets_the_alarm_at_once_and_the_event_follows_with_the_same_id():
+    frames, t = render(60, [drop(190.0, 90.0, 0.3, vx=6.0), drop(80.0, 70.0, 0.5)])
+    got = []
+    det = FallingObjectDetector(facade(), on_alarm=lambda ev: got.append((det.frame_index, ev)))
+    events = []
+    for f, ti in zip(frames, t):
+        new = det.update(f, ti)
+        assert not new or len(got) == 2  # both alarms came before the first complete event
+        events += new
+    events += det.finish()
+    assert len(events) == 2 and len(got) == 2
+    by_id = {e.track_id: e for e in events}
+    for frame_now, note in got:
+        d = note.to_dict()
+        assert d["status"] == "alarm" and "reason" not in d
+        # handed over during the frame of the alarm, with the trajectory so far
+        assert frame_now == d["frame_alarm"] == d["frame_end"] and d["t_end"] == d["t_alarm"]
+        final = by_id[note.track_id].to_dict()
+        assert "status" not in final and final["t_alarm"] == d["t_alarm"]
+        assert final["frame_end"] > d["frame_end"]
+        # the complete track holds what was seen by the alarm (and may have gained
+        # fragments merged in since)
+        assert {tuple(r) for r in d["trajectory"]} <= {tuple(r) for r in final["trajectory"]}
+        assert final["origin"]["floor"] == d["origin"]["floor"]
+    # the events themselves are those of a detector without the callback (ids aside)
+    plain = run(FallingObjectDetector(facade()), frames, t)
+    strip = lambda e: {k: v for k, v in e.to_dict().items() if k != "track_id"}  # noqa: E731
+    assert sorted(map(json.dumps, map(strip, plain))) == sorted(map(json.dumps, map(strip, events)))
+    # with emit="alarm" the returned event is the notice's, without the status
+    got.clear()
+    det = FallingObjectDetector(facade(), emit="alarm", on_alarm=lambda ev: got.append((det.frame_index, ev)))
+    out = run(det, frames, t)
+    assert [e.track_id for e in out] == [n.track_id for _, n in got]
+    for e, (_, n) in zip(out, got):
+        assert {**e.to_dict(), "status": "alarm"} == n.to_dict()
+    with pytest.raises(TypeError, match="on_alarm: expected a callable"):
+        FallingObjectDetector(facade(), on_alarm="print")
+
+
+def test_on_alarm_is_told_when_an_alarm_is_withdrawn_at_the_tracks_end():
+    frames, t = _render_light(45, drop(170.0, 50.0, 0.3))
+    got = []
+    det = FallingObjectDetector(facade(), on_alarm=got.append)
+    real = det._lit
+    calls = []
+
+    def undecided_at_the_alarm(rows):
+        calls.append(len(rows))
+        return None if len(calls) == 1 else real(rows)
+
+    det._lit = undecided_at_the_alarm
+    assert run(det, frames, t) == []
+    assert [n.details["status"] for n in got] == ["alarm", "withdrawn"]
+    assert got[1].details["reason"] == "light" and got[0].track_id == got[1].track_id
+    assert got[1].frame_end > got[0].frame_end  # judged on the whole track

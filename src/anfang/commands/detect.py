@@ -37,10 +37,19 @@ class DetectorEntry:
 def _falling_opts(p: argparse.ArgumentParser) -> None:
     p.add_argument("--facade", metavar="F.json",
                    help="facade calibration (floor lines / homography) written by anfang.falling.Facade.save")
+    p.add_argument("--alarms", metavar="OUT",
+                   help="also write each alarm here the moment it is raised (JSON Lines, status "
+                        "'alarm'), and a 'withdrawn' line if it is taken back; the complete "
+                        "event follows in the events output when the object's track ends")
 
 
 def _falling_kwargs(a: argparse.Namespace) -> dict:
-    return {"facade": a.facade} if a.facade else {}
+    kw: dict[str, Any] = {"facade": a.facade} if a.facade else {}
+    if getattr(a, "alarms", None):
+        from anfang.io.jsonl import JsonlWriter
+
+        kw["on_alarm"] = JsonlWriter(a.alarms)  # closed by _run
+    return kw
 
 
 def _falling_from_spec(kw: dict) -> dict:
@@ -215,14 +224,22 @@ def add_parser(subparsers: Any) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    entry = REGISTRY[args.detector]
+    kwargs = entry.kwargs_from_args(args)
+    sinks = [v for v in kwargs.values() if hasattr(v, "close") and hasattr(v, "write")]
+    try:
+        return _run_with(args, kwargs)
+    finally:  # sinks opened for the detector (e.g. --alarms)
+        for v in sinks:
+            v.close()
+
+
+def _run_with(args: argparse.Namespace, kwargs: dict) -> int:
+    import signal
     import sys
 
     from anfang.pipeline import run
 
-    import signal
-
-    entry = REGISTRY[args.detector]
-    kwargs = entry.kwargs_from_args(args)
     if getattr(args, "config", None):
         kwargs["config"] = args.config
     kwargs.update(parse_set(getattr(args, "set", None)))  # --set last: it overrides the rest

@@ -53,7 +53,7 @@ import itertools
 import math
 from collections import deque
 from dataclasses import dataclass, field, fields
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
@@ -640,6 +640,13 @@ class FallingObjectDetector(Detector):
         Copied into events (defaults to the facade's camera name).
     config : FallingConfig or mapping, optional
         Settings; individual settings may also be passed as keyword arguments.
+    on_alarm : callable, optional
+        ``on_alarm(event)`` is called at the moment of each alarm, whatever ``emit`` is,
+        with the event so far (trajectory up to the alarm) and ``status`` ``"alarm"``; and
+        again with ``status`` ``"withdrawn"`` (``reason`` ``"light"``) if the object is
+        refused when its whole track is judged at its end. With the default
+        ``emit="end"`` a live application so gets the alarm at once and the complete event
+        (same ``track_id``) when the track ends. Exceptions it raises propagate.
 
     Notes
     -----
@@ -651,9 +658,14 @@ class FallingObjectDetector(Detector):
     """
 
     def __init__(self, facade: Facade | None = None, camera_id: str = "",
-                 config: FallingConfig | Mapping[str, Any] | None = None, **kwargs: Any) -> None:
+                 config: FallingConfig | Mapping[str, Any] | None = None, *,
+                 on_alarm: Callable[[Event], Any] | None = None, **kwargs: Any) -> None:
         if facade is not None and not isinstance(facade, Facade):
             raise TypeError(f"facade: expected a Facade or None, got {type(facade).__name__}")
+        if on_alarm is not None and not callable(on_alarm):
+            raise TypeError(f"on_alarm: expected a callable f(event) or None, got "
+                            f"{type(on_alarm).__name__}")
+        self.on_alarm = on_alarm
         if config is None:
             cfg = FallingConfig.from_dict(kwargs)  # (unknown keys: a ValueError naming them)
         elif isinstance(config, FallingConfig):
@@ -1741,10 +1753,27 @@ class FallingObjectDetector(Detector):
                     "first": int(a["frame"][0])}
         self.stats["alarms"] += 1
         self._alarmed.append(tr)
+        ev = None
+        if self.on_alarm is not None:
+            tr.alarm["eid"] = self._new_id()  # the notice and the final event share it
+            ev = self._event(tr, a, fit, v, origin)
+            self._notify(ev, "alarm")
         if self.config.emit == "alarm":
             tr.emitted = True
-            return self._event(tr, a, fit, v, origin)
+            return ev if ev is not None else self._event(tr, a, fit, v, origin)
         return None
+
+    def _new_id(self) -> int:
+        eid = self._next_event
+        self._next_event += 1
+        return eid
+
+    def _notify(self, ev: Event, status: str, reason: str | None = None) -> None:
+        """Hand ``ev`` to ``on_alarm`` with ``status`` (and ``reason``) in its details."""
+        extra: dict[str, Any] = {"status": status}
+        if reason is not None:
+            extra["reason"] = reason
+        self.on_alarm(dataclasses.replace(ev, details={**ev.details, **extra}))
 
     def _link(self, tr: _Track) -> bool:
         """Prepend the fragment this track continues, if any (see ``link_gap``)."""
@@ -2174,8 +2203,9 @@ class FallingObjectDetector(Detector):
         }
         if self.facade is not None and self.facade.building:
             details["building"] = self.facade.building
-        eid = self._next_event
-        self._next_event += 1
+        eid = al.get("eid")
+        if eid is None:
+            eid = self._new_id()
         return Event(kind="falling_object", t_start=float(a["t"][0]), t_end=float(a["t"][-1]),
                      frame_start=int(a["frame"][0]), frame_end=int(a["frame"][-1]),
                      camera_id=self.camera_id, bbox=box, track_id=eid, confidence=v.score,
@@ -2185,13 +2215,16 @@ class FallingObjectDetector(Detector):
         if tr.alarm is None or tr.emitted:
             return None
         tr.emitted = True
-        if self._lit(tr.rows):
-            # light after all, on the whole track (the test at the alarm could not tell
-            # yet): no event (with emit="alarm" it has already gone out)
-            self.stats["glare"] += 1
-            return None
         a = tr.arrays()
         fit, v, origin = tr.alarm["fit"], tr.alarm["verdict"], tr.alarm["origin"]
+        if self._lit(tr.rows):
+            # light after all, on the whole track (the test at the alarm could not tell
+            # yet): no event (with emit="alarm" it has already gone out), and the alarm
+            # is withdrawn
+            self.stats["glare"] += 1
+            if self.on_alarm is not None:
+                self._notify(self._event(tr, a, fit, v, origin), "withdrawn", "light")
+            return None
         res = self._evaluate(a)
         if res is not None and res[1].accepted:
             fit, v = res

@@ -52,6 +52,10 @@ class JsonlWriter:
                 pass  # not a real file (StringIO, a pipe to a terminal)
         self.count += 1
 
+    def __call__(self, event: Event) -> None:
+        """Same as :meth:`write`: a writer can be a detector's ``on_alarm`` sink."""
+        self.write(event)
+
     def write_all(self, events: Iterable[Event]) -> None:
         for e in events:
             self.write(e)
