@@ -10,6 +10,7 @@ Usage::
     python benches/bench_falling.py --quality --suite SUITE --jobs 2   # saved clips, in parallel
     python benches/bench_falling.py --quality --seed-offset 50000 --jobs 2  # held-out seeds
     python benches/bench_falling.py --quality --glare --jobs 2  # the glare stress variant
+    python benches/bench_falling.py --quality --crf 23 --jobs 2  # the codec variant (H.264)
 
 Speed: a 1920x1080 grey scene made here (a textured facade with floor slabs and windows,
 sensor noise sigma 2, one object falling under gravity, two birds) is fed frame by frame;
@@ -176,7 +177,8 @@ def _quality_clip(job: tuple) -> tuple:
 
 
 def quality(only: str | None, overrides: dict | None = None, suite: str | None = None,
-            jobs: int = 1, seed_offset: int = 0, glare: bool = False) -> None:
+            jobs: int = 1, seed_offset: int = 0, glare: bool = False,
+            crf: int | None = None) -> None:
     from anfang.synth._suite import suite_spec
 
     if suite:  # clips saved by `anfang bench suite --out DIR` (faster than rendering)
@@ -185,7 +187,7 @@ def quality(only: str | None, overrides: dict | None = None, suite: str | None =
         with open(os.path.join(suite, "suite.json")) as fh:
             spec = json.load(fh)["clips"]
     else:
-        spec = suite_spec(glare=glare)
+        spec = suite_spec(glare=glare, crf=crf)
     spec = [c for c in spec if c["name"].startswith("facade") and (not only or only in c["name"])]
     if seed_offset:  # held-out clips: the suite's conditions with other seeds
         spec = [{**c, "seed": c["seed"] + seed_offset} for c in spec]
@@ -276,6 +278,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="for --quality: a suite directory from `anfang bench suite --out DIR` "
                          "(default: render the clips in memory)")
     ap.add_argument("--jobs", type=int, default=1, help="for --quality: clips run in parallel")
+    ap.add_argument("--crf", type=int, default=None, metavar="N",
+                    help="for --quality without --suite: the codec variant (every facade clip "
+                         "through H.264 at this constant rate factor; needs PyAV)")
     ap.add_argument("--glare", action="store_true",
                     help="for --quality without --suite: the glare stress variant (every facade "
                          "clip with the glare distractor added)")
@@ -289,7 +294,7 @@ def main(argv: list[str] | None = None) -> int:
 
     overrides = {k: json.loads(v) for k, v in (kv.split("=", 1) for kv in a.set)}
     if a.quality:
-        quality(a.only, overrides, a.suite, a.jobs, a.seed_offset, a.glare)
+        quality(a.only, overrides, a.suite, a.jobs, a.seed_offset, a.glare, a.crf)
         return 0
     W, H = (int(v) for v in a.size.lower().split("x"))
     speed(W, H, a.frames, a.warmup, not a.no_peers, a.noise, overrides, a.rain)

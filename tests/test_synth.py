@@ -448,3 +448,69 @@ def test_glare_on_the_command_line(tmp_path):
     assert m["glare"] is True and [c["params"]["glare"] for c in m["clips"]] == [True]
     truth = json.loads((tmp_path / "s" / "facade_distractors_00" / "truth.json").read_text())
     assert "glare" in truth["conditions"]["distractors"]
+
+
+def test_codec_suite_variant_marks_every_facade_clip_only():
+    base, cv = suite_spec(), suite_spec(crf=23)
+    assert [c["name"] for c in base] == [c["name"] for c in cv]
+    for a, b in zip(base, cv):
+        if a["scene"] == "facade":
+            assert b == {**a, "codec": {"name": "h264", "crf": 23, "preset": "veryfast"}}
+        else:
+            assert b == a
+    for bad in (-1, 52, 23.0, "23", True):
+        with pytest.raises(ValueError, match="crf: expected an integer in"):
+            suite_spec(crf=bad)
+
+
+def test_codec_variant_renders_through_h264_with_the_truth_unchanged():
+    pytest.importorskip("av")
+    from anfang.synth._suite import render
+
+    entry = {"name": "x", "scene": "facade", "seed": 7,
+             "params": {"size": [160, 90], "fps": 10.0, "seconds": 2.0, "falls": 1,
+                        "content_fps": 10.0 / 3.0}}
+    plain = render(entry)
+    coded = render({**entry, "codec": {"name": "h264", "crf": 23, "preset": "veryfast"}})
+    assert coded.frames.shape == plain.frames.shape and coded.frames.dtype == np.uint8
+    np.testing.assert_array_equal(coded.t, plain.t)
+    truth = dict(coded.truth)
+    assert truth.pop("conditions")["codec"] == {"name": "h264", "crf": 23, "preset": "veryfast"}
+    assert {k: v for k, v in plain.truth.items() if k != "conditions"} == truth
+    diff = coded.frames.astype(int) - plain.frames
+    assert 0 < np.abs(diff).mean() < 6 and abs(diff.mean()) < 1.0  # lossy, no shift of the grey levels
+    # what a detector meets in real footage: static blocks copied from the previous frame
+    # (exact zero differences), where the rendered clip has fresh sensor noise every frame
+    d = np.abs(np.diff(coded.frames.astype(int), axis=0))
+    assert (d == 0).mean() > 2 * (np.abs(np.diff(plain.frames.astype(int), axis=0)) == 0).mean()
+    with pytest.raises(ValueError, match="codec: expected name 'h264'"):
+        render({**entry, "codec": {"name": "vp9", "crf": 23}})
+
+
+def test_h264_roundtrip_checks_its_arguments():
+    pytest.importorskip("av")
+    from anfang.io.video import h264_roundtrip
+
+    f = np.zeros((3, 16, 16), np.uint8)
+    with pytest.raises(ValueError, match="t: expected 3 timestamps"):
+        h264_roundtrip(f, [0.0, 0.1])
+    with pytest.raises(ValueError, match="crf: expected an integer in"):
+        h264_roundtrip(f, [0.0, 0.1, 0.2], crf=60)
+    with pytest.raises(TypeError, match="frames: expected uint8"):
+        h264_roundtrip(f.astype(float), [0.0, 0.1, 0.2])
+    odd = np.random.default_rng(0).integers(0, 255, (4, 15, 17)).astype(np.uint8)
+    assert h264_roundtrip(odd, np.arange(4) / 25.0, crf=0).shape == odd.shape
+
+
+def test_codec_variant_on_the_command_line(tmp_path):
+    pytest.importorskip("av")
+    from anfang.cli import main
+
+    assert main(["bench", "suite", "--out", str(tmp_path / "s"), "--size", "96x64", "--fps", "5",
+                 "--only", "facade_distractors_00", "--crf", "30"]) == 0
+    m = json.loads((tmp_path / "s" / "suite.json").read_text())
+    assert m["codec"] == {"name": "h264", "crf": 30, "preset": "veryfast"}
+    assert [c["codec"]["crf"] for c in m["clips"]] == [30]
+    truth = json.loads((tmp_path / "s" / "facade_distractors_00" / "truth.json").read_text())
+    assert truth["conditions"]["codec"]["crf"] == 30
+    assert main(["bench", "suite", "--out", str(tmp_path / "t"), "--only", "x", "--crf", "99"]) == 1

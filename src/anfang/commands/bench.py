@@ -20,6 +20,9 @@ def add_parser(sub) -> None:
     s.add_argument("--glare", action="store_true",
                    help="the glare stress variant: every facade clip also gets the glare "
                         "distractor (the rest of each clip is unchanged)")
+    s.add_argument("--crf", type=int, default=None, metavar="N",
+                   help="the codec variant: every facade clip passed through H.264 at this "
+                        "constant rate factor (0-51; 23 is x264's default; needs PyAV)")
     s.set_defaults(func=run_suite)
     h = bs.add_parser("helmet", help="helmet classifier benchmark on a YOLO-format data set")
     h.add_argument("--yolo", required=True, help="YOLO data set directory")
@@ -37,7 +40,7 @@ def run_suite(args) -> int:
 
     t0 = time.monotonic()
     path = suite(args.out, size=args.size, fps=args.fps, only=args.only, mp4=args.mp4,
-                 progress=True, glare=args.glare)
+                 progress=True, glare=args.glare, crf=args.crf)
     m = json.loads(path.read_text())
     print(f"{path}: {len(m['clips'])} clips in {time.monotonic() - t0:.1f} s")
     return 0
