@@ -120,6 +120,14 @@ class FallingConfig(ConfigMixin):
         Threshold in robust noise sigmas of the difference image.
     min_threshold, max_threshold : float
         Clamp of that threshold (grey levels).
+    codec_zero_frac, codec_min_threshold : float
+        Video through a codec (H.264, H.265) copies static blocks from the previous frame:
+        their frame difference is exactly zero, the robust sigma of the difference collapses
+        to 0, and the threshold would sit at ``min_threshold`` while the coded blocks
+        change by several grey levels along every edge. When the running share of exactly
+        zero differences is at least ``codec_zero_frac`` (sensor noise of a grey level or
+        more leaves under 40 %), the threshold is at least ``codec_min_threshold``.
+        ``codec_zero_frac=0`` turns this off.
     min_area : int
         Smallest blob (px) kept.
     guide_specks : bool
@@ -342,6 +350,8 @@ class FallingConfig(ConfigMixin):
     noise_k: float = 3.0
     min_threshold: float = 6.0
     max_threshold: float = 80.0
+    codec_zero_frac: float = 0.5
+    codec_min_threshold: float = 10.0
     min_area: int = 2
     guide_specks: bool = True
     max_area_px: int = 5000
@@ -431,6 +441,8 @@ class FallingConfig(ConfigMixin):
                              f"got {self.flood_target_per_mpx}")
         if self.min_threshold > self.max_threshold:
             raise ValueError(f"min_threshold: expected <= max_threshold ({self.max_threshold}), got {self.min_threshold}")
+        if not 0 <= self.codec_zero_frac <= 1:
+            raise ValueError(f"codec_zero_frac: expected a fraction in [0, 1], got {self.codec_zero_frac}")
         if not 0 < self.light_change_frac <= 1:
             raise ValueError(f"light_change_frac: expected a fraction in (0, 1], got {self.light_change_frac}")
         if int(self.drag_after) != self.drag_after:
@@ -710,6 +722,7 @@ class FallingObjectDetector(Detector):
         self._ref: tuple | None = None  # (grey, camera offset, t) the offset is measured against
         self._shaky_until = -math.inf
         self._sigma: float | None = None
+        self._zero = 0.0  # running share of exactly zero frame differences (a codec's skips)
         self._gain = 1.0  # threshold gain after a flood of blobs (compression artefacts)
         self._nb = 0.0  # running mean of the blobs per frame
         self._flood = False
@@ -732,7 +745,7 @@ class FallingObjectDetector(Detector):
         self._n_swept = 0
         self._next_event = 1
         self.stats = {"frames": 0, "duplicates": 0, "light_changes": 0, "busy": 0, "blobs": 0,
-                      "repeats": 0, "slow": 0, "tracks": 0, "links": 0, "precursors": 0, "specks": 0, "gathered": 0, "sweeps": 0, "candidates": 0, "held": 0, "swept": 0, "fits": 0, "alarms": 0, "glare": 0, "threshold": float("nan"), "gain": 1.0,
+                      "repeats": 0, "slow": 0, "tracks": 0, "links": 0, "precursors": 0, "specks": 0, "gathered": 0, "sweeps": 0, "candidates": 0, "held": 0, "swept": 0, "fits": 0, "alarms": 0, "glare": 0, "threshold": float("nan"), "gain": 1.0, "codec": False,
                       "backend": self._motion.name, "tracker": self._tracker_name,
                       "pool": self._pool}
 
@@ -850,6 +863,11 @@ class FallingObjectDetector(Detector):
                 return self._end_stale(t)
         self._sigma = sig if self._sigma is None else 0.8 * self._sigma + 0.2 * sig
         thr = float(np.clip(cfg.noise_k * self._sigma, cfg.min_threshold, cfg.max_threshold))
+        if cfg.codec_zero_frac > 0:
+            self._zero = 0.8 * self._zero + 0.2 * float(hist[255]) / max(float(hist.sum()), 1.0)
+            if self._zero >= cfg.codec_zero_frac:  # coded video: skipped blocks
+                thr = min(max(thr, cfg.codec_min_threshold), cfg.max_threshold)
+                self.stats["codec"] = True
         thr = min(thr * self._gain, cfg.max_threshold)
         self.stats["threshold"] = thr
         self.stats["gain"] = self._gain
