@@ -640,3 +640,50 @@ def test_on_alarm_is_told_when_an_alarm_is_withdrawn_at_the_tracks_end():
     assert [n.details["status"] for n in got] == ["alarm", "withdrawn"]
     assert got[1].details["reason"] == "light" and got[0].track_id == got[1].track_id
     assert got[1].frame_end > got[0].frame_end  # judged on the whole track
+
+
+def _skip_blocks(frames, keep_frac, seed=0, block=16):
+    """Frames as a codec that copies static blocks delivers them: in each frame only
+    ``keep_frac`` of the 16x16 blocks are new, the others repeat the previous frame."""
+    rng = np.random.default_rng(seed)
+    out = frames.copy()
+    H_, W_ = frames.shape[1:]
+    for k in range(1, len(frames)):
+        new = rng.random(((H_ + block - 1) // block, (W_ + block - 1) // block)) < keep_frac
+        m = np.kron(new, np.ones((block, block), bool))[:H_, :W_]
+        out[k] = np.where(m, frames[k], out[k - 1])
+    return out
+
+
+def test_coded_video_gets_the_codec_threshold_floor():
+    frames, t = render(40, [drop(190.0, 90.0, 0.3, vx=6.0)], noise=1.5)
+    plain = FallingObjectDetector(facade())
+    ev_plain = run(plain, frames, t)
+    assert plain.stats["codec"] is False and len(ev_plain) == 1
+    # the same stream with most blocks copied from the previous frame, as a codec skips
+    # them: the robust sigma of the difference collapses, the floor holds the threshold
+    coded = _skip_blocks(frames, 0.2)
+    zero = float((np.diff(coded[:, ::2, ::2].astype(int), axis=0) == 0).mean())
+    assert zero > 0.6
+    det = FallingObjectDetector(facade())
+    run(det, coded, t)
+    assert det.stats["codec"] is True and det.stats["threshold"] >= 10.0
+    off = FallingObjectDetector(facade(), codec_zero_frac=0)
+    run(off, coded, t)
+    assert off.stats["codec"] is False and off.stats["threshold"] < 10.0
+    lower = FallingObjectDetector(facade(), codec_min_threshold=7.5)
+    run(lower, coded, t)
+    assert lower.stats["codec"] is True and 7.5 <= lower.stats["threshold"] < 10.0
+    for bad in (-0.1, 1.5):
+        with pytest.raises(ValueError, match="codec_zero_frac"):
+            FallingObjectDetector(facade(), codec_zero_frac=bad)
+
+
+def test_h264_video_is_recognised_as_coded():
+    pytest.importorskip("av")
+    from anfang.io.video import h264_roundtrip
+
+    frames, t = render(30, [drop(190.0, 90.0, 0.3, vx=6.0)], noise=1.5)
+    det = FallingObjectDetector(facade())
+    run(det, h264_roundtrip(frames, t, crf=23), t)
+    assert det.stats["codec"] is True

@@ -379,8 +379,8 @@ def test_threshold_gain_holds_the_blob_rate_on_compressed_video():
     fac = Facade.from_calibration(clip.truth["calibration"])
     truth = clip.truth["events"][0]
     out = {}
-    for flood in (800.0, 0.0):
-        det = FallingObjectDetector(fac, flood_per_mpx=flood)
+    for flood in (800.0, 0.0):  # the gain alone (without the codec floor)
+        det = FallingObjectDetector(fac, flood_per_mpx=flood, codec_zero_frac=0)
         evs = det.run(zip(clip.frames, clip.t))
         out[flood] = (evs, det)
     evs, det = out[800.0]
@@ -389,6 +389,12 @@ def test_threshold_gain_holds_the_blob_rate_on_compressed_video():
     evs0, det0 = out[0.0]
     assert det0.stats["gain"] == 1.0 and det0.stats["busy"] > 100
     assert det0.stats["blobs"] > 5 * det.stats["blobs"]
+    # with the codec floor (the default) this stream counts as coded: the threshold starts
+    # at 10 grey levels, no flood builds up and the fall is found all the same
+    det_c = FallingObjectDetector(fac)
+    evs_c = det_c.run(zip(clip.frames, clip.t))
+    assert det_c.stats["codec"] is True and det_c.stats["busy"] <= 10
+    assert [e.details["origin"]["floor"] for e in evs_c] == [truth["origin"]["floor"]]
 
 
 def test_threshold_gain_stays_off_on_clean_video():
@@ -639,10 +645,12 @@ def test_threshold_gain_also_starts_when_frames_are_lost_to_max_blobs():
     clip = render_facade(seed=0, size=(480, 270), seconds=2.0, distractors="none", falls=0,
                          block_q=10.0, night=False, noise=2.0)
     fac = Facade.from_calibration(clip.truth["calibration"])
-    det = FallingObjectDetector(fac, flood_per_mpx=1e6, flood_target_per_mpx=10.0, max_blobs=60)
+    # (the gain alone: without the codec floor, which would keep this stream from flooding)
+    det = FallingObjectDetector(fac, flood_per_mpx=1e6, flood_target_per_mpx=10.0, max_blobs=60,
+                                codec_zero_frac=0)
     det.run(zip(clip.frames, clip.t))
     assert det.stats["gain"] > 1.2
-    off = FallingObjectDetector(fac, flood_per_mpx=0.0, max_blobs=60)
+    off = FallingObjectDetector(fac, flood_per_mpx=0.0, max_blobs=60, codec_zero_frac=0)
     off.run(zip(clip.frames, clip.t))
     assert off.stats["busy"] > 3 * det.stats["busy"]
 
