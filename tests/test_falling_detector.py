@@ -564,9 +564,11 @@ def test_light_texture_never_fails_on_odd_shapes_and_boxes(h, w, x0, y0, bw, bh,
 
 def test_light_is_judged_again_on_the_whole_track_before_its_event_goes_out():
     """At the alarm the test may not tell yet (few samples in the kept frames); the event
-    waits for the track's end (emit="end"), and is dropped if the whole track is light."""
+    waits for the track's end (emit="end"), and is dropped if the whole track is light;
+    an on_alarm callback is told the alarm, then its withdrawal."""
     frames, t = _render_light(45, drop(170.0, 50.0, 0.3))
-    det = FallingObjectDetector(facade())
+    got = []
+    det = FallingObjectDetector(facade(), on_alarm=got.append)
     real = det._lit
     calls = []
 
@@ -578,6 +580,9 @@ def test_light_is_judged_again_on_the_whole_track_before_its_event_goes_out():
     assert run(det, frames, t) == []
     assert det.stats["alarms"] == 1 and det.stats["glare"] >= 1
     assert len(calls) >= 2 and max(calls[1:]) > calls[0]  # the alarmed track, grown
+    assert [n.details["status"] for n in got] == ["alarm", "withdrawn"]
+    assert got[1].details["reason"] == "light" and got[0].track_id == got[1].track_id
+    assert got[1].frame_end > got[0].frame_end  # judged on the whole track
     # with the event out at the alarm, nothing is taken back (the log keeps what it wrote)
     det2 = FallingObjectDetector(facade(), emit="alarm")
     real2 = det2._lit
@@ -622,24 +627,6 @@ def test_on_alarm_gets_the_alarm_at_once_and_the_event_follows_with_the_same_id(
         assert {**e.to_dict(), "status": "alarm"} == n.to_dict()
     with pytest.raises(TypeError, match="on_alarm: expected a callable"):
         FallingObjectDetector(facade(), on_alarm="print")
-
-
-def test_on_alarm_is_told_when_an_alarm_is_withdrawn_at_the_tracks_end():
-    frames, t = _render_light(45, drop(170.0, 50.0, 0.3))
-    got = []
-    det = FallingObjectDetector(facade(), on_alarm=got.append)
-    real = det._lit
-    calls = []
-
-    def undecided_at_the_alarm(rows):
-        calls.append(len(rows))
-        return None if len(calls) == 1 else real(rows)
-
-    det._lit = undecided_at_the_alarm
-    assert run(det, frames, t) == []
-    assert [n.details["status"] for n in got] == ["alarm", "withdrawn"]
-    assert got[1].details["reason"] == "light" and got[0].track_id == got[1].track_id
-    assert got[1].frame_end > got[0].frame_end  # judged on the whole track
 
 
 def _skip_blocks(frames, keep_frac, seed=0, block=16):
