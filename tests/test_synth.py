@@ -494,8 +494,9 @@ def test_h264_roundtrip_checks_its_arguments():
     f = np.zeros((3, 16, 16), np.uint8)
     with pytest.raises(ValueError, match="t: expected 3 timestamps"):
         h264_roundtrip(f, [0.0, 0.1])
-    with pytest.raises(ValueError, match="crf: expected an integer in"):
-        h264_roundtrip(f, [0.0, 0.1, 0.2], crf=60)
+    for bad in (60, -1, True, 2.5):
+        with pytest.raises(ValueError, match="crf: expected an integer in"):
+            h264_roundtrip(f, [0.0, 0.1, 0.2], crf=bad)
     with pytest.raises(TypeError, match="frames: expected uint8"):
         h264_roundtrip(f.astype(float), [0.0, 0.1, 0.2])
     odd = np.random.default_rng(0).integers(0, 255, (4, 15, 17)).astype(np.uint8)

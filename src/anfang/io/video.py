@@ -92,6 +92,13 @@ def _encode_h264(out, arr: np.ndarray, tt: np.ndarray, crf: int, preset: str) ->
         out.mux(packet)
 
 
+def check_crf(crf) -> int:
+    """``crf`` as an int in [0, 51] (x264's constant rate factor), else a ``ValueError``."""
+    if isinstance(crf, bool) or not isinstance(crf, (int, np.integer)) or not 0 <= int(crf) <= 51:
+        raise ValueError(f"crf: expected an integer in [0, 51], got {crf!r}")
+    return int(crf)
+
+
 def _even(arr: np.ndarray) -> np.ndarray:
     h, w = arr.shape[1:3]
     ph, pw = h + h % 2, w + w % 2
@@ -131,12 +138,11 @@ def h264_roundtrip(frames, t, *, crf: int = 23, preset: str = "veryfast") -> np.
     tt = np.asarray(t, dtype=np.float64)
     if tt.shape != (arr.shape[0],):
         raise ValueError(f"t: expected {arr.shape[0]} timestamps, got shape {tt.shape}")
-    if not (isinstance(crf, (int, np.integer)) and 0 <= int(crf) <= 51):
-        raise ValueError(f"crf: expected an integer in [0, 51], got {crf!r}")
+    crf = check_crf(crf)
     h, w = arr.shape[1:3]
     buf = io.BytesIO()
     with av.open(buf, "w", format="mp4") as out:
-        _encode_h264(out, _even(arr), tt, int(crf), preset)
+        _encode_h264(out, _even(arr), tt, crf, preset)
     buf.seek(0)
     fmt = "gray" if arr.ndim == 3 else "rgb24"
     with av.open(buf, "r") as inp:

@@ -74,25 +74,13 @@ class Clip:
         return d
 
     def write_mp4(self, path: str | os.PathLike) -> bool:
-        """Write an H.264 mp4 if PyAV is installed; return False when it is not."""
-        try:
-            import av  # noqa: PLC0415
-        except ImportError:
+        """Write an H.264 mp4 (:func:`anfang.io.video.write_mp4`: the clip's timestamps,
+        odd sizes padded) if PyAV is installed; return False when it is not."""
+        from anfang.io.video import have_av, write_mp4
+
+        if not have_av():
             return False
-        fps = int(round(self.truth.get("fps", 25)))
-        with av.open(str(path), mode="w") as container:
-            stream = container.add_stream("libx264", rate=fps)
-            h, w = self.frames.shape[1:3]
-            stream.width, stream.height = w - w % 2, h - h % 2
-            stream.pix_fmt = "yuv420p"
-            fmt = "gray" if self.frames.ndim == 3 else "rgb24"
-            for f in self.frames:
-                f = np.ascontiguousarray(f[: stream.height, : stream.width])
-                frame = av.VideoFrame.from_ndarray(f, format=fmt)
-                for packet in stream.encode(frame):
-                    container.mux(packet)
-            for packet in stream.encode():
-                container.mux(packet)
+        write_mp4(path, self.frames, self.t)
         return True
 
     @classmethod
