@@ -562,6 +562,56 @@ def test_light_texture_never_fails_on_odd_shapes_and_boxes(h, w, x0, y0, bw, bh,
     assert r is None or (len(r) == 3 and all(np.isfinite(v) for v in r) and -1.0 - 1e-9 <= r[0] <= 1.0 + 1e-9)
 
 
+def test_light_test_takes_the_coded_blocks_noise_in_coded_video():
+    """In coded video the robust sigma collapses (most differences are exactly 0), while
+    the codec requantises textured blocks by a few grey levels: with the collapsed sigma
+    that keeps the wall's texture and looks like light; the light test takes the noise
+    the threshold floor assumes instead."""
+    from anfang.falling.detector import light_texture
+
+    rng = np.random.default_rng(8)
+    wall = rng.uniform(40, 170, (40, 40))
+    ref = np.rint(wall).astype(np.uint8)
+    # the textured blocks coded again a little brighter (4 % more: +2 to +7 levels)
+    requant = np.clip(np.rint(wall * 1.04), 0, 255).astype(np.uint8)
+    box = (10, 10, 30, 30)
+    corr, slope, change = light_texture(requant, ref, box, sigma=0.5)
+    assert corr > 0.95 and slope > 0.9 and change > 0  # "light" at the collapsed sigma
+    assert light_texture(requant, ref, box, sigma=10.0 / 3.0) is None  # nothing to tell
+    # the detector takes that noise once it has recognised coded video, not before
+    frames, t = render(40, [drop(190.0, 90.0, 0.3, vx=6.0)], noise=1.5)
+    coded = FallingObjectDetector(facade())
+    run(coded, _skip_blocks(frames, 0.2), t)
+    assert coded.stats["codec"] is True and coded._sigma < 1.0
+    assert coded._light_sigma() == pytest.approx(10.0 / coded.config.noise_k)
+    plain = FallingObjectDetector(facade())
+    run(plain, frames, t)
+    assert plain.stats["codec"] is False and plain._light_sigma() == pytest.approx(plain._sigma)
+
+
+def test_camera_move_in_the_frame_of_a_light_change_is_measured():
+    """A light change restarts the differencing; the camera's move in that same frame must
+    still be measured (the brightness matched first), or every later position is off by
+    it and the fall's trajectory bends."""
+    for seed in range(3):
+        jit = np.random.default_rng(seed).integers(-2, 3, (60, 2))
+        jit[20] = jit[19] + (2, -2)  # the camera moves in the frame the light changes
+        frames, t = render(60, [drop(190.0, 80.0, 0.3, vx=6.0)], seed=9,
+                           shake=lambda ti: tuple(jit[int(round(ti * FPS))]),
+                           gain=lambda ti: 1.0 if ti < 20 / FPS - 1e-9 else 0.7)
+        det = FallingObjectDetector(facade())
+        pos, events = [], []
+        for f, ti in zip(frames, t):
+            events += det.update(f, ti)
+            pos.append(det._pos)
+        events += det.finish()
+        assert det.stats["light_changes"] >= 1
+        err = np.asarray(pos) - jit
+        assert np.abs(err - err[-1]).max() < 0.5, seed  # one offset throughout
+        assert len(events) == 1 and events[0]["origin"]["floor"] == 4
+        assert events[0]["fit_rms"] < 0.25
+
+
 def test_light_is_judged_again_on_the_whole_track_before_its_event_goes_out():
     """At the alarm the test may not tell yet (few samples in the kept frames); the event
     waits for the track's end (emit="end"), and is dropped if the whole track is light;

@@ -126,8 +126,10 @@ class FallingConfig(ConfigMixin):
         to 0, and the threshold would sit at ``min_threshold`` while the coded blocks
         change by several grey levels along every edge. When the running share of exactly
         zero differences is at least ``codec_zero_frac`` (sensor noise of a grey level or
-        more leaves under 40 %), the threshold is at least ``codec_min_threshold``.
-        ``codec_zero_frac=0`` turns this off.
+        more leaves under 40 %), the threshold is at least ``codec_min_threshold``, and the
+        light test (``glare_min_corr``) takes the noise as at least
+        ``codec_min_threshold / noise_k`` (the coded blocks' error, which the collapsed
+        sigma does not show). ``codec_zero_frac=0`` turns this off.
     min_area : int
         Smallest blob (px) kept.
     guide_specks : bool
@@ -1426,9 +1428,20 @@ class FallingObjectDetector(Detector):
         if h <= 2 * m or w <= 2 * m:
             return False
         inner = (slice(m, h - m), slice(m, w - m))
-        a0 = self._motion.warp(a, base[0], base[1]) if base != (0.0, 0.0) else a
-        e0 = float(np.abs(b[inner] - a0[inner].astype(np.int16)).mean())
-        e1 = float(np.abs(b[inner] - self._motion.warp(a, dx, dy)[inner].astype(np.int16)).mean())
+        a0 = (self._motion.warp(a, base[0], base[1]) if base != (0.0, 0.0) else a)[inner]
+        a1 = self._motion.warp(a, dx, dy)[inner]
+        bi = b[inner]
+        ma, mb = float(a0.mean()), float(bi.mean())
+        if abs(mb - ma) > 0.05 * max(ma, 1.0):
+            # a global light change in the same frame (the camera may move in it too): the
+            # earlier crop brought to the current one's brightness and contrast first
+            sa, sb = float(a0.std()), float(bi.std())
+            k = sb / sa if sa > 0 else 1.0
+            e0 = float(np.abs(bi - ((a0 - ma) * k + mb)).mean())
+            e1 = float(np.abs(bi - ((a1 - ma) * k + mb)).mean())
+        else:
+            e0 = float(np.abs(bi - a0.astype(np.int16)).mean())
+            e1 = float(np.abs(bi - a1.astype(np.int16)).mean())
         if base != (0.0, 0.0):  # a correction of an offset already measured
             return e1 < 0.97 * e0
         return e1 < 0.8 * e0 and e0 - e1 > 0.25
@@ -1900,8 +1913,7 @@ class FallingObjectDetector(Detector):
         have = [r for r in rows if r[0] in self._grey]
         if len(have) < 4:
             return None
-        P = self._pool or 1
-        sig = (self._sigma or 2.0) * P  # a full-size frame difference's noise
+        sig = self._light_sigma()
         got = []
         for r in have[::-1]:
             if len(got) >= cfg.glare_samples:
@@ -1926,6 +1938,17 @@ class FallingObjectDetector(Detector):
             return None
         corr, slope, change = np.median(np.asarray(got), axis=0)
         return bool(change > 0 and corr >= cfg.glare_min_corr and slope >= cfg.glare_min_slope)
+
+    def _light_sigma(self) -> float:
+        """The noise sigma of a full-size frame difference, as the light test takes it: the
+        measured one; in coded video at least the coded blocks' error that the threshold
+        floor assumes (the robust sigma collapses there, and requantised texture would pass
+        as light)."""
+        cfg = self.config
+        sig = self._sigma or 2.0
+        if self.stats["codec"]:
+            sig = max(sig, cfg.codec_min_threshold / cfg.noise_k)
+        return sig * (self._pool or 1)
 
     def _link_table(self) -> tuple[list, np.ndarray, np.ndarray]:
         """The fragments a new track may continue (see :meth:`_link`): the recently ended
