@@ -1418,7 +1418,9 @@ class FallingObjectDetector(Detector):
                         base: tuple[float, float] = (0.0, 0.0)) -> bool:
         """Accept a global shift only if it explains the frame: aligning a central crop must
         lower the mean absolute difference clearly (a moving object on a plain background
-        can pull a phase correlation towards its own motion; that must not move the camera)."""
+        can pull a phase correlation towards its own motion; that must not move the camera).
+        Across a global light change (the crops' means differ by over 5 %) the earlier crop
+        is first matched to the current one's mean and standard deviation."""
         H, W = cur.shape
         h, w = min(H, 256), min(W, 256)
         y0, x0 = (H - h) // 2, (W - w) // 2
