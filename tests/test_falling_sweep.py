@@ -250,11 +250,13 @@ def test_unbounded_horizontal_speed_is_accepted():
 
 # -- the detector's use of the sweep ------------------------------------------------------
 
-@pytest.mark.parametrize("name, floor_", [("facade_fall_15", 8), ("facade_fall_17", 7)])
+@pytest.mark.parametrize("name, floor_", [("facade_fall_17", 7)])
 def test_detector_sweep_finds_a_small_bag_the_trackers_leave_in_fragments(name, floor_):
-    # held-out suite clips (seed + 50000): a 3 px bag seen in about half of its frames, at
-    # night among noise blobs (fall_15) or among rain and birds by day (fall_17). The
-    # trackers keep only fragments of it; the sweep finds its curve in the blob history
+    # a held-out suite clip (seed + 50000): a 6 px bag among rain and birds by day, in a
+    # shaking view. The trackers keep only fragments of it; the sweep finds its curve in
+    # the blob history. (Its night companion fall_15, a 4 px bag, was here too until the
+    # camera's move in the frame of a light change was measured: the trackers now keep it
+    # whole themselves.)
     from anfang.synth import suite_spec
     from anfang.synth._suite import render
 
