@@ -252,11 +252,11 @@ def test_unbounded_horizontal_speed_is_accepted():
 
 @pytest.mark.parametrize("name, floor_", [("facade_fall_17", 7)])
 def test_detector_sweep_finds_a_small_bag_the_trackers_leave_in_fragments(name, floor_):
-    # a held-out suite clip (seed + 50000): a 6 px bag among rain and birds by day, in a
-    # shaking view. The trackers keep only fragments of it; the sweep finds its curve in
-    # the blob history. (Its night companion fall_15, a 4 px bag, was here too until the
-    # camera's move in the frame of a light change was measured: the trackers now keep it
-    # whole themselves.)
+    # a held-out suite clip (seed + 50000): a bag of 6 px area among rain and birds by
+    # day, in a shaking view. The trackers keep only fragments of it; the sweep finds its
+    # curve in the blob history. (Its night companion fall_15, a bag of 4 px area, was here
+    # too until the camera's move in the frame of a light change was measured: the
+    # trackers now keep it whole themselves.)
     from anfang.synth import suite_spec
     from anfang.synth._suite import render
 
