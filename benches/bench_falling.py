@@ -205,7 +205,9 @@ def quality(only: str | None, overrides: dict | None = None, suite: str | None =
     else:
         results = map(_quality_clip, work)
     n3 = f3 = nv = fv = 0
+    hours = 0.0
     for name, k, a2, fps, big in results:
+        hours += k["hours"] or 0.0
         after2.extend(a2)
         n3 += sum(b for b, _, _ in big)
         f3 += sum(b and f for b, f, _ in big)
@@ -228,6 +230,9 @@ def quality(only: str | None, overrides: dict | None = None, suite: str | None =
     print(f"clips={len(spec)} truth={tot['n_truth']} det={tot['n_det']} tp={tot['tp']} "
           f"precision={p:.3f} recall={r:.3f} distractor clips with alarms={fa_clips}")
     print(f"recall for objects of 3 px area or more (the bar): {f3}/{n3} = {f3 / max(n3, 1):.3f}")
+    if hours > 0:  # the rate an operator lives with (these clips are dense with distractors)
+        print(f"false alarms: {tot['fp']} in {hours * 60:.1f} min of video = "
+              f"{tot['fp'] / hours:.1f} per hour")
     if nv:
         print(f"recall for visible objects (2 px over 3 noise sigmas in 80 % of their frames): "
               f"{fv}/{nv} = {fv / nv:.3f}")
