@@ -684,6 +684,36 @@ def test_a_fragment_is_linked_from_a_live_track_that_stopped_where_this_one_bega
     assert first.merged_into is second and other.merged_into is None
 
 
+def test_the_link_table_holds_every_fragments_last_samples_in_a_busy_scene():
+    # the table of fragments a new track may continue keeps the ended tracks' last three
+    # samples in an array as they end (their rows never change): it must equal the tracks'
+    # own samples after every frame, while hundreds of short tracks end, grow the array
+    # past its first size, and leave it again (link_gap)
+    rng = np.random.default_rng(4)
+    n = 90
+    frames, t = scene(n, noise=1.5, seed=4)
+    frames = frames.astype(np.int16)
+    for k in range(n):  # 12 new dark specks a frame, each falling for 4 frames
+        for _ in range(12):
+            x, y = rng.uniform(45, 275), rng.uniform(25, 180)
+            for j in range(4):
+                if k + j < n:
+                    yy = int(y + 6 * j)
+                    frames[k + j, yy:yy + 3, int(x):int(x) + 3] = 40
+    frames = np.clip(frames, 0, 255).astype(np.uint8)
+    det = FallingObjectDetector(flat_facade(), sweep_every=0)
+    most = 0
+    for f, ti in zip(frames, t):
+        det.update(f, ti)
+        det._ltab = None
+        cs, R, ended = det._link_table()
+        want = np.array([c.last3() for c in cs], dtype=np.float64).reshape(len(cs), 3, 3)
+        np.testing.assert_array_equal(R, want)
+        assert list(cs[: int(ended.sum())]) == list(det._ended) and not ended[int(ended.sum()):].any()
+        most = max(most, len(det._ended))
+    assert most > 64 and det.stats["tracks"] > 300  # past the array's first size
+
+
 def test_fit_scale_grows_with_the_object():
     # a falling object whose centroid moves 2 px off the parabola in five of 16 samples
     # (the last one among them), as a large object does while it turns

@@ -737,6 +737,10 @@ class FallingObjectDetector(Detector):
         self._spare: list = []  # buffers of frames that left the ring, for reuse
         self._alarmed: list[_Track] = []
         self._ended: deque = deque()  # recently ended tracks without an alarm (fragments)
+        # the last three (t, xs, ys) of each track in _ended, in its order: rows
+        # _eR[_e_lo:_e_hi] (an ended track's rows never change; see _link_table)
+        self._eR = np.empty((64, 9), dtype=np.float64)
+        self._e_lo = self._e_hi = 0
         self._ltab: tuple | None = None  # see _link_table
         self._fg_now: tuple | None = None  # this frame's foreground mask and its offset
         self._grey: dict[int, np.ndarray] = {}  # recent full-size grey frames (light test)
@@ -1814,6 +1818,7 @@ class FallingObjectDetector(Detector):
         t0 = tr.rows[0][1]
         while self._ended and self._ended[0].t_last < t0 - 2.0 * cfg.link_gap:
             self._ended.popleft()
+            self._e_lo += 1
         head = tr.rows[: cfg.link_points]
         x0, y0 = head[0][4], head[0][5]
         g, fh = self._expected_g(x0, y0)
@@ -1959,12 +1964,26 @@ class FallingObjectDetector(Detector):
         tracker step."""
         tab = self._ltab
         if tab is None:
-            cs = list(self._ended) + [c for c in self._tracks.values() if len(c.rows) >= 3]
-            R = np.fromiter(itertools.chain.from_iterable([c.last3() for c in cs]),
-                            dtype=np.float64, count=9 * len(cs)).reshape(len(cs), 3, 3)
-            ended = np.arange(len(cs)) < len(self._ended)
-            tab = self._ltab = (cs, R, ended)
+            live = [c for c in self._tracks.values() if len(c.rows) >= 3]
+            cs = list(self._ended) + live
+            R = np.empty((len(cs), 9), dtype=np.float64)
+            ne = len(self._ended)
+            R[:ne] = self._eR[self._e_lo:self._e_hi]  # (the ended tracks' rows are fixed)
+            R[ne:] = np.fromiter(itertools.chain.from_iterable([c.last3() for c in live]),
+                                 dtype=np.float64, count=9 * len(live)).reshape(len(live), 9)
+            ended = np.arange(len(cs)) < ne
+            tab = self._ltab = (cs, R.reshape(len(cs), 3, 3), ended)
         return tab
+
+    def _push_ended(self, tr: _Track) -> None:
+        """Keep ``tr.last3()`` for the link table, as ``tr`` joins ``_ended``."""
+        if self._e_hi == len(self._eR):
+            n = self._e_hi - self._e_lo
+            buf = self._eR if 2 * n <= len(self._eR) else np.empty((2 * len(self._eR), 9))
+            buf[:n] = self._eR[self._e_lo:self._e_hi]
+            self._eR, self._e_lo, self._e_hi = buf, 0, n
+        self._eR[self._e_hi] = tr.last3()
+        self._e_hi += 1
 
     def _precursors(self, tr: _Track) -> int:
         """Prepend the earlier path of an object alarmed at its terminal speed.
@@ -2310,6 +2329,7 @@ class FallingObjectDetector(Detector):
                     out.append(ev)
             if tr.alarm is None and tr.merged_into is None and len(tr.rows) >= 3:
                 self._ended.append(tr)
+                self._push_ended(tr)
                 self._ltab = None
             ev = self._close(tr)
             if ev is not None:
