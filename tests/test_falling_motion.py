@@ -597,6 +597,47 @@ def test_the_exit_judgement_needs_a_track_seen_in_most_of_its_frames():
     assert tr.alarm is not None
 
 
+def test_a_light_object_seen_again_after_a_long_gap_is_the_same_event():
+    # a light object alarmed on, lost for 1.2 s, then seen again at its terminal speed: the
+    # new piece is judged on its own and alarms, but it is the same object (one event).
+    # Over the gap its speed went from the host's 20 px/s to the new piece's 60 px/s, so it
+    # starts 48 px below where the host was lost: further than the host's own speed carries
+    # it (24 px), within what the two speeds allow (24-72 px)
+    from anfang.falling.detector import _Track
+    from anfang.falling.physics import fit_track
+
+    fac = flat_facade()  # 40 px a floor
+    det = FallingObjectDetector(fac)
+
+    def rows(frames, y0, vy, x=150.0, f0=0):
+        return [(f, f / 25.0, x, y0 + vy * (f - f0) / 25.0, x, y0 + vy * (f - f0) / 25.0, 30.0,
+                 (x - 3, y0 - 3, x + 3, y0 + 3)) for f in frames]
+
+    host = _Track(1)
+    host.rows = rows(range(0, 50), 60.0, 20.0)
+    host.t_last = host.rows[-1][1]
+    a_h = host.arrays()
+    host.alarm = {"fit": fit_track(a_h["t"], a_h["xs"], a_h["ys"]), "frame": 40}
+
+    def piece(dx, dy):
+        last = host.rows[-1]
+        f0 = 49 + 30  # 1.2 s after the host's last sample
+        tr = _Track(2)
+        tr.rows = rows(range(f0, f0 + 25), last[5] + dy, 60.0, x=last[4] + dx, f0=f0)
+        return tr.arrays()
+
+    t = 81 / 25.0 + 1.0
+    det._alarmed = [host]
+    assert det._continues(piece(0.0, 48.0), t, terminal=True) is host
+    assert det._continues(piece(0.0, 48.0), t, terminal=False) is None  # (gap > link_gap)
+    assert det._continues(piece(40.0, 48.0), t, terminal=True) is None  # another object
+    assert det._continues(piece(0.0, 110.0), t, terminal=True) is None  # too far down
+    # a piece starting more than 2 s after the host was lost is not its continuation
+    far = piece(0.0, 48.0)
+    far["t"] = far["t"] + 1.0
+    assert det._continues(far, t + 1.0, terminal=True) is None
+
+
 def test_a_held_sweep_candidate_grown_across_a_gap_does_not_alarm():
     # later sweeps add their samples to a held candidate; if that leaves a gap the sweep
     # itself rejects (0.6 s here), the candidate is dropped when its hold runs out

@@ -6,6 +6,7 @@ from hypothesis import strategies as st
 from anfang.falling.facade import Facade
 from anfang.falling.physics import (
     BallisticRules,
+    _steadiness,
     ballistic_verdict,
     dedupe_samples,
     fit_track,
@@ -500,6 +501,69 @@ def test_terminal_speed_needs_most_samples_on_the_fit():
     assert lax.features.get("terminal") == 1.0
     with pytest.raises(ValueError, match="terminal_min_inlier_frac"):
         BallisticRules(terminal_min_inlier_frac=1.5)
+
+
+def test_terminal_speed_drifting_with_the_wind_is_a_fall():
+    # a light object at its terminal speed drifts with the wind: 0.4 m/s sideways per m/s of
+    # descent passes (a gliding bird, as wide sideways as down, does not: see below)
+    t, x, y, g = _steady(4.0, vx_ms=0.4 * 4.0)
+    v = ballistic_verdict(fit_track(t, x, y, drag=True), expected_g=g)
+    assert v.accepted, v.reasons
+    assert v.features["terminal"] == 1.0
+    strict = ballistic_verdict(fit_track(t, x, y, drag=True), expected_g=g,
+                               rules=BallisticRules(terminal_max_slope=0.25))
+    assert not strict.accepted and "terminal" not in strict.features
+
+
+# a false alarm measured on a held-out clip (seed + 50000 of the suite's facade_fall_05, with
+# terminal_max_slope 0.5 and no steadiness rule): a track that followed something down for
+# 12 frames, rested 16 frames on a lit window and went on below it. Its mean descent, 3.9 m/s,
+# looks like a bag at its terminal speed, and the fit (drag terms) bends through all of it
+_STALL_F = np.r_[np.arange(81, 109), np.arange(111, 115)]
+_STALL_X = np.array([431.54, 432.07, 432.03, 432.08, 431.65, 431.46, 431.46, 430.69, 430.27,
+                     429.5, 428.76, 428.08, 427.02, 426.83, 426.99, 426.86, 426.95, 427.11,
+                     426.68, 426.99, 426.89, 427.19, 427.21, 427.1, 426.39, 426.23, 426.16,
+                     426.25, 415.53, 415.5, 415.85, 416.32])
+_STALL_Y = np.array([157.58, 160.14, 161.37, 162.56, 163.98, 165.32, 166.43, 167.81, 169.08,
+                     170.38, 171.72, 172.77, 183.56, 183.7, 183.93, 184.27, 184.26, 184.29,
+                     183.54, 184.05, 184.04, 184.05, 183.98, 183.96, 184.33, 184.46, 184.65,
+                     184.72, 197.63, 199.09, 200.31, 202.82])
+
+
+def test_terminal_speed_needs_a_steady_descent():
+    t = _STALL_F / FPS
+    areas = np.r_[np.full(12, 27.0), np.full(16, 340.0), np.full(4, 29.0)]
+    fit = fit_track(t, _STALL_X, _STALL_Y, drag=True)
+    g = 9.81 * 8.7  # (the clip's scale there: 8.7 px/m)
+    v = ballistic_verdict(fit, expected_g=g, areas=areas)
+    assert not v.accepted and "terminal" not in v.features
+    assert v.features["terminal_steadiness"] < 0.05
+    assert v.features["terminal_speed"] == pytest.approx(3.9, abs=0.1)
+    # the steadiness rule is what refuses it: without it the track passes as a light object
+    off = ballistic_verdict(fit, expected_g=g, areas=areas,
+                            rules=BallisticRules(terminal_min_steady=0))
+    assert off.accepted and off.features["terminal"] == 1.0
+
+
+@pytest.mark.parametrize("v_ms", [2.6, 5.0, 12.0])
+def test_steadiness_of_even_and_interrupted_descents(v_ms):
+    # even descent (0.3 px noise): about 1; the same with a 0.5 s rest in the middle (on
+    # at the same speed after it): about 0
+    t, x, y, g = _steady(v_ms, seconds=2.0)
+    even = ballistic_verdict(fit_track(t, x, y, drag=True), expected_g=g)
+    assert even.features["terminal_steadiness"] > 0.9
+    assert even.accepted
+    k0, k1 = np.searchsorted(t, [0.7, 1.2])
+    y2 = y.copy()
+    y2[k0:k1] = y[k0]
+    y2[k1:] -= y[k1] - y[k0]
+    f = fit_track(t, x, y2, drag=True)
+    assert f.inlier_frac > 0.9  # (the rest is not left off the fit as outliers)
+    assert _steadiness(f, 0.4) < 0.1
+    # too short to hold two windows: not judged by it; not descending at all: 0
+    assert _steadiness(f, 1.1) == 1.0
+    up = fit_track(t, x, 400.0 - y, drag=True)
+    assert _steadiness(up, 0.4) == 0.0
 
 
 @pytest.mark.parametrize("case", ["slow", "short", "sideways", "slowing", "sway", "too_fast"])

@@ -85,6 +85,10 @@ __all__ = ["FallingConfig", "FallingObjectDetector"]
 # a held candidate that grows with later sweeps' samples is held to it again before it alarms
 _SWEEP_MAX_GAP = 0.4
 
+# seconds an alarmed track is kept after its last sample, for merging tracks of the same
+# object into its event (a track that alarms late is compared by the time it began)
+_ALARM_MEMORY = 10.0
+
 
 @dataclass
 class FallingConfig(ConfigMixin):
@@ -1778,7 +1782,7 @@ class FallingObjectDetector(Detector):
             a = tr.arrays()
             origin = self._origin(a, fit, v, tr.followed)
         # one event per object: a track that continues an alarmed one is merged into it
-        host = self._continues(a, t)
+        host = self._continues(a, t, terminal=bool(v.features.get("terminal")))
         if host is not None:
             tr.merged_into = host
             if not host.emitted:
@@ -2165,12 +2169,18 @@ class FallingObjectDetector(Detector):
         tr.n_eval = 0
         self.stats["gathered"] += 1
 
-    def _continues(self, a: dict[str, np.ndarray], t: float) -> _Track | None:
+    def _continues(self, a: dict[str, np.ndarray], t: float,
+                   terminal: bool = False) -> _Track | None:
         """An alarmed track this one belongs to: a fragment of the same blob (overlapping in
-        time, close at common frames) or its continuation after a gap (on its trajectory)."""
-        self._alarmed = [h for h in self._alarmed if t - h.t_last < 2.0]
+        time, close at common frames) or its continuation after a gap of up to 2 s (on its
+        trajectory). ``terminal``: this track descends at its terminal speed, so the host's
+        last velocity carries over a longer gap (see :meth:`_follows`)."""
+        self._alarmed = [h for h in self._alarmed if t - h.t_last < _ALARM_MEMORY]
         _, fh = self._expected_g(float(a["xs"][0]), float(a["ys"][0]))
+        t0 = float(a["t"][0])
         for h in self._alarmed:
+            if t0 - h.t_last >= 2.0:
+                continue  # (a track alarming long after it began is judged by its start)
             ha = h.arrays()
             common, ia, ib = np.intersect1d(a["frame"], ha["frame"], return_indices=True)
             if len(common):
@@ -2188,20 +2198,28 @@ class FallingObjectDetector(Detector):
             tol = max(4.0 * fit.sigma + 3.0, 0.5 * fh if fh else 15.0)
             if float(err.max()) <= tol:
                 return h
-            if self._on_parabola(h, a) or self._follows(h, a, fh):
+            if self._on_parabola(h, a) or self._follows(h, a, fh, terminal):
                 return h
         return None
 
-    def _follows(self, h: _Track, a: dict[str, np.ndarray], fh: float | None) -> bool:
+    def _follows(self, h: _Track, a: dict[str, np.ndarray], fh: float | None,
+                 terminal: bool = False) -> bool:
         """Whether a new track starts where the host's last samples, moved on at their
         velocity (and the host's fitted acceleration), would be after a short gap (a drag-
-        limited object is not on one parabola over a long span, yet moves smoothly)."""
+        limited object is not on one parabola over a long span, yet moves smoothly).
+        A new track at its terminal speed (``terminal``) may start up to 2 s after the host
+        ended: a light object seen in pieces (a long gap, then a piece judged on its own) is
+        one object, one event. Over such a gap its speed moves on from the host's last one
+        towards the new track's first one, so the new track must start where some speed
+        between the two (10 samples each) would have carried the object."""
         rows = h.rows[-5:]
         if len(rows) < 3:
             return False
         gap = float(a["t"][0]) - rows[-1][1]
-        if not 0 < gap <= self.config.link_gap:
+        if not 0 < gap <= (2.0 if terminal else self.config.link_gap):
             return False
+        if gap > self.config.link_gap:  # (a terminal-speed track after a long gap)
+            return self._bridges(h.rows[-10:], a, gap, fh)
         tt = np.array([r[1] for r in rows])
         if tt[-1] <= tt[0]:
             return False
@@ -2213,6 +2231,31 @@ class FallingObjectDetector(Detector):
         size = math.sqrt(max(float(np.median([r[6] for r in rows])), 1.0))
         tol = max(2.0 * size, 0.3 * fh if fh else 10.0, 6.0) + 0.25 * math.hypot(vx, vy) * gap
         return math.hypot(float(a["xs"][0]) - px, float(a["ys"][0]) - py) <= tol
+
+    @staticmethod
+    def _bridges(rows: list[tuple], a: dict[str, np.ndarray], gap: float,
+                 fh: float | None) -> bool:
+        """Whether the step from the host's last sample (``rows``: its latest) to the new
+        track's first one, over ``gap`` seconds, lies within ``tol`` of the segment between
+        the host's last velocity and the new track's first velocity times ``gap`` (linear
+        fits of up to 10 samples each; ``tol`` as in :meth:`_follows`, its speed term at
+        0.15 of the faster speed)."""
+        k = min(len(a["t"]), 10)
+        th = np.array([r[1] for r in rows])
+        if len(rows) < 3 or k < 3 or th[-1] <= th[0] or a["t"][k - 1] <= a["t"][0]:
+            return False
+        vh = np.array([np.polyfit(th, [r[4] for r in rows], 1)[0],
+                       np.polyfit(th, [r[5] for r in rows], 1)[0]])
+        ta = a["t"][:k]
+        vn = np.array([np.polyfit(ta, a["xs"][:k], 1)[0], np.polyfit(ta, a["ys"][:k], 1)[0]])
+        p, q = vh * gap, vn * gap
+        step = np.array([float(a["xs"][0]) - rows[-1][4], float(a["ys"][0]) - rows[-1][5]])
+        pq = q - p
+        u = float(np.clip(np.dot(step - p, pq) / max(float(np.dot(pq, pq)), 1e-12), 0.0, 1.0))
+        size = math.sqrt(max(float(np.median([r[6] for r in rows])), 1.0))
+        tol = max(2.0 * size, 0.3 * fh if fh else 10.0, 6.0) + \
+            0.15 * max(float(np.hypot(*vh)), float(np.hypot(*vn))) * gap
+        return float(np.hypot(*(step - (p + u * pq)))) <= tol
 
     def _on_parabola(self, h: _Track, a: dict[str, np.ndarray]) -> bool:
         """Whether a later track continues the alarmed track ``h`` after a gap: the last

@@ -363,16 +363,25 @@ class BallisticRules:
         measurable acceleration. Such a track passes the acceleration rules when its mean
         downward speed lies in this range (m/s; needs ``expected_g``), its acceleration is
         within ``g_band[0]`` g of zero and not significantly negative (nothing falling slows
-        down), it moves at most ``terminal_max_slope`` sideways per unit of descent and
-        accelerates sideways by at most ``terminal_max_slope`` g (drag on the small sideways
-        speed; a swaying leaf or a turning bird exceeds it), and it lasts
+        down), it moves at most ``terminal_max_slope`` sideways per unit of descent (the
+        wind carries a bag sideways; a gliding bird moves more sideways than down) and
+        accelerates sideways by at most ``terminal_max_side_accel`` g (drag on the small
+        sideways speed; a swaying leaf or a turning bird exceeds it), and it lasts
         ``terminal_min_duration`` seconds. Leaves are slower (about 1-2 m/s) and sway; birds
         fly sideways. ``terminal_min_duration=0`` disables the rule. Being the loosest
         acceptance (no acceleration at all), it also needs ``terminal_min_inlier_frac`` of
         the samples to be inliers of the robust fit: a steady descent fits throughout, while
         a swaying leaf whose silhouette flickers leaves a sixth of its samples off the fit.
-    terminal_max_slope, terminal_min_duration, terminal_min_inlier_frac : float
+    terminal_max_slope, terminal_max_side_accel : float
         See ``terminal_speed``.
+    terminal_min_duration, terminal_min_inlier_frac : float
+        See ``terminal_speed``.
+    terminal_min_steady, terminal_window : float
+        A descent at terminal speed is steady: over every ``terminal_window`` seconds of
+        the track (its inliers, positions interpolated) it must descend at least
+        ``terminal_min_steady`` times what its mean speed gives. A track that rests on
+        something for a while (a lit window, a patch of clutter) and then moves on has the
+        right mean speed but not this (``terminal_min_steady=0`` disables).
     max_side_accel : float
         Largest sideways acceleration in g, when significant (3 standard errors; fits with
         the drag terms only, 10 or more samples). Air drag slows an object's sideways speed
@@ -415,9 +424,12 @@ class BallisticRules:
     g_band: tuple[float, float] = (0.35, 1.8)
     drag_g_min: float = 0.1
     terminal_speed: tuple[float, float] = (2.5, 20.0)
-    terminal_max_slope: float = 0.25
+    terminal_max_slope: float = 0.5
+    terminal_max_side_accel: float = 0.25
     terminal_min_duration: float = 1.0
     terminal_min_inlier_frac: float = 0.9
+    terminal_min_steady: float = 0.1
+    terminal_window: float = 0.4
     max_side_accel: float = 0.5
     min_accel_px: float = 50.0
     min_accel_sigma: float = 4.0
@@ -461,6 +473,25 @@ class BallisticRules:
             if k in kw:
                 kw[k] = tuple(kw[k])
         return cls(**kw)
+
+
+def _steadiness(fit: TrackFit, window: float) -> float:
+    """The smallest descent over ``window`` seconds of the track (inlier samples, linear
+    interpolation), over the descent its mean speed gives in that time; 1 for a track
+    shorter than two windows, 0 when it does not descend."""
+    w = np.asarray(fit.w) > 0
+    t = np.asarray(fit.t, dtype=np.float64)[w]
+    y = np.asarray(fit.y, dtype=np.float64)[w]
+    if len(t) < 4 or window <= 0 or t[-1] - t[0] < 2.0 * window:
+        return 1.0
+    o = np.argsort(t, kind="stable")
+    t, y = t[o], y[o]
+    rate = float(y[-1] - y[0]) / float(t[-1] - t[0])
+    if rate <= 0:
+        return 0.0
+    s = t[t <= t[-1] - window]
+    d = np.interp(s + window, t, y) - np.interp(s, t, y)
+    return float(d.min()) / (rate * window)
 
 
 @dataclass(frozen=True)
@@ -551,10 +582,13 @@ def ballistic_verdict(
             # a sideways acceleration beyond what drag does to the small sideways speed is a
             # sway (a leaf) or a turn (a bird)
             ax = abs(float(fit.px[2])) if len(fit.px) > 2 else 0.0
+            steady = _steadiness(fit, r.terminal_window) if r.terminal_min_steady > 0 else 1.0
+            feats["terminal_steadiness"] = steady
             terminal = (r.terminal_speed[0] <= vy <= r.terminal_speed[1]
                         and abs(vx) <= r.terminal_max_slope * vy and a >= -2.0 * se
-                        and ax <= r.terminal_max_slope * expected_g
-                        and fit.inlier_frac >= r.terminal_min_inlier_frac)
+                        and ax <= r.terminal_max_side_accel * expected_g
+                        and fit.inlier_frac >= r.terminal_min_inlier_frac
+                        and steady >= r.terminal_min_steady)
             if terminal:
                 feats["terminal"] = 1.0
     if not terminal:  # (at terminal speed there is no acceleration to measure)
