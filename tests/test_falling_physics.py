@@ -543,6 +543,10 @@ def test_terminal_speed_needs_a_steady_descent():
     off = ballistic_verdict(fit, expected_g=g, areas=areas,
                             rules=BallisticRules(terminal_min_steady=0))
     assert off.accepted and off.features["terminal"] == 1.0
+    for bad in ({"terminal_min_steady": -0.1}, {"terminal_window": float("nan")},
+                {"terminal_max_side_accel": "0.5"}):
+        with pytest.raises(ValueError, match=next(iter(bad))):
+            BallisticRules.from_dict(bad)
 
 
 @pytest.mark.parametrize("v_ms", [2.6, 5.0, 12.0])
