@@ -731,6 +731,56 @@ def test_link_candidates_kernel_against_the_reference(n, seed, g, tol):
         assert dist <= tol + 0.5 * g * dt * dt + 1e-9
 
 
+@settings(max_examples=200, deadline=None)
+@given(n=st.integers(0, 60), m=st.integers(0, 30), seed=st.integers(0, 2**16),
+       spread=st.sampled_from([0.0, 3.0, 100.0, 2000.0]),
+       rmax=st.sampled_from([0.0, 0.5, 8.0, 300.0]),
+       special=st.booleans())
+def test_near_any_kernel_against_the_reference(n, m, seed, spread, rmax, special):
+    """The Rust grid search for specks near the places tracks expect their objects, against
+    the all-pairs numpy reference (the detector's former code): the same answer for every
+    point, including points on a circle's edge, duplicates, zero and huge radii and, with
+    ``special``, NaN and infinite values."""
+    from anfang import _core
+    from anfang.falling import _reference
+
+    rng = np.random.default_rng(seed)
+    P = rng.uniform(-spread, spread, (n, 2)).round(1)
+    C = np.c_[rng.uniform(-spread, spread, (m, 2)).round(1), rng.uniform(0, rmax, m).round(1)]
+    if n and m:  # points exactly on circle edges (a 3-4-5 triangle) and on a centre
+        k = rng.integers(0, m, min(n, 5))
+        P[: len(k)] = C[k, :2] + np.array([0.6, 0.8]) * C[k, 2:3]
+        P[-1] = C[0, :2]
+    if special and n and m:
+        vals = np.array([np.nan, np.inf, -np.inf, -1.0, 0.0])
+        P.flat[rng.integers(0, P.size, 2)] = vals[rng.integers(0, 3, 2)]
+        C.flat[rng.integers(0, C.size, 2)] = vals[rng.integers(0, 5, 2)]
+    got = _core.near_any(P, C)
+    assert got.dtype == bool and got.shape == (n,)
+    np.testing.assert_array_equal(got, _reference.near_any(P, C))
+    # any memory layout
+    np.testing.assert_array_equal(_core.near_any(np.asfortranarray(P), np.repeat(C, 2, axis=0)[::2]), got)
+
+
+def test_near_any_by_hand_and_bad_shapes():
+    from anfang import _core
+
+    pts = np.array([[0.0, 0.0], [3.0, 4.0], [10.0, 0.0], [np.nan, 0.0]])
+    assert _core.near_any(pts, np.array([[0.0, 0.0, 5.0]])).tolist() == [True, True, False, False]
+    assert _core.near_any(pts, np.array([[0.0, 0.0, 4.9]])).tolist() == [True, False, False, False]
+    # no circles, a negative or NaN radius: nothing is near; an infinite one holds all
+    assert not _core.near_any(pts, np.zeros((0, 3))).any()
+    assert not _core.near_any(pts, np.array([[0.0, 0.0, -1.0], [0.0, 0.0, np.nan]])).any()
+    assert _core.near_any(pts, np.array([[1e9, 1e9, np.inf]])).tolist() == [True, True, True, False]
+    assert _core.near_any(np.zeros((0, 2)), np.array([[0.0, 0.0, 1.0]])).shape == (0,)
+    with pytest.raises(ValueError, match=r"points: expected shape \(N, 2\), got \(4, 3\)"):
+        _core.near_any(np.zeros((4, 3)), np.zeros((1, 3)))
+    with pytest.raises(ValueError, match=r"circles: expected shape \(M, 3\), got \(1, 2\)"):
+        _core.near_any(np.zeros((4, 2)), np.zeros((1, 2)))
+    with pytest.raises(TypeError):
+        _core.near_any(np.zeros((4, 2), dtype=np.int32), np.zeros((1, 3)))
+
+
 def test_link_candidates_by_hand_and_bad_shapes():
     from anfang import _core
 

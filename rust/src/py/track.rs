@@ -380,10 +380,39 @@ fn link_candidates<'py>(
     Ok((idx.into_pyarray(py), d.into_pyarray(py), sh.into_pyarray(py)))
 }
 
+/// Whether each point lies within some circle (see `track::link::near_any`): ``points``
+/// (N, 2) ``x, y``; ``circles`` (M, 3) ``x, y, radius``; returns (N,) bool.
+#[pyfunction]
+#[pyo3(signature = (points, circles))]
+fn near_any<'py>(
+    py: Python<'py>,
+    points: PyReadonlyArray2<'py, f64>,
+    circles: PyReadonlyArray2<'py, f64>,
+) -> PyResult<Bound<'py, PyArray1<bool>>> {
+    let p = points.as_array();
+    let c = circles.as_array();
+    let (n, pc) = p.dim();
+    let (m, cc) = c.dim();
+    if pc != 2 {
+        return Err(verr(format!("points: expected shape (N, 2), got ({n}, {pc})")));
+    }
+    if cc != 3 {
+        return Err(verr(format!("circles: expected shape (M, 3), got ({m}, {cc})")));
+    }
+    let px: Vec<f64> = p.column(0).iter().copied().collect();
+    let py_: Vec<f64> = p.column(1).iter().copied().collect();
+    let cx: Vec<f64> = c.column(0).iter().copied().collect();
+    let cy: Vec<f64> = c.column(1).iter().copied().collect();
+    let r: Vec<f64> = c.column(2).iter().copied().collect();
+    let out = py.detach(|| link::near_any(&px, &py_, &cx, &cy, &r));
+    Ok(out.into_pyarray(py))
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyTracker>()?;
     m.add_function(wrap_pyfunction!(plain_rms, m)?)?;
     m.add_function(wrap_pyfunction!(link_candidates, m)?)?;
+    m.add_function(wrap_pyfunction!(near_any, m)?)?;
     m.add_function(wrap_pyfunction!(parabola_sweep, m)?)?;
     m.add_function(wrap_pyfunction!(linear_sum_assignment, m)?)?;
     Ok(())

@@ -169,9 +169,133 @@ pub fn link_candidates(
     out
 }
 
+/// For each point `(px[i], py[i])`: whether some circle `(cx[j], cy[j], r[j])` holds it,
+/// `hypot(px - cx, py - cy) <= r`, exactly as the all-pairs test with the same `hypot` as
+/// numpy's would answer: a point on a circle's edge alike, and the IEEE rules for NaN and
+/// infinities alike (a circle with a NaN or negative radius holds nothing; one with an
+/// infinite radius holds every point at an infinite or finite distance).
+///
+/// The circles with a finite radius go into a grid of cells as wide as the largest such
+/// radius, so each point looks at the circles of its 3 x 3 cells only: O(points + circles)
+/// when the circles are small against their spread (a busy scene's specks against the
+/// places its tracks expect their objects). The others (an infinite radius) are checked
+/// against every point, and so is every circle when a coordinate is over 10^15 cells from
+/// the origin (where cell numbers would lose precision).
+pub fn near_any(px: &[f64], py: &[f64], cx: &[f64], cy: &[f64], r: &[f64]) -> Vec<bool> {
+    let n = px.len().min(py.len());
+    let m = cx.len().min(cy.len()).min(r.len());
+    let mut out = vec![false; n];
+    // a finite radius with a NaN centre never holds: hypot is then NaN, or infinite when
+    // the other axis' difference is
+    let gridded = |j: usize| r[j] >= 0.0 && r[j].is_finite() && !cx[j].is_nan() && !cy[j].is_nan();
+    let mut cell = 0.0f64;
+    for j in (0..m).filter(|&j| gridded(j)) {
+        cell = cell.max(r[j]);
+    }
+    let size = if cell > 0.0 { cell } else { 1.0 };
+    let far = |v: f64| v.is_finite() && (v / size).abs() > 1.0e15;
+    let brute = px[..n].iter().chain(&py[..n]).chain(&cx[..m]).chain(&cy[..m]).any(|&v| far(v));
+    let mut wide: Vec<usize> = (0..m)
+        .filter(|&j| r[j] == f64::INFINITY || (brute && gridded(j)))
+        .collect();
+    wide.sort_unstable();
+    let key = |x: f64, y: f64| -> (i64, i64) {
+        // (NaN and infinities clamp to some cell: such a point is never within a finite
+        // radius of anything)
+        const LIM: f64 = 4.0e18;
+        ((x / size).floor().clamp(-LIM, LIM) as i64, (y / size).floor().clamp(-LIM, LIM) as i64)
+    };
+    let mut grid: Vec<(i64, i64, usize)> = if brute {
+        Vec::new()
+    } else {
+        (0..m)
+            .filter(|&j| gridded(j))
+            .map(|j| {
+                let (a, b) = key(cx[j], cy[j]);
+                (a, b, j)
+            })
+            .collect()
+    };
+    grid.sort_unstable();
+    let holds = |i: usize, j: usize| (px[i] - cx[j]).hypot(py[i] - cy[j]) <= r[j];
+    for (i, o) in out.iter_mut().enumerate() {
+        if wide.iter().any(|&j| holds(i, j)) {
+            *o = true;
+            continue;
+        }
+        if grid.is_empty() {
+            continue;
+        }
+        let (a, b) = key(px[i], py[i]);
+        'cells: for ga in a.saturating_sub(1)..=a.saturating_add(1) {
+            for gb in b.saturating_sub(1)..=b.saturating_add(1) {
+                let lo = grid.partition_point(|&(u, v, _)| (u, v) < (ga, gb));
+                for &(u, v, j) in &grid[lo..] {
+                    if (u, v) != (ga, gb) {
+                        break;
+                    }
+                    if holds(i, j) {
+                        *o = true;
+                        break 'cells;
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn near_any_matches_the_all_pairs_answer() {
+        // a deterministic scatter of points and circles of mixed sizes, some points exactly
+        // on a circle's edge, and the degenerate circles
+        let mut s: u64 = 7;
+        let mut rnd = || {
+            s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (s >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let (mut px, mut py) = (Vec::new(), Vec::new());
+        for _ in 0..400 {
+            px.push(200.0 * rnd() - 20.0);
+            py.push(150.0 * rnd());
+        }
+        let (mut cx, mut cy, mut r) = (Vec::new(), Vec::new(), Vec::new());
+        for _ in 0..60 {
+            cx.push(180.0 * rnd());
+            cy.push(150.0 * rnd());
+            r.push(12.0 * rnd());
+        }
+        px.push(cx[0] + 3.0);
+        py.push(cy[0] + 4.0);
+        r[0] = 5.0; // (3, 4, 5): on the edge, held
+        cx.push(f64::NAN);
+        cy.push(10.0);
+        r.push(5.0);
+        cx.push(50.0);
+        cy.push(50.0);
+        r.push(-1.0);
+        px.push(f64::NAN);
+        py.push(0.0);
+        let got = near_any(&px, &py, &cx, &cy, &r);
+        for i in 0..px.len() {
+            let want = (0..cx.len()).any(|j| (px[i] - cx[j]).hypot(py[i] - cy[j]) <= r[j]);
+            assert_eq!(got[i], want, "point {i}");
+        }
+        assert!(got[400] && !got[401]);
+        // far-out coordinates: every circle is checked against every point
+        let big = near_any(&[1.0e20, 0.0], &[0.0, 0.0], &[1.0e20 + 2.0e4], &[0.0], &[1.0]);
+        assert_eq!(big, vec![false, false]);
+        let big = near_any(&[1.0e20, 0.0], &[0.0, 0.0], &[1.0e20], &[0.0], &[1.0]);
+        assert_eq!(big, vec![true, false]);
+        // IEEE: hypot(inf, NaN) is inf, within an infinite radius
+        assert!(near_any(&[f64::INFINITY], &[f64::NAN], &[0.0], &[0.0], &[f64::INFINITY])[0]);
+        assert!(near_any(&px, &py, &[], &[], &[]).iter().all(|&v| !v));
+        assert!(near_any(&[1.0], &[1.0], &[1e6], &[1e6], &[f64::INFINITY])[0]);
+    }
 
     #[test]
     fn exact_parabola_has_zero_rms() {

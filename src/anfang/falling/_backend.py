@@ -38,6 +38,7 @@ class Motion:
         self.name = "rust" if m is not None else "reference"
         core = None if m is None else _try("anfang._core")
         self._link = getattr(core, "link_candidates", None) or ref.link_candidates
+        self._near = getattr(core, "near_any", None) or ref.near_any
 
     def link_candidates(self, last3: np.ndarray, ended: np.ndarray, t0: float, x0: float,
                         y0: float, g: float, tol: float, link_gap: float
@@ -46,6 +47,12 @@ class Motion:
         shared)`` (see :func:`anfang.falling._reference.link_candidates`)."""
         return self._link(last3, ended, float(t0), float(x0), float(y0), float(g), float(tol),
                           float(link_gap))
+
+    def near_any(self, points: np.ndarray, circles: np.ndarray) -> np.ndarray:
+        """Whether each point ``(x, y)`` lies within some circle ``(x, y, radius)`` (see
+        :func:`anfang.falling._reference.near_any`)."""
+        return self._near(np.ascontiguousarray(points, dtype=np.float64).reshape(-1, 2),
+                          np.ascontiguousarray(circles, dtype=np.float64).reshape(-1, 3))
 
     def diff3(self, p2: np.ndarray, p1: np.ndarray, cur: np.ndarray, thr: float) -> np.ndarray:
         """Pixels of ``cur`` that differ from both ``p1`` and ``p2`` (object now, no ghost)."""

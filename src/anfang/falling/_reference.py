@@ -535,6 +535,19 @@ def plain_rms(t: np.ndarray, x: np.ndarray, y: np.ndarray, dup_eps: float = 1e-3
     return float(np.sqrt(np.mean(rx**2 + ry**2)))
 
 
+def near_any(points: np.ndarray, circles: np.ndarray) -> np.ndarray:
+    """Reference of the Rust ``near_any``: for each point ``(x, y)`` of ``points`` (N, 2),
+    whether ``hypot(x - cx, y - cy) <= r`` for some circle ``(cx, cy, r)`` of ``circles``
+    (M, 3); all pairs at once (N x M distances)."""
+    P = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+    C = np.asarray(circles, dtype=np.float64).reshape(-1, 3)
+    if not len(P) or not len(C):
+        return np.zeros(len(P), dtype=bool)
+    with np.errstate(invalid="ignore"):
+        d = np.hypot(P[:, None, 0] - C[None, :, 0], P[:, None, 1] - C[None, :, 1])
+        return (d <= C[None, :, 2]).any(axis=1)
+
+
 def link_candidates(last3: np.ndarray, ended: np.ndarray, t0: float, x0: float, y0: float,
                     g: float, tol: float, link_gap: float
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
