@@ -232,6 +232,15 @@ def plain_rms(
     """RMS of x linear and y quadratic in time, fitted by least squares after dropping
     repeated times and positions; ``inf`` with fewer than four samples left."""
 
+def near_any(
+    points: npt.NDArray[np.float64],
+    circles: npt.NDArray[np.float64],
+) -> npt.NDArray[np.bool_]:
+    """Whether each point of ``points`` (N, 2: ``x, y``) lies within some circle of
+    ``circles`` (M, 3: ``x, y, radius``): ``hypot(x - cx, y - cy) <= radius``, as the
+    all-pairs test answers (NaN and infinities by the IEEE rules). A grid of cells as wide
+    as the largest finite radius; the falling detector's expected-speck search."""
+
 def link_candidates(
     last3: npt.NDArray[np.float64],
     ended: npt.NDArray[np.bool_],
