@@ -195,10 +195,9 @@ pub fn near_any(px: &[f64], py: &[f64], cx: &[f64], cy: &[f64], r: &[f64]) -> Ve
     let size = if cell > 0.0 { cell } else { 1.0 };
     let far = |v: f64| v.is_finite() && (v / size).abs() > 1.0e15;
     let brute = px[..n].iter().chain(&py[..n]).chain(&cx[..m]).chain(&cy[..m]).any(|&v| far(v));
-    let mut wide: Vec<usize> = (0..m)
+    let wide: Vec<usize> = (0..m)
         .filter(|&j| r[j] == f64::INFINITY || (brute && gridded(j)))
         .collect();
-    wide.sort_unstable();
     let key = |x: f64, y: f64| -> (i64, i64) {
         // (NaN and infinities clamp to some cell: such a point is never within a finite
         // radius of anything)

@@ -88,6 +88,9 @@ _SWEEP_MAX_GAP = 0.4
 # seconds an alarmed track is kept after its last sample, for merging tracks of the same
 # object into its event (a track that alarms late is compared by the time it began)
 _ALARM_MEMORY = 10.0
+# the longest gap, in seconds, between an alarmed track's last sample and the start of a
+# track that continues it (see FallingObjectDetector._continues and _follows)
+_CONTINUE_GAP = 2.0
 
 
 @dataclass
@@ -2178,7 +2181,7 @@ class FallingObjectDetector(Detector):
         _, fh = self._expected_g(float(a["xs"][0]), float(a["ys"][0]))
         t0 = float(a["t"][0])
         for h in self._alarmed:
-            if t0 - h.t_last >= 2.0:
+            if t0 - h.t_last >= _CONTINUE_GAP:
                 continue  # (a track alarming long after it began is judged by its start)
             ha = h.arrays()
             common, ia, ib = np.intersect1d(a["frame"], ha["frame"], return_indices=True)
@@ -2215,7 +2218,7 @@ class FallingObjectDetector(Detector):
         if len(rows) < 3:
             return False
         gap = float(a["t"][0]) - rows[-1][1]
-        if not 0 < gap <= (2.0 if terminal else self.config.link_gap):
+        if not 0 < gap <= (_CONTINUE_GAP if terminal else self.config.link_gap):
             return False
         if gap > self.config.link_gap:  # (a terminal-speed track after a long gap)
             return self._bridges(h.rows[-10:], a, gap, fh)
@@ -2227,9 +2230,16 @@ class FallingObjectDetector(Detector):
         acc = max(float(h.alarm["fit"].accel), 0.0)  # type: ignore[index]
         px = rows[-1][4] + vx * gap
         py = rows[-1][5] + vy * gap + 0.5 * acc * gap * gap
-        size = math.sqrt(max(float(np.median([r[6] for r in rows])), 1.0))
-        tol = max(2.0 * size, 0.3 * fh if fh else 10.0, 6.0) + 0.25 * math.hypot(vx, vy) * gap
+        tol = self._join_tol(rows, fh) + 0.25 * math.hypot(vx, vy) * gap
         return math.hypot(float(a["xs"][0]) - px, float(a["ys"][0]) - py) <= tol
+
+    @staticmethod
+    def _join_tol(rows: list[tuple], fh: float | None) -> float:
+        """Base distance (px) within which a new track's first sample continues the host
+        whose latest samples are ``rows``: two object sizes, 0.3 floor heights (``fh``; 10 px
+        without), at least 6 px."""
+        size = math.sqrt(max(float(np.median([r[6] for r in rows])), 1.0))
+        return max(2.0 * size, 0.3 * fh if fh else 10.0, 6.0)
 
     @staticmethod
     def _bridges(rows: list[tuple], a: dict[str, np.ndarray], gap: float,
@@ -2251,8 +2261,7 @@ class FallingObjectDetector(Detector):
         step = np.array([float(a["xs"][0]) - rows[-1][4], float(a["ys"][0]) - rows[-1][5]])
         pq = q - p
         u = float(np.clip(np.dot(step - p, pq) / max(float(np.dot(pq, pq)), 1e-12), 0.0, 1.0))
-        size = math.sqrt(max(float(np.median([r[6] for r in rows])), 1.0))
-        tol = max(2.0 * size, 0.3 * fh if fh else 10.0, 6.0) + \
+        tol = FallingObjectDetector._join_tol(rows, fh) + \
             0.15 * max(float(np.hypot(*vh)), float(np.hypot(*vn))) * gap
         return float(np.hypot(*(step - (p + u * pq)))) <= tol
 
