@@ -638,6 +638,34 @@ def test_a_light_object_seen_again_after_a_long_gap_is_the_same_event():
     assert det._continues(far, t + 1.0, terminal=True) is None
 
 
+def test_a_fall_whose_track_jumps_onto_something_else_is_judged_before_the_jump():
+    # a clean fall of 30 frames (1.2 s, 94 px: more than the two floors needed), then 15
+    # samples of something 40 px to its side: the whole track is refused (its last samples
+    # are off the fit, and it jumps with inliers on both sides), and the part before the
+    # jump alarms on its own; without the jump rule nothing alarms
+    from anfang.falling.detector import _Track
+
+    fac = flat_facade()
+    g = 9.81 * 40 / 3.0
+    for hop_rule, want in ((2.0, True), (0.0, False)):
+        det = FallingObjectDetector(fac, rules={"max_hop_sizes": hop_rule})
+        tr = _Track(1)
+        for f in range(45):
+            t = f / 25.0
+            y = 200 + 0.5 * g * t * t
+            x = 150.0 + (40.0 if f >= 30 else 0.0)
+            tr.rows.append((f, t, x, y, x, y, 9.0, (x - 1.5, y - 1.5, x + 1.5, y + 1.5)))
+        tr.t_last = tr.rows[-1][1]
+        v = det._evaluate(tr.arrays())[1]
+        assert not v.accepted and "tail_off_track" in v.reasons
+        assert ("hop" in v.reasons) == (hop_rule > 0)
+        det._tracks[1] = tr
+        det._consider(tr, tr.t_last + 0.04, 45)
+        assert (tr.alarm is not None) == want
+        if want:
+            assert tr.alarm["fit"].t[-1] < 30 / 25.0  # judged on the fall alone
+
+
 def test_a_held_sweep_candidate_grown_across_a_gap_does_not_alarm():
     # later sweeps add their samples to a held candidate; if that leaves a gap the sweep
     # itself rejects (0.6 s here), the candidate is dropped when its hold runs out

@@ -1765,6 +1765,13 @@ class FallingObjectDetector(Detector):
                 if res is not None and res[1].accepted:
                     fit, v = res
                     break
+        if not v.accepted and "hop" in v.reasons:
+            # stitched from two things: judge the part before the jump on its own
+            m = int(np.searchsorted(a["t"], v.features["hop_t"]))
+            if m >= self._rules.min_points and a["ys"][m - 1] - a["ys"][0] >= need:
+                res = self._evaluate({key: val[:m] for key, val in a.items()}, tr.swept)
+                if res is not None and res[1].accepted:
+                    fit, v = res
         if not v.accepted:
             return None
         if self._left_behind(a) is False:

@@ -411,6 +411,12 @@ class BallisticRules:
     max_speed_floors : float
         Largest speed in floor heights per second at the last sample (a rain streak crosses
         many floors per frame).
+    max_hop_sizes, min_hop_px : float
+        An object does not jump. Where the track's residual about the fit changes between
+        two consecutive samples by more than ``max_hop_sizes`` object sizes (and
+        ``min_hop_px``), with inliers of the fit on both sides, the track has been stitched
+        from two things (a bird and a speck below it, a leaf and a flickering block): the
+        fit bends through both and is no evidence of a fall (``max_hop_sizes=0`` disables).
     min_fill : float
         Median fraction of its box that a blob fills. A falling object is one compact blob;
         a track stitched together from sparse clusters of pixels (rain streaks, noise
@@ -443,6 +449,8 @@ class BallisticRules:
     max_size_floors: float = 1.0
     max_speed_floors: float = 40.0
     min_fill: float = 0.4
+    max_hop_sizes: float = 2.0
+    min_hop_px: float = 10.0
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -492,6 +500,29 @@ def _steadiness(fit: TrackFit, window: float) -> float:
     s = t[t <= t[-1] - window]
     d = np.interp(s + window, t, y) - np.interp(s, t, y)
     return float(d.min()) / (rate * window)
+
+
+def _largest_hop(fit: TrackFit, min_side: int = 2) -> tuple[float, float]:
+    """The largest change of the residual about the fit between consecutive kept samples
+    that have at least ``min_side`` inliers on each side, and the time of the sample after
+    it; ``(0, nan)`` when there is no such place."""
+    t = np.asarray(fit.t, dtype=np.float64)
+    if len(t) < 2 * min_side:
+        return 0.0, float("nan")
+    o = np.argsort(t, kind="stable")
+    t = t[o]
+    tau = t - fit.t0
+    rx = np.asarray(fit.x, dtype=np.float64)[o] - _poly(np.asarray(fit.px), tau)
+    ry = np.asarray(fit.y, dtype=np.float64)[o] - _poly(np.asarray(fit.py), tau)
+    step = np.hypot(np.diff(rx), np.diff(ry))
+    inl = np.cumsum(np.asarray(fit.w, dtype=np.float64)[o] > 0)
+    before = inl[:-1]  # inliers up to and including sample i (the step is i -> i + 1)
+    after = inl[-1] - before
+    ok = (before >= min_side) & (after >= min_side)
+    if not ok.any():
+        return 0.0, float("nan")
+    i = int(np.argmax(np.where(ok, step, -1.0)))
+    return float(step[i]), float(t[i + 1])
 
 
 @dataclass(frozen=True)
@@ -651,6 +682,13 @@ def ballistic_verdict(
     k = min(r.tail_inliers, fit.n)
     if k and not np.all(fit.w[-k:] > 0):
         reasons.append("tail_off_track")
+    if r.max_hop_sizes > 0:
+        hop, hop_t = _largest_hop(fit)
+        scale = max(size, feats.get("extent", 0.0), 1.0)
+        feats["hop_sizes"] = hop / scale
+        if hop > max(r.max_hop_sizes * scale, r.min_hop_px):
+            feats["hop_t"] = hop_t
+            reasons.append("hop")
     if floor_px is not None and floor_px > 0:
         feats["speed_floors"] = fit.speed / floor_px
         if fit.speed > r.max_speed_floors * floor_px:
