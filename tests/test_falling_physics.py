@@ -884,3 +884,51 @@ def test_largest_hop_needs_inliers_on_both_sides():
     assert _largest_hop(fit, min_side=2)[1] == pytest.approx(t[2])
     with pytest.raises(ValueError, match="max_hop_sizes"):
         BallisticRules.from_dict({"max_hop_sizes": -1})
+
+
+def _oracle_largest_hop(fit, min_side=2):
+    """Loop over the steps of the time-ordered kept samples; residuals from the model
+    polynomials written out as x0 + vx tau (+ ax tau²/2) and y0 + vy tau + a tau²/2
+    (+ j tau³/6)."""
+    order = sorted(range(len(fit.t)), key=lambda i: fit.t[i])
+    best, best_t = 0.0, float("nan")
+
+    def res(i):
+        tau = fit.t[i] - fit.t0
+        ex = sum(c * tau**k / np.prod(np.arange(1, k + 1)) for k, c in enumerate(fit.px))
+        ey = sum(c * tau**k / np.prod(np.arange(1, k + 1)) for k, c in enumerate(fit.py))
+        return fit.x[i] - ex, fit.y[i] - ey
+
+    for j in range(len(order) - 1):
+        before = sum(1 for i in order[: j + 1] if fit.w[i] > 0)
+        after = sum(1 for i in order[j + 1:] if fit.w[i] > 0)
+        if before < min_side or after < min_side:
+            continue
+        (ax, ay), (bx, by) = res(order[j]), res(order[j + 1])
+        step = float(np.hypot(bx - ax, by - ay))
+        if step > best or np.isnan(best_t):
+            best, best_t = step, float(fit.t[order[j + 1]])
+    return best, best_t
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(4, 40), seed=st.integers(0, 10_000), jump=st.floats(0, 60),
+       at=st.floats(0, 1), drag=st.booleans(), min_side=st.integers(1, 4))
+def test_largest_hop_matches_a_loop(n, seed, jump, at, drag, min_side):
+    rng = np.random.default_rng(seed)
+    t, x, y = parabola(n=n, vy=float(rng.uniform(-40, 40)), noise=float(rng.uniform(0, 2)),
+                       seed=seed)
+    k = int(at * n)
+    x = x.copy()
+    x[k:] += jump
+    try:
+        fit = fit_track(t, x, y, drag=drag)
+    except ValueError:
+        return  # too few distinct samples for this model
+    got = _largest_hop(fit, min_side=min_side)
+    want = _oracle_largest_hop(fit, min_side=min_side)
+    assert got[0] == pytest.approx(want[0], abs=1e-6)
+    if np.isnan(want[1]):
+        assert np.isnan(got[1])
+    elif want[0] > 1e-3:  # (below that, steps of rounding size tie)
+        assert got[1] == want[1]
