@@ -1754,24 +1754,20 @@ class FallingObjectDetector(Detector):
         fit, v = res
         if not v.accepted and "tail_off_track" in v.reasons:
             # the track has just hopped onto something else (clutter, a fragment): judge
-            # the part before that, if it has fallen far enough on its own
+            # the part before that
             for k in (1, 2, 3):
-                if n - k < self._rules.min_points:
+                res = self._judge_before(a, n - k, need, tr.swept)
+                if res is False:
                     break
-                b = {key: val[: n - k] for key, val in a.items()}
-                if b["ys"][-1] - b["ys"][0] < need:
-                    break
-                res = self._evaluate(b, tr.swept)
-                if res is not None and res[1].accepted:
+                if res is not None:
                     fit, v = res
                     break
         if not v.accepted and "hop" in v.reasons:
-            # stitched from two things: judge the part before the jump on its own
-            m = int(np.searchsorted(a["t"], v.features["hop_t"]))
-            if m >= self._rules.min_points and a["ys"][m - 1] - a["ys"][0] >= need:
-                res = self._evaluate({key: val[:m] for key, val in a.items()}, tr.swept)
-                if res is not None and res[1].accepted:
-                    fit, v = res
+            # stitched from two things: judge the part before the jump
+            res = self._judge_before(a, int(np.searchsorted(a["t"], v.features["hop_t"])),
+                                     need, tr.swept)
+            if res:
+                fit, v = res
         if not v.accepted:
             return None
         if self._left_behind(a) is False:
@@ -1813,6 +1809,16 @@ class FallingObjectDetector(Detector):
             tr.emitted = True
             return ev if ev is not None else self._event(tr, a, fit, v, origin)
         return None
+
+    def _judge_before(self, a: dict[str, np.ndarray], m: int, need: float,
+                      swept: bool) -> tuple[TrackFit, Verdict] | bool | None:
+        """The fit and verdict of the track's first ``m`` samples judged on their own, if
+        accepted; ``False`` when they are too few or have not fallen ``need`` px by
+        themselves (a shorter part will not either); ``None`` when refused."""
+        if m < self._rules.min_points or a["ys"][m - 1] - a["ys"][0] < need:
+            return False
+        res = self._evaluate({key: val[:m] for key, val in a.items()}, swept)
+        return res if res is not None and res[1].accepted else None
 
     def _new_id(self) -> int:
         eid = self._next_event

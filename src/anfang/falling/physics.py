@@ -505,17 +505,16 @@ def _steadiness(fit: TrackFit, window: float) -> float:
 def _largest_hop(fit: TrackFit, min_side: int = 2) -> tuple[float, float]:
     """The largest change of the residual about the fit between consecutive kept samples
     that have at least ``min_side`` inliers on each side, and the time of the sample after
-    it; ``(0, nan)`` when there is no such place."""
+    it; ``(0, nan)`` when there is no such place. (:func:`fit_track` keeps its samples in
+    time order.)"""
     t = np.asarray(fit.t, dtype=np.float64)
     if len(t) < 2 * min_side:
         return 0.0, float("nan")
-    o = np.argsort(t, kind="stable")
-    t = t[o]
     tau = t - fit.t0
-    rx = np.asarray(fit.x, dtype=np.float64)[o] - _poly(np.asarray(fit.px), tau)
-    ry = np.asarray(fit.y, dtype=np.float64)[o] - _poly(np.asarray(fit.py), tau)
+    rx = np.asarray(fit.x, dtype=np.float64) - _poly(np.asarray(fit.px), tau)
+    ry = np.asarray(fit.y, dtype=np.float64) - _poly(np.asarray(fit.py), tau)
     step = np.hypot(np.diff(rx), np.diff(ry))
-    inl = np.cumsum(np.asarray(fit.w, dtype=np.float64)[o] > 0)
+    inl = np.cumsum(np.asarray(fit.w) > 0)
     before = inl[:-1]  # inliers up to and including sample i (the step is i -> i + 1)
     after = inl[-1] - before
     ok = (before >= min_side) & (after >= min_side)
